@@ -1,0 +1,51 @@
+// swift-tools-version: 6.1
+// Tessera: sketch-and-precondition solvers for proxies of the attention matrix,
+// on a tiled-matrix DAG runtime (Dispatch + hwloc + OpenBLAS). See README.md.
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "Tessera",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Tessera", targets: ["Tessera"]),
+        .library(name: "TesseraKernels", targets: ["TesseraKernels"]),
+        .library(name: "TesseraIO", targets: ["TesseraIO"]),
+        .executable(name: "tessera", targets: ["tessera"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CHwloc", path: "Sources/CHwloc",
+                       providers: [.apt(["libhwloc-dev"])]),
+        .target(name: "TesseraCore", swiftSettings: strict),
+        .target(name: "TesseraKernels", dependencies: ["TesseraCore", "COpenBLAS"], swiftSettings: strict),
+        .target(name: "TesseraPlatform", dependencies: ["TesseraCore", "CHwloc"], swiftSettings: strict),
+        .target(name: "TesseraRuntime", dependencies: ["TesseraCore", "TesseraPlatform"], swiftSettings: strict),
+        .target(name: "TesseraTiles",
+                dependencies: ["TesseraCore", "TesseraKernels", "TesseraPlatform", "TesseraRuntime",
+                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
+        .target(name: "TesseraIO", dependencies: ["TesseraCore", "TesseraTiles"], swiftSettings: strict),
+        .target(name: "Tessera",
+                dependencies: ["TesseraCore", "TesseraKernels", "TesseraPlatform", "TesseraRuntime", "TesseraTiles"],
+                swiftSettings: strict),
+        .executableTarget(name: "tessera",
+                          dependencies: ["Tessera", "TesseraIO",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                         .product(name: "Logging", package: "swift-log")],
+                          swiftSettings: strict),
+        .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore"]),
+        .testTarget(name: "TesseraPlatformTests", dependencies: ["TesseraPlatform"]),
+        .testTarget(name: "TesseraRuntimeTests", dependencies: ["TesseraRuntime", "TesseraPlatform"]),
+        .testTarget(name: "TesseraTilesTests", dependencies: ["TesseraTiles", "TesseraKernels"]),
+        .testTarget(name: "TesseraIOTests", dependencies: ["TesseraIO"]),
+        .testTarget(name: "TesseraCLITests", dependencies: ["TesseraIO"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

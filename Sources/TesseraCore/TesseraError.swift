@@ -1,0 +1,39 @@
+/// Every error Tessera reports. Each case carries a one-line message that says what is wrong
+/// and what to do about it; `description` is that line, ready for a CLI to print.
+///
+/// The CLI maps the cases to exit codes (DESIGN.md): `invalidArgument`, `invalidInput` and
+/// `io` are the user's to fix (exit 2); `numerical` means the computation itself failed
+/// (for example a non-positive-definite pivot); `resourceLimit` is a refused allocation;
+/// `internalFailure` is a bug in Tessera (exit 1).
+public enum TesseraError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A parameter is out of range or inconsistent (shapes, tile sizes, thread counts).
+    case invalidArgument(String)
+    /// An input file or buffer is malformed or holds values Tessera cannot use.
+    case invalidInput(String)
+    /// A file could not be read or written.
+    case io(String)
+    /// A numerical routine failed (singular matrix, non-SPD pivot, breakdown).
+    case numerical(String)
+    /// A memory or size request exceeds what is allowed or possible.
+    case resourceLimit(String)
+    /// An invariant of Tessera itself was violated.
+    case internalFailure(String)
+
+    public var message: String {
+        switch self {
+        case .invalidArgument(let m), .invalidInput(let m), .io(let m),
+             .numerical(let m), .resourceLimit(let m), .internalFailure(let m):
+            return m
+        }
+    }
+
+    public var description: String { message }
+
+    /// True when the user can fix the problem by changing the input or the options.
+    public var isUserError: Bool {
+        switch self {
+        case .invalidArgument, .invalidInput, .io, .resourceLimit: return true
+        case .numerical, .internalFailure: return false
+        }
+    }
+}

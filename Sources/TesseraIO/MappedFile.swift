@@ -1,0 +1,46 @@
+import TesseraCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A whole file mapped read-only into memory (`mmap`, `MAP_PRIVATE`).
+///
+/// Invariant (why `@unchecked Sendable` is sound): the mapping is never written through and is
+/// unmapped only in `deinit`, so any number of threads may read it while the object lives.
+public final class MappedFile: @unchecked Sendable {
+    public let path: String
+    public let byteCount: Int
+    private let base: UnsafeRawPointer?
+
+    /// Maps `path`. Throws `io` with the system's reason when it cannot be opened or mapped.
+    public init(path: String) throws(TesseraError) {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io("cannot read \(path): \(SystemError.text(errno))") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .io("cannot read \(path): \(SystemError.text(errno))") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .io("cannot read \(path): not a regular file") }
+        byteCount = Int(info.st_size)
+        if byteCount == 0 {
+            base = nil
+            return
+        }
+        let p = mmap(nil, byteCount, PROT_READ, MAP_PRIVATE, fd, 0)
+        guard let p, p != MAP_FAILED else { throw .io("cannot map \(path): \(SystemError.text(errno))") }
+        base = UnsafeRawPointer(p)
+    }
+
+    deinit { if let base { munmap(UnsafeMutableRawPointer(mutating: base), byteCount) } }
+
+    /// The bytes of the file.
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: byteCount) }
+}
+
+/// The text of a C `errno`.
+enum SystemError {
+    static func text(_ code: Int32) -> String {
+        guard let s = strerror(code) else { return "error \(code)" }
+        return String(cString: s)
+    }
+}

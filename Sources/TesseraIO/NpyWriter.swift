@@ -1,0 +1,18 @@
+import TesseraCore
+
+/// Writes float64 arrays as `.npy` (little-endian `<f8`), all-or-nothing through `AtomicFile`.
+public enum NpyWriter {
+    /// Writes `values` with `shape` (row-major unless `fortranOrder`) to `path`.
+    public static func write(_ values: [Double], shape: [Int], fortranOrder: Bool = false, to path: String) throws(TesseraError) {
+        let expected = try Checked.product(shape, "shape \(shape)")
+        guard expected == values.count else {
+            throw .internalFailure("npy write: \(values.count) values do not fill shape \(shape)")
+        }
+        let header = NpyHeader.encode(shape: shape, fortranOrder: fortranOrder)
+        var data = [UInt8](repeating: 0, count: values.count * 8)
+        data.withUnsafeMutableBytes { raw in
+            for (k, v) in values.enumerated() { raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 8 * k, as: UInt64.self) }
+        }
+        try AtomicFile.write([header, data], to: path)
+    }
+}

@@ -1,0 +1,62 @@
+import COpenBLAS
+import TesseraCore
+
+/// Typed wrappers over the Fortran LAPACK routines exported by OpenBLAS. Column-major,
+/// `info < 0` (a bad argument: a Tessera bug) becomes `internalFailure`, `info > 0` becomes a
+/// `numerical` error that names the routine and the failing index.
+public enum LAPACK {
+    static func i32(_ v: Int) throws(TesseraError) -> Int32 { try Checked.int32(v, "LAPACK dimension") }
+
+    /// Cholesky factorization A = UᵀU (upper) in place, A ∈ ℝ^{n×n} SPD. Cost n³/3.
+    public static func potrf(upper: Bool = true, n: Int, a: UnsafeMutablePointer<Double>, lda: Int) throws(TesseraError) {
+        var uplo = CChar(UInt8(ascii: upper ? "U" : "L"))
+        var nn = try i32(n), ld = try i32(lda), info: Int32 = 0
+        dpotrf_(&uplo, &nn, a, &ld, &info, 1)
+        if info < 0 { throw .internalFailure("dpotrf: argument \(-info) is invalid") }
+        if info > 0 {
+            throw .numerical("Cholesky failed: leading minor \(info) of the \(n)×\(n) matrix is not positive definite")
+        }
+    }
+
+    /// Solves op(T)·X = B for triangular T ∈ ℝ^{n×n}, B ∈ ℝ^{n×nrhs}, in place. Cost n²·nrhs.
+    public static func trtrs(upper: Bool = true, transpose: Bool, n: Int, nrhs: Int,
+                             t: UnsafePointer<Double>, ldt: Int,
+                             b: UnsafeMutablePointer<Double>, ldb: Int) throws(TesseraError) {
+        var uplo = CChar(UInt8(ascii: upper ? "U" : "L"))
+        var tr = CChar(UInt8(ascii: transpose ? "T" : "N"))
+        var diag = CChar(UInt8(ascii: "N"))
+        var nn = try i32(n), nr = try i32(nrhs), lt = try i32(ldt), lb = try i32(ldb), info: Int32 = 0
+        dtrtrs_(&uplo, &tr, &diag, &nn, &nr, t, &lt, b, &lb, &info, 1, 1, 1)
+        if info < 0 { throw .internalFailure("dtrtrs: argument \(-info) is invalid") }
+        if info > 0 { throw .numerical("triangular solve failed: diagonal entry \(info) is exactly zero") }
+    }
+
+    /// Householder QR of A ∈ ℝ^{m×n} in place (R in the upper triangle, reflectors below,
+    /// scalars in `tau`, length min(m, n)). Cost 2mn² − ⅔n³.
+    public static func geqrf(m: Int, n: Int, a: UnsafeMutablePointer<Double>, lda: Int,
+                             tau: UnsafeMutablePointer<Double>) throws(TesseraError) {
+        var mm = try i32(m), nn = try i32(n), ld = try i32(lda), info: Int32 = 0
+        var query = 0.0, lwork: Int32 = -1
+        dgeqrf_(&mm, &nn, a, &ld, tau, &query, &lwork, &info)
+        if info != 0 { throw .internalFailure("dgeqrf workspace query: info \(info)") }
+        lwork = try i32(max(1, Int(query)))
+        var work = [Double](repeating: 0, count: Int(lwork))
+        work.withUnsafeMutableBufferPointer { w in
+            dgeqrf_(&mm, &nn, a, &ld, tau, w.baseAddress, &lwork, &info)
+        }
+        if info != 0 { throw .internalFailure("dgeqrf: argument \(-info) is invalid") }
+    }
+
+    /// Reciprocal condition number of a triangular T ∈ ℝ^{n×n} in the 1-norm (an estimate,
+    /// within a small factor). Cost O(n²).
+    public static func trcon(upper: Bool = true, n: Int, t: UnsafePointer<Double>, ldt: Int) throws(TesseraError) -> Double {
+        var norm = CChar(UInt8(ascii: "1")), uplo = CChar(UInt8(ascii: upper ? "U" : "L"))
+        var diag = CChar(UInt8(ascii: "N"))
+        var nn = try i32(n), lt = try i32(ldt), info: Int32 = 0, rcond = 0.0
+        var work = [Double](repeating: 0, count: 3 * max(1, n))
+        var iwork = [Int32](repeating: 0, count: max(1, n))
+        dtrcon_(&norm, &uplo, &diag, &nn, t, &lt, &rcond, &work, &iwork, &info, 1, 1, 1)
+        if info != 0 { throw .internalFailure("dtrcon: argument \(-info) is invalid") }
+        return rcond
+    }
+}

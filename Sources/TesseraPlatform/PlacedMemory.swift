@@ -1,0 +1,75 @@
+import CHwloc
+import TesseraCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A block of `Double`s whose pages are requested from one NUMA domain.
+///
+/// On a machine with several real domains the block comes from `hwloc_alloc_membind` with the
+/// domain's nodeset and `HWLOC_MEMBIND_BIND` (falling back to ordinary memory, recorded in
+/// `placement`, if the kernel refuses); elsewhere from 64-byte-aligned `posix_memalign`. The
+/// requested domain is kept, so tests can check placement decisions on synthetic machines.
+///
+/// Invariant: the block is owned by exactly one `PlacedMemory` and freed in its `deinit`; it is
+/// `@unchecked Sendable` because concurrent writers touch disjoint ranges, which the task graph
+/// guarantees (one writer per tile handle).
+public final class PlacedMemory: @unchecked Sendable {
+    public enum Placement: Sendable, Equatable {
+        /// Bound to the domain with hwloc.
+        case bound
+        /// Ordinary memory: one domain, a synthetic topology, or a refused binding.
+        case unbound
+    }
+
+    public let count: Int
+    public let requestedDomain: Int
+    public let placement: Placement
+    public let baseAddress: UnsafeMutablePointer<Double>
+    private let topology: HwlocTopology
+    private let byteCount: Int
+
+    /// Allocates `count` zeroed doubles requested from `domain`. Throws `resourceLimit` when the
+    /// size overflows or the system has no memory for it.
+    public init(count: Int, domain: Int, profile: MachineProfile) throws(TesseraError) {
+        let bytes = try Checked.multiply(max(count, 1), MemoryLayout<Double>.stride, "allocation of \(count) doubles")
+        self.count = count
+        self.byteCount = bytes
+        self.requestedDomain = domain
+        self.topology = profile.topology
+        if profile.placementMatters, let node = profile.topology.numaNode(domain),
+           let raw = hwloc_alloc_membind(profile.topology.handle, bytes, node.pointee.nodeset,
+                                         HWLOC_MEMBIND_BIND, Int32(HWLOC_MEMBIND_BYNODESET.rawValue)) {
+            baseAddress = raw.bindMemory(to: Double.self, capacity: max(count, 1))
+            placement = .bound
+        } else {
+            var raw: UnsafeMutableRawPointer?
+            guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
+                throw .resourceLimit("could not allocate \(bytes) bytes; reduce the problem size or free memory")
+            }
+            baseAddress = raw.bindMemory(to: Double.self, capacity: max(count, 1))
+            placement = .unbound
+        }
+        baseAddress.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    deinit {
+        switch placement {
+        case .bound: hwloc_free(topology.handle, UnsafeMutableRawPointer(baseAddress), byteCount)
+        case .unbound: free(UnsafeMutableRawPointer(baseAddress))
+        }
+    }
+
+    /// The logical NUMA domains holding this block's pages now (touched pages only), via
+    /// `hwloc_get_area_memlocation`; empty when the system cannot say.
+    public func residentDomains(profile: MachineProfile) -> [Int] {
+        guard !profile.isSynthetic, let set = hwloc_bitmap_alloc() else { return [] }
+        defer { hwloc_bitmap_free(set) }
+        guard hwloc_get_area_memlocation(profile.topology.handle, UnsafeRawPointer(baseAddress), byteCount, set,
+                                         Int32(HWLOC_MEMBIND_BYNODESET.rawValue)) == 0 else { return [] }
+        return profile.domains.filter { domain in
+            guard let node = profile.topology.numaNode(domain.index) else { return false }
+            return hwloc_bitmap_isset(set, node.pointee.os_index) != 0
+        }.map(\.index)
+    }
+}

@@ -1,0 +1,68 @@
+import Logging
+import TesseraCore
+import TesseraKernels
+import TesseraPlatform
+import TesseraRuntime
+
+/// Where tiled work runs: the machine profile, the executor (the DAG scheduler, or the serial
+/// reference), and the process-wide OpenBLAS setting Tessera relies on — one BLAS thread per
+/// task, because the parallelism comes from the task graph.
+///
+/// Creating an engine checks OpenBLAS's kernel choice: if it runs an old generic core on a CPU
+/// with AVX2/AVX-512, it logs a warning naming the `OPENBLAS_CORETYPE` to export.
+public struct Engine: Sendable {
+    public let profile: MachineProfile
+    public let executor: any GraphExecutor
+
+    /// An engine on `profile` (default: this machine) with `threads` workers (default: one per
+    /// core); `serial` runs every graph on the calling thread in submission order.
+    public init(threads: Int? = nil, profile: MachineProfile? = nil, serial: Bool = false) throws(TesseraError) {
+        let p: MachineProfile
+        if let profile { p = profile } else { p = try MachineProfile.current() }
+        self.profile = p
+        if serial {
+            if let threads, threads < 1 { throw .invalidArgument("--threads must be at least 1 (got \(threads))") }
+            executor = SerialExecutor()
+        } else {
+            executor = try Scheduler(profile: p, threads: threads)
+        }
+        Self.prepareBLAS()
+    }
+
+    /// Workers that run tasks at once.
+    public var workerCount: Int { executor.workerCount }
+
+    /// Runs a graph, rethrowing the first task error as a `TesseraError` where it is one.
+    public func run(_ graph: TaskGraph, trace: TraceRecorder? = nil) throws(TesseraError) {
+        do { try executor.run(graph, trace: trace) } catch {
+            if let e = error as? TesseraError { throw e }
+            throw .internalFailure("a task failed: \(error)")
+        }
+    }
+
+    /// The tile height this engine would choose for an n×d matrix, and why.
+    public func recommendedTileRows(rows: Int, cols: Int) -> TileChoice {
+        TileChoice.recommended(rows: rows, cols: cols, workers: workerCount, caches: profile.caches)
+    }
+
+    private static let logger = Logger(label: "tessera.engine")
+
+    private static func prepareBLAS() {
+        OpenBLASRuntime.setThreadCount(1)
+        if let core = OpenBLASRuntime.recommendedCoreType(), ProcessEnvironment.value("OPENBLAS_CORETYPE") == nil {
+            logger.warning("OpenBLAS selected the slow '\(OpenBLASRuntime.coreName)' kernels on a CPU that supports \(core); export OPENBLAS_CORETYPE=\(core) before starting the program")
+        }
+    }
+}
+
+/// Reads environment variables without Foundation.
+public enum ProcessEnvironment {
+    public static func value(_ name: String) -> String? {
+        guard let p = getenv(name) else { return nil }
+        return String(cString: p)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,81 @@
+import TesseraCore
+import TesseraKernels
+import TesseraRuntime
+
+/// Matrix–vector passes over a tiled A, each one task graph:
+/// - `multiply(_:)`: y = Ax, one GEMV per tile (2nd flops, one pass over A);
+/// - `transposeMultiply(_:)`: w = Aᵀu, one GEMVᵀ per tile into a private d-vector, partials
+///   summed by a fixed binary tree (`TaskGraph.addTreeReduction`), so the bits do not depend on
+///   the thread count;
+/// - `gramMultiply(_:)`: w = AᵀA·y fused in one pass: per tile t = Aᵢy then wᵢ = Aᵢᵀt while Aᵢ is
+///   still in cache (4nd flops), partials summed by the same tree.
+extension TiledMatrix {
+    /// y = Ax for x ∈ ℝ^d.
+    public func multiply(_ x: [Double], engine: Engine) throws(TesseraError) -> TiledVector {
+        guard x.count == cols else { throw .invalidArgument("x has length \(x.count), A has \(cols) columns") }
+        let xs = try SharedBlock(x, engine: engine)
+        let y = try TiledVector(layout: layout, engine: engine)
+        let graph = TaskGraph()
+        for (i, a) in tiles.enumerated() {
+            let tile = a.tile, out = y.blocks[i].tile
+            graph.place(y.blocks[i].handle, domain: a.domain)
+            graph.add(name: "gemv", reads: [a.handle, xs.handle], writes: [y.blocks[i].handle]) { _ in
+                BLAS.gemv(.none, m: tile.rows, n: tile.cols, alpha: 1, a: tile.readOnly, lda: tile.ld,
+                          x: xs.pointer, beta: 0, y: out.base)
+            }
+        }
+        try engine.run(graph)
+        return y
+    }
+
+    /// w = Aᵀu for u ∈ ℝ^n (tiled like A's rows).
+    public func transposeMultiply(_ u: TiledVector, engine: Engine) throws(TesseraError) -> [Double] {
+        guard u.layout == layout else { throw .invalidArgument("u is not tiled like A's rows") }
+        return try reducedPerTile(engine: engine, name: "gemvT") { _, i, partial in
+            let tile = self.tiles[i].tile
+            BLAS.gemv(.transpose, m: tile.rows, n: tile.cols, alpha: 1, a: tile.readOnly, lda: tile.ld,
+                      x: u.blocks[i].memory.baseAddress, beta: 0, y: partial)
+        } extraReads: { i in [u.blocks[i].handle] }
+    }
+
+    /// w = AᵀA·y for y ∈ ℝ^d, in one pass over A.
+    public func gramMultiply(_ y: [Double], engine: Engine) throws(TesseraError) -> [Double] {
+        guard y.count == cols else { throw .invalidArgument("y has length \(y.count), A has \(cols) columns") }
+        let ys = try SharedBlock(y, engine: engine)
+        let scratch = try SharedBlock(rows: layout.tileRows, cols: engine.workerCount, engine: engine)
+        let ldScratch = layout.tileRows
+        return try reducedPerTile(engine: engine, name: "AtAy") { context, i, partial in
+            let tile = self.tiles[i].tile
+            // Reentrant per worker: column `worker` of the scratch block belongs to one task at a time.
+            let t = scratch.pointer + context.worker * ldScratch
+            BLAS.gemv(.none, m: tile.rows, n: tile.cols, alpha: 1, a: tile.readOnly, lda: tile.ld,
+                      x: ys.pointer, beta: 0, y: t)
+            BLAS.gemv(.transpose, m: tile.rows, n: tile.cols, alpha: 1, a: tile.readOnly, lda: tile.ld,
+                      x: t, beta: 0, y: partial)
+        } extraReads: { _ in [ys.handle] }
+    }
+
+    /// Runs `kernel(context, i, partialᵢ)` for every tile into a private d-vector, then sums the partials
+    /// with a fixed binary tree and returns the total.
+    func reducedPerTile(engine: Engine, name: String,
+                        kernel: @escaping @Sendable (TaskContext, Int, UnsafeMutablePointer<Double>) -> Void,
+                        extraReads: (Int) -> [DataHandle]) throws(TesseraError) -> [Double] {
+        var partials: [SharedBlock] = []
+        for t in tiles { partials.append(try SharedBlock(rows: cols, engine: engine, domain: t.domain)) }
+        let graph = TaskGraph()
+        let d = cols
+        for (i, a) in tiles.enumerated() {
+            let p = partials[i]
+            graph.place(p.handle, domain: a.domain)
+            graph.add(name: name, reads: [a.handle] + extraReads(i), writes: [p.handle]) { context in
+                kernel(context, i, p.pointer)
+            }
+        }
+        let frozen = partials
+        graph.addTreeReduction(name: "sum", handles: partials.map(\.handle)) { into, from in
+            BLAS.axpy(count: d, alpha: 1, x: frozen[from].pointer, y: frozen[into].pointer)
+        }
+        try engine.run(graph)
+        return partials[0].toArray()
+    }
+}

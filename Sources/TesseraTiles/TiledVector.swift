@@ -1,0 +1,59 @@
+import TesseraCore
+import TesseraPlatform
+import TesseraRuntime
+
+/// A length-n vector cut like the rows of a `TiledMatrix`: block i holds the entries of row
+/// tile i, on the same domain, with its own handle. Memory: n doubles.
+public final class TiledVector: Sendable {
+    public let layout: TileLayout
+    public let blocks: [TileStorage]
+
+    public var count: Int { layout.rows }
+
+    /// A zero vector matching `layout`'s rows.
+    public init(layout: TileLayout, engine: Engine) throws(TesseraError) {
+        self.layout = layout
+        var list: [TileStorage] = []
+        for i in 0..<layout.tileCount {
+            let d = layout.domain(ofTile: i, domainCount: engine.profile.domainCount)
+            list.append(try TileStorage(rows: layout.rowCount(ofTile: i), cols: 1, domain: d, profile: engine.profile))
+        }
+        blocks = list
+    }
+
+    /// A vector holding `values` (count must equal the layout's rows).
+    public convenience init(_ values: [Double], layout: TileLayout, engine: Engine) throws(TesseraError) {
+        guard values.count == layout.rows else {
+            throw .invalidArgument("vector of length \(values.count) does not match the matrix's \(layout.rows) rows")
+        }
+        try self.init(layout: layout, engine: engine)
+        for (i, b) in blocks.enumerated() {
+            let range = layout.rowRange(ofTile: i)
+            values.withUnsafeBufferPointer { src in
+                b.memory.baseAddress.update(from: src.baseAddress! + range.lowerBound, count: range.count)
+            }
+        }
+    }
+
+    /// The entries in order.
+    public func toArray() -> [Double] { blocks.flatMap { $0.toArray() } }
+}
+
+/// A small dense vector or matrix shared read-only by many tasks (x in y = Ax, a d×d result).
+/// Owned memory, column-major; `@unchecked Sendable` through `PlacedMemory`'s invariant.
+public final class SharedBlock: Sendable {
+    public let storage: TileStorage
+
+    public init(rows: Int, cols: Int = 1, engine: Engine, domain: Int = 0) throws(TesseraError) {
+        storage = try TileStorage(rows: rows, cols: cols, domain: domain, profile: engine.profile)
+    }
+
+    public convenience init(_ values: [Double], engine: Engine) throws(TesseraError) {
+        try self.init(rows: values.count, engine: engine)
+        values.withUnsafeBufferPointer { storage.memory.baseAddress.update(from: $0.baseAddress!, count: values.count) }
+    }
+
+    public var pointer: UnsafeMutablePointer<Double> { storage.memory.baseAddress }
+    public var handle: DataHandle { storage.handle }
+    public func toArray() -> [Double] { storage.toArray() }
+}
