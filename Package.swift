@@ -41,11 +41,11 @@ let package = Package(
                                          .product(name: "Logging", package: "swift-log")],
                           swiftSettings: strict),
         .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore"]),
-        .testTarget(name: "TesseraPlatformTests", dependencies: ["TesseraPlatform"]),
-        .testTarget(name: "TesseraRuntimeTests", dependencies: ["TesseraRuntime", "TesseraPlatform"]),
-        .testTarget(name: "TesseraTilesTests", dependencies: ["TesseraTiles", "TesseraKernels"]),
-        .testTarget(name: "TesseraIOTests", dependencies: ["TesseraIO"]),
-        .testTarget(name: "TesseraCLITests", dependencies: ["TesseraIO"]),
+        .testTarget(name: "TesseraPlatformTests", dependencies: ["TesseraPlatform", "TesseraCore"]),
+        .testTarget(name: "TesseraRuntimeTests", dependencies: ["TesseraRuntime", "TesseraPlatform", "TesseraCore"]),
+        .testTarget(name: "TesseraTilesTests", dependencies: ["Tessera", "TesseraKernels"]),
+        .testTarget(name: "TesseraIOTests", dependencies: ["TesseraIO", "Tessera"]),
+        .testTarget(name: "TesseraCLITests", dependencies: ["TesseraIO", "Tessera", "tessera"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -23,6 +23,12 @@ public struct CacheSizes: Sendable, Hashable {
     public let l1d: Int
     public let l2: Int
     public let l3: Int
+
+    public init(l1d: Int, l2: Int, l3: Int) {
+        self.l1d = l1d
+        self.l2 = l2
+        self.l3 = l3
+    }
 }
 
 /// The machine as placement sees it: NUMA domains with their cores, cache sizes, and the hwloc

@@ -81,6 +81,6 @@ public struct TileChoice: Sendable, CustomStringConvertible {
         let l2 = caches.l2 > 0 ? "\(caches.l2 >> 10) KiB" : "unknown"
         let l3 = caches.l3 > 0 ? "\(caches.l3 >> 20) MiB" : "unknown"
         return TileChoice(tileRows: rows,
-                          reason: "\(why); \(tiles) tiles of \(rows * d * 8 >> 10) KiB for \(workers) workers, L2 \(l2), L3 \(l3)")
+                          reason: "\(why); \(tiles) tiles of \((rows * d * 8) >> 10) KiB for \(workers) workers, L2 \(l2), L3 \(l3)")
     }
 }

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Tessera
+import TesseraIO
+import TesseraRuntime
+
+/// `tessera gram-matrix`: G = AᵀA of a `.npy` matrix, computed by the tiled DAG and written as
+/// `.npy` (atomically: a failed run leaves no file).
+struct GramMatrix: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gram-matrix",
+        abstract: "Compute G = AᵀA of an n×d .npy matrix with the tiled runtime and write it as a d×d .npy.")
+
+    @Option(help: "Input matrix A (.npy, 2-D; float64, or float32/integers converted).")
+    var matrix: String
+
+    @Option(help: "Output file for G (.npy, float64).")
+    var output: String
+
+    @Option(help: "Write a Chrome trace of the tasks (open in Perfetto).")
+    var trace: String?
+
+    @OptionGroup var engineOptions: EngineOptions
+
+    func run() throws {
+        let engine = try engineOptions.makeEngine()
+        try CLIErrors.reporting { () throws(TesseraError) in
+            try PathChecks.distinct(inputs: [matrix], outputs: [output] + (trace.map { [$0] } ?? []))
+            let array = try NpyArray(path: matrix)
+            if let note = array.conversionNote, !engineOptions.quiet { print("note: \(note)") }
+            let a = try TiledMatrix.load(array, tileRows: engineOptions.tileRows, engine: engine)
+            let recorder = trace == nil ? nil : TraceRecorder()
+            let t0 = MonotonicClock.nanoseconds()
+            let g = try a.gram(engine: engine, trace: recorder)
+            let seconds = Double(MonotonicClock.nanoseconds() - t0) / 1e9
+            try NpyWriter.write(g, shape: [a.cols, a.cols], to: output)
+            if let trace, let recorder { try AtomicFile.write(text: recorder.chromeTraceJSON(), to: trace) }
+            if !engineOptions.quiet {
+                print("wrote \(output): AᵀA of \(a.rows) × \(a.cols), \(a.layout.tileCount) tiles of \(a.layout.tileRows) rows, \(format3(seconds)) s on \(engine.workerCount) workers")
+            }
+        }
+    }
+}
+
+/// Refuses an output path that names an input (or another output): writing it would destroy
+/// data the run still needs.
+enum PathChecks {
+    static func distinct(inputs: [String], outputs: [String]) throws(TesseraError) {
+        var seen = Set<String>()
+        for path in inputs { seen.insert(canonical(path)) }
+        for path in outputs {
+            let c = canonical(path)
+            if seen.contains(c) { throw .invalidArgument("\(path) is used both as an input and an output; choose another output path") }
+            seen.insert(c)
+        }
+    }
+
+    /// The resolved absolute path when the file exists, else the path as given.
+    static func canonical(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Tessera
+import TesseraKernels
+import TesseraPlatform
+
+/// `tessera info`: the machine as Tessera sees it and the choices it would make.
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the topology, the OpenBLAS build and core, and the tile size Tessera would pick.")
+
+    @Option(help: "Rows of the example matrix for the tile-size choice.")
+    var rows = 1_000_000
+
+    @Option(help: "Columns of the example matrix for the tile-size choice.")
+    var cols = 256
+
+    @Option(help: "Worker threads (default: one per core).")
+    var threads: Int?
+
+    @Option(help: "Describe a synthetic hwloc topology instead of this machine, e.g. \"pack:2 numa:2 core:4 pu:1\".")
+    var synthetic: String?
+
+    func run() throws {
+        try CLIErrors.reporting { () throws(TesseraError) in
+            guard rows >= 1, cols >= 1 else { throw .invalidArgument("--rows and --cols must be at least 1") }
+            let profile: MachineProfile
+            if let synthetic { profile = try MachineProfile.synthetic(synthetic) } else { profile = try MachineProfile.current() }
+            let engine = try Engine(threads: threads, profile: profile)
+            print(Self.describe(engine: engine, rows: rows, cols: cols))
+        }
+    }
+
+    static func describe(engine: Engine, rows: Int, cols: Int) -> String {
+        let p = engine.profile
+        var lines: [String] = []
+        lines.append("Tessera \(TesseraCommand.version)")
+        lines.append("machine: \(p.isSynthetic ? "synthetic, " : "")\(p.domainCount) NUMA domain(s), \(p.coreCount) cores; "
+                     + "caches L1d \(kib(p.caches.l1d)), L2 \(kib(p.caches.l2)), L3 \(kib(p.caches.l3))")
+        for d in p.domains {
+            let mem = d.localMemoryBytes > 0 ? String(format1(Double(d.localMemoryBytes) / 1_073_741_824)) + " GiB" : "memory unknown"
+            lines.append("  domain \(d.index) (os node \(d.osIndex)): \(d.coreCount) cores, \(d.processingUnitCount) PUs, \(mem)")
+        }
+        lines.append("placement: " + (p.placementMatters ? "threads bound per task drain, tiles bound with hwloc membind"
+                                                          : "single domain or synthetic: no binding needed"))
+        let simd = OpenBLASRuntime.cpuHasAVX512 ? "AVX-512" : (OpenBLASRuntime.cpuHasAVX2FMA ? "AVX2+FMA" : "no AVX2")
+        lines.append("OpenBLAS: \(OpenBLASRuntime.configuration)")
+        var coreLine = "OpenBLAS core: \(OpenBLASRuntime.coreName) (CPU has \(simd))"
+        if let fix = OpenBLASRuntime.recommendedCoreType() { coreLine += "; slow kernels: export OPENBLAS_CORETYPE=\(fix)" }
+        lines.append(coreLine)
+        lines.append("BLAS threads inside tasks: \(OpenBLASRuntime.threadCount); workers: \(engine.workerCount)")
+        lines.append("tile rows for \(rows) × \(cols): \(engine.recommendedTileRows(rows: rows, cols: cols))")
+        return lines.joined(separator: "\n")
+    }
+
+    static func kib(_ bytes: Int) -> String {
+        bytes <= 0 ? "?" : (bytes >= 1 << 20 ? "\(bytes >> 20) MiB" : "\(bytes >> 10) KiB")
+    }
+}
+
+/// One decimal place, without Foundation.
+func format1(_ v: Double) -> String {
+    let scaled = Int((v * 10).rounded())
+    return "\(scaled / 10).\(abs(scaled % 10))"
+}
+
+/// Engineering-style significant digits, without Foundation: 1.23e-14, 0.512, 15.3.
+func formatSci(_ v: Double) -> String {
+    guard v.isFinite, v != 0 else { return "\(v)" }
+    var exponent = 0, m = abs(v)
+    while m >= 10 { m /= 10; exponent += 1 }
+    while m < 1 { m *= 10; exponent -= 1 }
+    let digits = Int((m * 100).rounded())
+    let mantissa = "\(digits / 100).\(String(digits % 100).leftPad(2))"
+    return (v < 0 ? "-" : "") + mantissa + "e" + (exponent < 0 ? "-" : "+") + String(abs(exponent)).leftPad(2)
+}
+
+extension String {
+    func leftPad(_ n: Int, with c: Character = "0") -> String { String(repeating: String(c), count: max(0, n - count)) + self }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Logging
+import Tessera
+import TesseraKernels
+
+/// The `tessera` command line: see `tessera --help`. Exit codes: 0 success; 2 bad usage or input
+/// (one-line message, nothing written); 3 ran but did not reach the tolerance; 1 internal error.
+@main
+struct TesseraCommand: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "tessera",
+        abstract: "Solve regression problems against proxies of the attention matrix on a tiled DAG runtime.",
+        version: version,
+        subcommands: [Info.self, Demo.self, GramMatrix.self]
+    )
+
+    static func main() {
+        OpenBLASCoreFix.reexecuteIfNeeded()
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// Options every compute command shares.
+struct EngineOptions: ParsableArguments {
+    @Option(help: "Worker threads (default: one per core).")
+    var threads: Int?
+
+    @Option(name: .customLong("tile-rows"), help: "Rows per tile (default: chosen from the shape and caches; see `tessera info`).")
+    var tileRows: Int?
+
+    @Flag(help: "Print nothing but errors.")
+    var quiet = false
+
+    func makeEngine() throws -> Engine {
+        try CLIErrors.reporting { () throws(TesseraError) in try Engine(threads: threads) }
+    }
+}
+
+/// Turns `TesseraError` into a one-line message on stderr and the documented exit code.
+enum CLIErrors {
+    static func reporting<T>(_ body: () throws(TesseraError) -> T) throws -> T {
+        do { return try body() } catch {
+            printError(error.message)
+            throw ExitCode(error.isUserError ? 2 : 1)
+        }
+    }
+
+    static func printError(_ message: String) {
+        var stderr = StandardError()
+        print("tessera: error: \(message)", to: &stderr)
+    }
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        var bytes = Array(string.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress! + offset, $0.count - offset) }
+            if n <= 0 { return }
+            offset += n
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

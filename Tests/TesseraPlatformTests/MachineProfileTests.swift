@@ -1,0 +1,65 @@
+import XCTest
+@testable import TesseraPlatform
+import TesseraCore
+
+final class MachineProfileTests: XCTestCase {
+    func testRealMachineHasAtLeastOneDomainWithCores() throws {
+        let p = try MachineProfile.current()
+        XCTAssertGreaterThanOrEqual(p.domainCount, 1)
+        XCTAssertGreaterThanOrEqual(p.coreCount, 1)
+        XCTAssertFalse(p.isSynthetic)
+        XCTAssertEqual(p.domains.map(\.index), Array(0..<p.domainCount))
+    }
+
+    func testSyntheticTwoPackagesTwoNUMAEach() throws {
+        let p = try MachineProfile.synthetic("pack:2 numa:2 core:4 pu:1")
+        XCTAssertTrue(p.isSynthetic)
+        XCTAssertEqual(p.domainCount, 4)
+        XCTAssertEqual(p.domains.map(\.coreCount), [4, 4, 4, 4])
+        XCTAssertEqual(p.coreCount, 16)
+        XCTAssertFalse(p.placementMatters, "a synthetic machine must never bind real threads or memory")
+    }
+
+    func testBadSyntheticDescriptionIsAnError() {
+        XCTAssertThrowsError(try MachineProfile.synthetic("pack:zero banana"))
+    }
+
+    func testPlacedMemoryRecordsRequestedDomainAndIsZeroed() throws {
+        let p = try MachineProfile.synthetic("pack:2 numa:2 core:2 pu:1")
+        for d in 0..<p.domainCount {
+            let m = try PlacedMemory(count: 1000, domain: d, profile: p)
+            XCTAssertEqual(m.requestedDomain, d)
+            XCTAssertEqual(m.placement, .unbound)
+            XCTAssertTrue((0..<1000).allSatisfy { m.baseAddress[$0] == 0 })
+        }
+    }
+
+    /// On the real machine the touched pages of a block requested from domain 0 live on a real
+    /// domain (domain 0 on a one-domain machine).
+    func testResidentDomainsOfTouchedMemory() throws {
+        let p = try MachineProfile.current()
+        let m = try PlacedMemory(count: 1 << 20, domain: 0, profile: p)
+        for i in stride(from: 0, to: m.count, by: 512) { m.baseAddress[i] = 1 }
+        let where_ = m.residentDomains(profile: p)
+        if p.domainCount == 1 { XCTAssertEqual(where_, [0]) } else { XCTAssertTrue(where_.contains(0)) }
+    }
+
+    func testImpossibleAllocationIsRefused() throws {
+        let p = try MachineProfile.current()
+        XCTAssertThrowsError(try PlacedMemory(count: Int.max / 4, domain: 0, profile: p)) { error in
+            guard case .resourceLimit = error as? TesseraError else { return XCTFail("\(error)") }
+        }
+    }
+
+    func testBindingIsANoOpOnSingleDomainOrSynthetic() throws {
+        let synthetic = try MachineProfile.synthetic("pack:2 numa:2 core:4 pu:1")
+        let b = ThreadBinding(domain: 1, profile: synthetic)
+        XCTAssertFalse(b.isActive)
+        let real = try MachineProfile.current()
+        if real.domainCount == 1 { XCTAssertFalse(ThreadBinding(domain: 0, profile: real).isActive) }
+    }
+
+    func testAvailableMemoryIsReadable() {
+        XCTAssertGreaterThan(MachineProfile.availableMemoryBytes() ?? 0, 1 << 20)
+    }
+}

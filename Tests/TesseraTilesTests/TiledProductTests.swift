@@ -1,0 +1,149 @@
+import XCTest
+import Synchronization
+import Tessera
+import TesseraKernels
+
+final class TiledProductTests: XCTestCase {
+    func testTiledGramEqualsOneDsyrkAndHasSameBitsOnOneAndTwoThreads() throws {
+        let n = 20_011, d = 37
+        let value = Reference.randomMatrix(rows: n, cols: d, seed: 11)
+        let two = try Engine(threads: 2), one = try Engine(threads: 1), serial = try Engine(serial: true)
+        let layout = try TileLayout(rows: n, cols: d, tileRows: 1_000)
+        let a2 = try TiledMatrix(layout: layout, engine: two, value: value)
+        let g2 = try a2.gram(engine: two)
+        let g1 = try a2.gram(engine: one)
+        let gs = try a2.gram(engine: serial)
+        XCTAssertEqual(g2.map(\.bitPattern), g1.map(\.bitPattern), "bits differ between 1 and 2 threads")
+        XCTAssertEqual(g2.map(\.bitPattern), gs.map(\.bitPattern), "bits differ from the serial executor")
+
+        let dense = Reference.dense(rows: n, cols: d, value)
+        var reference = [Double](repeating: 0, count: d * d)
+        BLAS.syrk(.upper, .transpose, n: d, k: n, alpha: 1, a: dense, lda: n, beta: 0, c: &reference, ldc: d)
+        for j in 0..<d { for i in (j + 1)..<max(j + 1, d) { reference[i + j * d] = reference[j + i * d] } }
+        XCTAssertLessThanOrEqual(Reference.maxRelativeDifference(g2, reference), 1e-13)
+        // Symmetric result.
+        for j in 0..<d { for i in 0..<d { XCTAssertEqual(g2[i + j * d], g2[j + i * d]) } }
+    }
+
+    func testGramWithManyGroupsAndUnevenLastTile() throws {
+        let n = 5_003, d = 5
+        let value = Reference.randomMatrix(rows: n, cols: d, seed: 3)
+        let engine = try Engine(threads: 2)
+        let a = try TiledMatrix(layout: TileLayout(rows: n, cols: d, tileRows: 37), engine: engine, value: value)
+        XCTAssertEqual(a.gramGroupCount, 64)
+        let g = try a.gram(engine: engine)
+        var reference = [Double](repeating: 0, count: d * d)
+        for i in 0..<d { for j in 0..<d { for r in 0..<n { reference[i + j * d] += value(r, i) * value(r, j) } } }
+        XCTAssertLessThanOrEqual(Reference.maxRelativeDifference(g, reference), 1e-13)
+    }
+
+    /// y = Ax, w = Aᵀu and w = AᵀA·y against plain loops, checked BLIS-style with random vectors.
+    func testMatrixVectorPassesMatchDenseReference() throws {
+        let n = 3_001, d = 17
+        let value = Reference.randomMatrix(rows: n, cols: d, seed: 5)
+        let engine = try Engine(threads: 2)
+        let a = try TiledMatrix(layout: TileLayout(rows: n, cols: d, tileRows: 256), engine: engine, value: value)
+        let g = Philox4x32(seed: 99)
+        let x = (0..<d).map { g.normal(index: UInt64($0), stream: 1) }
+        let u = (0..<n).map { g.normal(index: UInt64($0), stream: 2) }
+
+        var ax = [Double](repeating: 0, count: n), atu = [Double](repeating: 0, count: d)
+        for r in 0..<n { for c in 0..<d { ax[r] += value(r, c) * x[c]; atu[c] += value(r, c) * u[r] } }
+        var ataX = [Double](repeating: 0, count: d)
+        for r in 0..<n { for c in 0..<d { ataX[c] += value(r, c) * ax[r] } }
+
+        XCTAssertLessThanOrEqual(Reference.maxRelativeDifference(try a.multiply(x, engine: engine).toArray(), ax), 1e-13)
+        let ut = try TiledVector(u, layout: a.layout, engine: engine)
+        XCTAssertLessThanOrEqual(Reference.maxRelativeDifference(try a.transposeMultiply(ut, engine: engine), atu), 1e-13)
+        let fused = try a.gramMultiply(x, engine: engine)
+        XCTAssertLessThanOrEqual(Reference.maxRelativeDifference(fused, ataX), 1e-13)
+        let fusedOne = try a.gramMultiply(x, engine: Engine(threads: 1))
+        XCTAssertEqual(fused.map(\.bitPattern), fusedOne.map(\.bitPattern))
+        XCTAssertThrowsError(try a.multiply([1, 2], engine: engine))
+    }
+
+    /// 400 concurrent tasks each call DGEMM on private operands; every product must be right.
+    func testBLASFromManyTasksAtOnceGivesCorrectResults() throws {
+        let engine = try Engine(threads: 4)
+        let m = 33, k = 29, n = 31, count = 400
+        final class Results: @unchecked Sendable {
+            var errors = [Double](repeating: .infinity, count: 400)
+        }
+        let results = Results()
+        let graph = TaskGraph()
+        for t in 0..<count {
+            let h = DataHandle.make()
+            graph.add(name: "gemm\(t)", writes: [h]) { _ in
+                let ga = Reference.randomMatrix(rows: m, cols: k, seed: UInt64(t))
+                let gb = Reference.randomMatrix(rows: k, cols: n, seed: UInt64(t + 10_000))
+                let a = Reference.dense(rows: m, cols: k, ga), b = Reference.dense(rows: k, cols: n, gb)
+                var c = [Double](repeating: 0, count: m * n)
+                BLAS.gemm(.none, .none, m: m, n: n, k: k, alpha: 1, a: a, lda: m, b: b, ldb: k, beta: 0, c: &c, ldc: m)
+                var reference = [Double](repeating: 0, count: m * n)
+                for j in 0..<n { for i in 0..<m { for p in 0..<k { reference[i + j * m] += a[i + p * m] * b[p + j * k] } } }
+                results.errors[t] = Reference.maxRelativeDifference(c, reference)
+            }
+        }
+        try engine.run(graph)
+        XCTAssertLessThanOrEqual(results.errors.max() ?? .infinity, 1e-14)
+    }
+
+    /// On a synthetic 2 × 2 NUMA machine each tile's memory is requested from the domain that
+    /// owns it, and the tasks that touch it run on that domain.
+    func testTileMemoryRequestedFromItsDomainOnSyntheticTopology() throws {
+        let profile = try MachineProfile.synthetic("pack:2 numa:2 core:4 pu:1")
+        let engine = try Engine(profile: profile)
+        let layout = try TileLayout(rows: 1_000, cols: 3, tileRows: 100)
+        let seen = Mutex<[Int: Int]>([:])
+        let a = try TiledMatrix(layout: layout, engine: engine) { r, _ in Double(r) }
+        XCTAssertEqual(a.tiles.map(\.domain), [0, 0, 0, 1, 1, 2, 2, 2, 3, 3])
+        XCTAssertEqual(a.tiles.map(\.domain), (0..<10).map { layout.domain(ofTile: $0, domainCount: 4) })
+        let graph = TaskGraph()
+        for (i, t) in a.tiles.enumerated() {
+            graph.place(t.handle, domain: t.domain)
+            graph.add(name: "touch", writes: [t.handle]) { c in seen.withLock { $0[i] = c.domain } }
+        }
+        try engine.run(graph)
+        XCTAssertEqual((0..<10).map { seen.withLock { $0 }[$0] }, a.tiles.map(\.domain))
+        XCTAssertEqual(a[999, 2], 999)
+    }
+
+    func testCopyInFromRowAndColumnMajorBuffers() throws {
+        let engine = try Engine(threads: 2)
+        let n = 7, d = 3
+        let rowMajor = (0..<(n * d)).map(Double.init)
+        let layout = try TileLayout(rows: n, cols: d, tileRows: 3)
+        let a = try TiledMatrix(layout: layout, engine: engine)
+        try rowMajor.withUnsafeBufferPointer { try a.copyIn(BorrowedDoubles(base: $0.baseAddress!, count: $0.count), columnMajor: false, engine: engine) }
+        XCTAssertEqual(a[4, 2], Double(4 * d + 2))
+        let colMajor = a.toColumnMajorArray()
+        let b = try TiledMatrix(layout: layout, engine: engine)
+        try colMajor.withUnsafeBufferPointer { try b.copyIn(BorrowedDoubles(base: $0.baseAddress!, count: $0.count), columnMajor: true, engine: engine) }
+        XCTAssertEqual(b.toColumnMajorArray(), colMajor)
+        XCTAssertThrowsError(try a.copyIn(BorrowedDoubles(base: colMajor, count: 5), columnMajor: true, engine: engine))
+    }
+}
+
+final class TileLayoutTests: XCTestCase {
+    func testLayoutValidatesShapeAndTileRows() throws {
+        XCTAssertThrowsError(try TileLayout(rows: 10, cols: 3, tileRows: 11)) { e in
+            XCTAssertTrue((e as? TesseraError)?.message.contains("larger than the matrix") ?? false)
+        }
+        XCTAssertThrowsError(try TileLayout(rows: 10, cols: 3, tileRows: 0))
+        XCTAssertThrowsError(try TileLayout(rows: 0, cols: 3, tileRows: 1))
+        XCTAssertThrowsError(try TileLayout(rows: 1 << 40, cols: 1 << 12, tileRows: 1 << 30))
+        let l = try TileLayout(rows: 10, cols: 3, tileRows: 4)
+        XCTAssertEqual(l.tileCount, 3)
+        XCTAssertEqual(l.rowRange(ofTile: 2), 8..<10)
+    }
+
+    func testRecommendedTileRowsBalanceAndSize() {
+        let caches = CacheSizes(l1d: 32 << 10, l2: 512 << 10, l3: 32 << 20)
+        let big = TileChoice.recommended(rows: 1_000_000, cols: 256, workers: 2, caches: caches)
+        XCTAssertEqual(big.tileRows, 2048)  // 4 MiB tiles
+        let balanced = TileChoice.recommended(rows: 20_000, cols: 64, workers: 4, caches: caches)
+        XCTAssertEqual(balanced.tileRows, 1256) // 4 tiles per worker
+        let tiny = TileChoice.recommended(rows: 100, cols: 5, workers: 2, caches: caches)
+        XCTAssertEqual(tiny.tileRows, 100)
+    }
+}
