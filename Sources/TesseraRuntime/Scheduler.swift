@@ -52,9 +52,8 @@ public final class Scheduler: GraphExecutor {
 
     public func run(_ graph: TaskGraph, trace: TraceRecorder? = nil) throws {
         guard graph.count > 0 else { return }
-        let run = GraphRun(graph: graph, widths: widths)
         let done = DispatchSemaphore(value: 0)
-        run.onFinish = { done.signal() }
+        let run = GraphRun(graph: graph, widths: widths) { done.signal() }
         for i in 0..<graph.count where graph.tasks[i].predecessorCount == 0 {
             enqueue(i, run: run, trace: trace)
         }
@@ -105,21 +104,21 @@ public final class Scheduler: GraphExecutor {
             enqueue(s, run: run, trace: trace)
         }
         if run.remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
-            run.onFinish?()
+            run.onFinish()
         }
     }
 }
 
 /// The shared state of one `Scheduler.run`: a snapshot of the graph plus atomic counters.
 /// Immutable after `init` except through its atomics and mutexes, hence `Sendable`.
-final class GraphRun: @unchecked Sendable {
+final class GraphRun: Sendable {
     struct LaneState {
         var ready = ReadyQueue()
         var freeSlots: [Int]
     }
     final class Lane: Sendable {
-        let state: Mutex<LaneState>
-        init(width: Int) { state = Mutex(LaneState(freeSlots: Array((0..<width).reversed()))) }
+        let state: Locked<LaneState>
+        init(width: Int) { state = Locked(LaneState(freeSlots: Array((0..<width).reversed()))) }
     }
 
     let bodies: [TaskBody]
@@ -132,11 +131,12 @@ final class GraphRun: @unchecked Sendable {
     let slotOffset: [Int]
     let remaining: Atomic<Int>
     let failed = Atomic<Bool>(false)
-    let firstError = Mutex<(any Error)?>(nil)
-    /// Set once before the first task is enqueued, read-only afterwards.
-    var onFinish: (@Sendable () -> Void)?
+    let firstError = Locked<(any Error)?>(nil)
+    /// Called once, by the worker that finishes the last task.
+    let onFinish: @Sendable () -> Void
 
-    init(graph: TaskGraph, widths: [Int]) {
+    init(graph: TaskGraph, widths: [Int], onFinish: @escaping @Sendable () -> Void) {
+        self.onFinish = onFinish
         let tasks = graph.tasks
         bodies = tasks.map(\.body)
         names = tasks.map(\.name)

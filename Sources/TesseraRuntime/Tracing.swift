@@ -1,4 +1,5 @@
 import Synchronization
+import TesseraCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,7 +26,7 @@ public struct TraceEvent: Sendable, Equatable {
 /// Collects per-task records during runs; renders them as Chrome trace JSON (opens in
 /// Perfetto or chrome://tracing) and summarises them. Thread-safe.
 public final class TraceRecorder: Sendable {
-    private let events = Mutex<[TraceEvent]>([])
+    private let events = Locked<[TraceEvent]>([])
 
     public init() {}
 

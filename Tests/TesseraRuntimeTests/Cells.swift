@@ -1,4 +1,5 @@
 import TesseraRuntime
+import TesseraCore
 
 /// Test memory: `count` UInt64 cells, one `DataHandle` each, written by tasks that declare them.
 /// `@unchecked Sendable` under the runtime's guarantee: one writer per handle at a time.
@@ -27,15 +28,8 @@ final class Cells: @unchecked Sendable {
 }
 
 /// A thread-safe event log for tests.
-final class Log: @unchecked Sendable {
-    private var items: [Int] = []
-    private let lock = NSLockish()
-    func append(_ i: Int) { lock.locked { items.append(i) } }
-    var all: [Int] { lock.locked { items } }
-}
-
-import Synchronization
-final class NSLockish: Sendable {
-    private let m = Mutex<Void>(())
-    func locked<T>(_ body: () -> T) -> T { m.withLock { _ in body() } }
+final class Log: Sendable {
+    private let items = Locked<[Int]>([])
+    func append(_ i: Int) { items.withLock { $0.append(i) } }
+    var all: [Int] { items.withLock { $0 } }
 }

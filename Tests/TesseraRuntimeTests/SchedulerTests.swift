@@ -79,7 +79,7 @@ final class SchedulerTests: XCTestCase {
         let scheduler = try Scheduler(profile: profile)
         XCTAssertEqual(scheduler.widths, [4, 4, 4, 4])
         let tiles = (0..<32).map { _ in DataHandle.make() }
-        let seen = Mutex<[Int: (domain: Int, worker: Int)]>([:])
+        let seen = Locked<[Int: (domain: Int, worker: Int)]>([:])
         let g = TaskGraph()
         for (i, h) in tiles.enumerated() {
             g.place(h, domain: i * 4 / tiles.count)

@@ -66,10 +66,7 @@ final class TiledProductTests: XCTestCase {
     func testBLASFromManyTasksAtOnceGivesCorrectResults() throws {
         let engine = try Engine(threads: 4)
         let m = 33, k = 29, n = 31, count = 400
-        final class Results: @unchecked Sendable {
-            var errors = [Double](repeating: .infinity, count: 400)
-        }
-        let results = Results()
+        let results = Locked([Double](repeating: .infinity, count: count))
         let graph = TaskGraph()
         for t in 0..<count {
             let h = DataHandle.make()
@@ -81,11 +78,12 @@ final class TiledProductTests: XCTestCase {
                 BLAS.gemm(.none, .none, m: m, n: n, k: k, alpha: 1, a: a, lda: m, b: b, ldb: k, beta: 0, c: &c, ldc: m)
                 var reference = [Double](repeating: 0, count: m * n)
                 for j in 0..<n { for i in 0..<m { for p in 0..<k { reference[i + j * m] += a[i + p * m] * b[p + j * k] } } }
-                results.errors[t] = Reference.maxRelativeDifference(c, reference)
+                let error = Reference.maxRelativeDifference(c, reference)
+                results.withLock { $0[t] = error }
             }
         }
         try engine.run(graph)
-        XCTAssertLessThanOrEqual(results.errors.max() ?? .infinity, 1e-14)
+        XCTAssertLessThanOrEqual(results.withLock { $0.max() } ?? .infinity, 1e-14)
     }
 
     /// On a synthetic 2 × 2 NUMA machine each tile's memory is requested from the domain that
@@ -94,7 +92,7 @@ final class TiledProductTests: XCTestCase {
         let profile = try MachineProfile.synthetic("pack:2 numa:2 core:4 pu:1")
         let engine = try Engine(profile: profile)
         let layout = try TileLayout(rows: 1_000, cols: 3, tileRows: 100)
-        let seen = Mutex<[Int: Int]>([:])
+        let seen = Locked<[Int: Int]>([:])
         let a = try TiledMatrix(layout: layout, engine: engine) { r, _ in Double(r) }
         XCTAssertEqual(a.tiles.map(\.domain), [0, 0, 0, 1, 1, 2, 2, 2, 3, 3])
         XCTAssertEqual(a.tiles.map(\.domain), (0..<10).map { layout.domain(ofTile: $0, domainCount: 4) })

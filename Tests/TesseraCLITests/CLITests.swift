@@ -1,0 +1,101 @@
+import XCTest
+import Foundation
+import TesseraIO
+
+/// End-to-end runs of the built `tessera` executable.
+final class CLITests: XCTestCase {
+    var directory = ""
+
+    override func setUpWithError() throws {
+        directory = NSTemporaryDirectory() + "tessera-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
+
+    func path(_ name: String) -> String { directory + "/" + name }
+
+    /// The `tessera` binary next to the test bundle.
+    var executable: URL {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<3 where !FileManager.default.fileExists(atPath: dir.appendingPathComponent("tessera").path) {
+            dir.deleteLastPathComponent()
+        }
+        return dir.appendingPathComponent("tessera")
+    }
+
+    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let p = Process()
+        p.executableURL = executable
+        p.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    func testHelpOnEveryCommand() throws {
+        for command in [[], ["info"], ["demo"], ["gram-matrix"]] {
+            let r = try run(command + ["--help"])
+            XCTAssertEqual(r.status, 0, "\(command)")
+            XCTAssertTrue(r.stdout.contains("USAGE"), "\(command): \(r.stdout)")
+        }
+    }
+
+    func testInfoPrintsTopologyCoreAndTileChoice() throws {
+        let r = try run(["info", "--rows", "100000", "--cols", "64"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("NUMA domain"))
+        XCTAssertTrue(r.stdout.contains("OpenBLAS core:"))
+        XCTAssertTrue(r.stdout.contains("tile rows for 100000 × 64"))
+        let s = try run(["info", "--synthetic", "pack:2 numa:2 core:4 pu:1"])
+        XCTAssertTrue(s.stdout.contains("synthetic, 4 NUMA domain(s), 16 cores"), s.stdout)
+    }
+
+    func testDemoPassesItsChecks() throws {
+        let r = try run(["demo", "--rows", "20000", "--cols", "32"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("identical bits on 1 and"))
+    }
+
+    func testGramMatrixWritesAtomicallyAndMatchesLoops() throws {
+        let n = 500, d = 4
+        let values = (0..<(n * d)).map { Double(($0 * 7919) % 101) / 50 - 1 }
+        try NpyWriter.write(values, shape: [n, d], to: path("A.npy"))
+        let r = try run(["gram-matrix", "--matrix", path("A.npy"), "--output", path("G.npy"),
+                         "--threads", "2", "--tile-rows", "64", "--trace", path("t.json")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let g = try NpyArray(path: path("G.npy"))
+        XCTAssertEqual(g.shape, [d, d])
+        var reference = [Double](repeating: 0, count: d * d)
+        for i in 0..<d { for j in 0..<d { for k in 0..<n { reference[i * d + j] += values[k * d + i] * values[k * d + j] } } }
+        for (x, y) in zip(g.toArray(), reference) { XCTAssertEqual(x, y, accuracy: 1e-12 * max(1, abs(y))) }
+        let trace = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path("t.json")))) as? [String: Any]
+        XCTAssertGreaterThan((trace?["traceEvents"] as? [Any])?.count ?? 0, 0)
+    }
+
+    /// Bad input: one line on stderr, exit 2, no output file.
+    func testBadInputGivesOneLineExitTwoAndNoOutput() throws {
+        try Data("not numpy at all".utf8).write(to: URL(fileURLWithPath: path("bad.npy")))
+        try NpyWriter.write([1, 2, 3, 4], shape: [2, 2], to: path("A.npy"))
+        let cases: [([String], String)] = [
+            (["gram-matrix", "--matrix", path("bad.npy"), "--output", path("G.npy")], "bad magic"),
+            (["gram-matrix", "--matrix", path("missing.npy"), "--output", path("G.npy")], "cannot read"),
+            (["gram-matrix", "--matrix", path("A.npy"), "--output", path("A.npy")], "both as an input and an output"),
+            (["gram-matrix", "--matrix", path("A.npy"), "--output", path("G.npy"), "--tile-rows", "5"], "larger than the matrix"),
+            (["gram-matrix", "--matrix", path("A.npy"), "--output", path("G.npy"), "--threads", "0"], "--threads must be at least 1"),
+            (["gram-matrix", "--matrix", path("A.npy"), "--output", path("nodir/G.npy")], "does not exist"),
+        ]
+        for (arguments, expected) in cases {
+            let r = try run(arguments)
+            XCTAssertEqual(r.status, 2, "\(arguments): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(expected), "\(arguments): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: path("G.npy")))
+        }
+        XCTAssertEqual(try NpyArray(path: path("A.npy")).toArray(), [1, 2, 3, 4], "the input must survive")
+    }
+}
