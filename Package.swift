@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "TesseraRuntimeTests", dependencies: ["TesseraRuntime", "TesseraPlatform", "TesseraCore"]),
         .testTarget(name: "TesseraTilesTests", dependencies: ["Tessera", "TesseraKernels"]),
         .testTarget(name: "TesseraIOTests", dependencies: ["TesseraIO", "Tessera"]),
-        .testTarget(name: "TesseraCLITests", dependencies: ["TesseraIO", "Tessera", "tessera"]),
+        .testTarget(name: "TesseraCLITests", dependencies: ["TesseraIO", "Tessera", "TesseraKernels", "tessera"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -46,6 +46,7 @@ struct Info: ParsableCommand {
         lines.append("OpenBLAS: \(OpenBLASRuntime.configuration)")
         var coreLine = "OpenBLAS core: \(OpenBLASRuntime.coreName) (CPU has \(simd))"
         if let fix = OpenBLASRuntime.recommendedCoreType() { coreLine += "; slow kernels: export OPENBLAS_CORETYPE=\(fix)" }
+        if let applied = OpenBLASCoreFix.appliedCoreType { coreLine += "; tessera re-executed itself with OPENBLAS_CORETYPE=\(applied)" }
         lines.append(coreLine)
         lines.append("BLAS threads inside tasks: \(OpenBLASRuntime.threadCount); workers: \(engine.workerCount)")
         lines.append("tile rows for \(rows) × \(cols): \(engine.recommendedTileRows(rows: rows, cols: cols))")

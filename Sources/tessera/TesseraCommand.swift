@@ -23,6 +23,11 @@ struct TesseraCommand: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch {
+            // Usage errors exit 2 with one line (ArgumentParser's default is 64 plus the usage text).
+            if exitCode(for: error) == .validationFailure {
+                CLIErrors.printError(message(for: error) + " (see 'tessera --help')")
+                Glibc.exit(2)
+            }
             exit(withError: error)
         }
     }

@@ -24,8 +24,11 @@ final class CLITests: XCTestCase {
         return dir.appendingPathComponent("tessera")
     }
 
-    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
         let p = Process()
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
         p.executableURL = executable
         p.arguments = arguments
         let out = Pipe(), err = Pipe()
@@ -53,6 +56,19 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("tile rows for 100000 × 64"))
         let s = try run(["info", "--synthetic", "pack:2 numa:2 core:4 pu:1"])
         XCTAssertTrue(s.stdout.contains("synthetic, 4 NUMA domain(s), 16 cores"), s.stdout)
+    }
+
+    /// A generic core on an AVX2 CPU makes the CLI re-execute itself with OPENBLAS_CORETYPE set;
+    /// a value the user exported is kept.
+    func testOldOpenBLASCoreIsFixedByReexecutionButUserValueWins() throws {
+        let pretend = try run(["info"], environment: ["TESSERA_TEST_DETECTED_CORE": "Prescott"])
+        XCTAssertEqual(pretend.status, 0, pretend.stderr)
+        if OpenBLASRuntimeProbe.hasAVX2 {
+            XCTAssertTrue(pretend.stdout.contains("re-executed itself with OPENBLAS_CORETYPE="), pretend.stdout)
+        }
+        let user = try run(["info"], environment: ["OPENBLAS_CORETYPE": "Sandybridge", "TESSERA_TEST_DETECTED_CORE": "Prescott"])
+        XCTAssertTrue(user.stdout.contains("OpenBLAS core: Sandybridge"), user.stdout)
+        XCTAssertFalse(user.stdout.contains("re-executed"))
     }
 
     func testDemoPassesItsChecks() throws {
@@ -88,6 +104,9 @@ final class CLITests: XCTestCase {
             (["gram-matrix", "--matrix", path("A.npy"), "--output", path("G.npy"), "--tile-rows", "5"], "larger than the matrix"),
             (["gram-matrix", "--matrix", path("A.npy"), "--output", path("G.npy"), "--threads", "0"], "--threads must be at least 1"),
             (["gram-matrix", "--matrix", path("A.npy"), "--output", path("nodir/G.npy")], "does not exist"),
+            (["gram-matrix", "--matrix", path("A.npy")], "Missing expected argument"),
+            (["gram-matrix", "--matrix", path("A.npy"), "--output", path("G.npy"), "--threads", "two"], "--threads"),
+            (["no-such-command"], "Unexpected argument"),
         ]
         for (arguments, expected) in cases {
             let r = try run(arguments)
@@ -98,4 +117,9 @@ final class CLITests: XCTestCase {
         }
         XCTAssertEqual(try NpyArray(path: path("A.npy")).toArray(), [1, 2, 3, 4], "the input must survive")
     }
+}
+
+import TesseraKernels
+enum OpenBLASRuntimeProbe {
+    static var hasAVX2: Bool { OpenBLASRuntime.cpuHasAVX2FMA || OpenBLASRuntime.cpuHasAVX512 }
 }

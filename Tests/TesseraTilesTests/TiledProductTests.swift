@@ -145,3 +145,18 @@ final class TileLayoutTests: XCTestCase {
         XCTAssertEqual(tiny.tileRows, 100)
     }
 }
+
+final class OpenBLASRuntimeTests: XCTestCase {
+    func testRecommendedCoreTypeOnlyForOldCoresOnModernCPUs() {
+        XCTAssertEqual(OpenBLASRuntime.recommendedCoreType(detected: "Prescott", avx512: true, avx2fma: true), "SkylakeX")
+        XCTAssertEqual(OpenBLASRuntime.recommendedCoreType(detected: "Prescott", avx512: false, avx2fma: true), "Haswell")
+        XCTAssertNil(OpenBLASRuntime.recommendedCoreType(detected: "Prescott", avx512: false, avx2fma: false))
+        XCTAssertNil(OpenBLASRuntime.recommendedCoreType(detected: "Zen", avx512: false, avx2fma: true))
+        XCTAssertNil(OpenBLASRuntime.recommendedCoreType(detected: "SkylakeX", avx512: true, avx2fma: true))
+    }
+
+    func testEngineRunsBLASSingleThreaded() throws {
+        _ = try Engine()
+        XCTAssertEqual(OpenBLASRuntime.threadCount, 1)
+    }
+}
