@@ -50,6 +50,37 @@ public enum BLAS {
         cblas_daxpy(i32(count), alpha, x, 1, y, 1)
     }
 
+    /// y ← α·x + y with strides (e.g. a row of a column-major matrix has stride = ld).
+    public static func axpy(count: Int, alpha: Double, x: UnsafePointer<Double>, strideX: Int,
+                            y: UnsafeMutablePointer<Double>, strideY: Int) {
+        cblas_daxpy(i32(count), alpha, x, i32(strideX), y, i32(strideY))
+    }
+
+    /// B ← α·op(T)⁻¹·B (`left`) or α·B·op(T)⁻¹ (right) for triangular T ∈ ℝ^{k×k}, B ∈ ℝ^{m×n}.
+    /// Cost m·n·k (k the triangle's order).
+    public static func trsm(left: Bool, _ uplo: Triangle, _ trans: Transpose, m: Int, n: Int, alpha: Double,
+                            t: UnsafePointer<Double>, ldt: Int, b: UnsafeMutablePointer<Double>, ldb: Int) {
+        cblas_dtrsm(CblasColMajor, left ? CblasLeft : CblasRight, cblas(uplo), cblas(trans), CblasNonUnit,
+                    i32(m), i32(n), alpha, t, i32(ldt), b, i32(ldb))
+    }
+
+    /// x ← op(T)⁻¹·x for triangular T ∈ ℝ^{n×n} (no singularity check: see `LAPACK.trtrs`). Cost n².
+    public static func trsv(_ uplo: Triangle, _ trans: Transpose, n: Int, t: UnsafePointer<Double>, ldt: Int,
+                            x: UnsafeMutablePointer<Double>) {
+        cblas_dtrsv(CblasColMajor, cblas(uplo), cblas(trans), CblasNonUnit, i32(n), t, i32(ldt), x, 1)
+    }
+
+    /// x ← op(T)·x for triangular T ∈ ℝ^{n×n}. Cost n².
+    public static func trmv(_ uplo: Triangle, _ trans: Transpose, n: Int, t: UnsafePointer<Double>, ldt: Int,
+                            x: UnsafeMutablePointer<Double>) {
+        cblas_dtrmv(CblasColMajor, cblas(uplo), cblas(trans), CblasNonUnit, i32(n), t, i32(ldt), x, 1)
+    }
+
+    /// x ← α·x over `count` contiguous elements.
+    public static func scal(count: Int, alpha: Double, x: UnsafeMutablePointer<Double>) {
+        cblas_dscal(i32(count), alpha, x, 1)
+    }
+
     /// xᵀy over `count` contiguous elements.
     public static func dot(count: Int, _ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>) -> Double {
         cblas_ddot(i32(count), x, 1, y, 1)
