@@ -4,3 +4,5 @@
 @_exported import TesseraPlatform
 @_exported import TesseraRuntime
 @_exported import TesseraTiles
+@_exported import TesseraSketch
+@_exported import TesseraSolvers

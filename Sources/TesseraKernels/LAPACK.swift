@@ -59,4 +59,34 @@ public enum LAPACK {
         if info != 0 { throw .internalFailure("dtrcon: argument \(-info) is invalid") }
         return rcond
     }
+
+    /// Forms the m×n matrix Q with orthonormal columns from `geqrf`'s reflectors, in place.
+    /// Cost 4mn² − (4/3)n³.
+    public static func orgqr(m: Int, n: Int, a: UnsafeMutablePointer<Double>, lda: Int,
+                             tau: UnsafePointer<Double>) throws(TesseraError) {
+        var mm = try i32(m), nn = try i32(n), kk = try i32(n), ld = try i32(lda), info: Int32 = 0
+        var query = 0.0, lwork: Int32 = -1
+        dorgqr_(&mm, &nn, &kk, a, &ld, tau, &query, &lwork, &info)
+        if info != 0 { throw .internalFailure("dorgqr workspace query: info \(info)") }
+        lwork = try i32(max(1, Int(query)))
+        var work = [Double](repeating: 0, count: Int(lwork))
+        work.withUnsafeMutableBufferPointer { w in dorgqr_(&mm, &nn, &kk, a, &ld, tau, w.baseAddress, &lwork, &info) }
+        if info != 0 { throw .internalFailure("dorgqr: argument \(-info) is invalid") }
+    }
+
+    /// C ← Qᵀ·C (or Q·C) for the Q of `geqrf` (m×k reflectors), C ∈ ℝ^{m×n}. Cost ≈ 4mnk.
+    public static func ormqr(transpose: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Double>, lda: Int,
+                             tau: UnsafePointer<Double>, c: UnsafeMutablePointer<Double>, ldc: Int) throws(TesseraError) {
+        var side = CChar(UInt8(ascii: "L")), tr = CChar(UInt8(ascii: transpose ? "T" : "N"))
+        var mm = try i32(m), nn = try i32(n), kk = try i32(k), la = try i32(lda), lc = try i32(ldc), info: Int32 = 0
+        var query = 0.0, lwork: Int32 = -1
+        dormqr_(&side, &tr, &mm, &nn, &kk, a, &la, tau, c, &lc, &query, &lwork, &info, 1, 1)
+        if info != 0 { throw .internalFailure("dormqr workspace query: info \(info)") }
+        lwork = try i32(max(1, Int(query)))
+        var work = [Double](repeating: 0, count: Int(lwork))
+        work.withUnsafeMutableBufferPointer { w in
+            dormqr_(&side, &tr, &mm, &nn, &kk, a, &la, tau, c, &lc, w.baseAddress, &lwork, &info, 1, 1)
+        }
+        if info != 0 { throw .internalFailure("dormqr: argument \(-info) is invalid") }
+    }
 }

@@ -20,9 +20,18 @@ extension TiledMatrix {
         return max(1, min(layout.tileCount, 64, byMemory))
     }
 
-    /// G = AᵀA, column-major d×d, both triangles filled.
-    public func gram(engine: Engine, trace: TraceRecorder? = nil) throws(TesseraError) -> [Double] {
+    /// G = AᵀA, column-major d×d, both triangles filled. With `rightInverse` = T (upper
+    /// triangular d×d, column-major), G = (A·T⁻¹)ᵀ(A·T⁻¹) instead, each tile solved into per-worker
+    /// scratch just before its SYRK (A·T⁻¹ is never stored): the second pass of randomized
+    /// Cholesky-QR. Extra cost n·d² flops.
+    public func gram(engine: Engine, rightInverse: [Double]? = nil, trace: TraceRecorder? = nil) throws(TesseraError) -> [Double] {
         let d = cols, groups = gramGroupCount, tileCount = layout.tileCount
+        if let t = rightInverse, t.count != d * d { throw .internalFailure("gram: triangle is not \(d)×\(d)") }
+        let scratch = try rightInverse.map { (_) throws(TesseraError) in
+            try SharedBlock(rows: layout.tileRows * d, cols: engine.workerCount, engine: engine)
+        }
+        let triangle = try rightInverse.map { (t) throws(TesseraError) in try SharedBlock(t, engine: engine) }
+        let scratchStride = layout.tileRows * d
         var partials: [SharedBlock] = []
         for g in 0..<groups {
             let firstTile = g * tileCount / groups
@@ -35,8 +44,16 @@ extension TiledMatrix {
             let range = (g * tileCount / groups)..<((g + 1) * tileCount / groups)
             for i in range {
                 let tile = tiles[i].tile, beta: Double = i == range.lowerBound ? 0 : 1
-                graph.add(name: "syrk", reads: [tiles[i].handle], writes: [p.handle]) { _ in
-                    BLAS.syrk(.upper, .transpose, n: d, k: tile.rows, alpha: 1, a: tile.readOnly, lda: tile.ld,
+                graph.add(name: "syrk", reads: [tiles[i].handle], writes: [p.handle]) { context in
+                    var operand = tile
+                    if let scratch, let triangle {
+                        let b = scratch.pointer + context.worker * scratchStride
+                        for j in 0..<d { (b + j * tile.rows).update(from: tile.base + j * tile.ld, count: tile.rows) }
+                        BLAS.trsm(left: false, .upper, .none, m: tile.rows, n: d, alpha: 1,
+                                  t: triangle.pointer, ldt: d, b: b, ldb: tile.rows)
+                        operand = Tile(base: b, rows: tile.rows, cols: d, ld: tile.rows)
+                    }
+                    BLAS.syrk(.upper, .transpose, n: d, k: operand.rows, alpha: 1, a: operand.readOnly, lda: operand.ld,
                               beta: beta, c: p.pointer, ldc: d)
                 }
             }

@@ -1,0 +1,116 @@
+import TesseraCore
+import TesseraKernels
+import TesseraSketch
+import TesseraTiles
+
+/// A triangular factor R of A (RᵀR ≈ AᵀA) and how it was made.
+public struct TriangularFactor: Sendable {
+    public enum Origin: String, Sendable {
+        /// R of QR(SA): AR⁻¹ has condition ≈ (1+ε)/(1−ε).
+        case sketch
+        /// Exact R of A by randomized Cholesky-QR.
+        case randomizedCholeskyQR = "randomized-cholesky-qr"
+        /// R = chol(AᵀA).
+        case gramCholesky = "gram-cholesky"
+    }
+
+    public let r: UpperTriangular
+    public let origin: Origin
+    /// The sketch behind it, when there is one.
+    public let sketch: SketchOperator?
+    /// QR of SA (reflectors and τ), kept for the sketch-and-solve start x₀ = R⁻¹·(QᵀSb)[0..<d].
+    let sketchQR: (factors: [Double], tau: [Double])?
+    /// Estimated κ₂(R) ≈ κ₂(A): 1/rcond of the 1-norm estimate.
+    public let conditionEstimate: Double
+    public let seconds: (sketch: Double, factor: Double)
+
+    /// Refuses a numerically rank-deficient R with a message naming the estimated rank.
+    static func checkRank(_ r: UpperTriangular, what: String) throws(TesseraError) -> Double {
+        let rcond = try r.reciprocalCondition()
+        let d = r.order
+        if !(rcond > Double(d) * 1e-15) {
+            let rank = r.estimatedRank(relativeTolerance: 1e-13)
+            throw .numerical("A is numerically rank deficient: estimated rank \(rank) of \(d) columns (cond(R) ≈ \(rcond > 0 ? String(Int(1 / rcond)) : "∞") from \(what)); remove or combine dependent columns")
+        }
+        return 1 / rcond
+    }
+
+    /// R from Householder QR of SA, for the sketch `distribution` (s ≥ d rows).
+    public static func sketched(_ a: TiledMatrix, distribution: SketchDistribution, engine: Engine) throws(TesseraError) -> TriangularFactor {
+        let d = a.cols, s = distribution.rows
+        guard s >= d else { throw .invalidArgument("the sketch needs at least d = \(d) rows (got \(s)); raise --sketch-size-factor") }
+        var clock = Stopwatch()
+        let op = try distribution.sample(inputRows: a.rows)
+        var sa = try op.apply(to: a, engine: engine)
+        let sketchSeconds = clock.lap()
+        var tau = [Double](repeating: 0, count: d)
+        try sa.withUnsafeMutableBufferPointer { (buf) throws(TesseraError) in
+            try tau.withUnsafeMutableBufferPointer { (t) throws(TesseraError) in
+                try LAPACK.geqrf(m: s, n: d, a: buf.baseAddress!, lda: s, tau: t.baseAddress!)
+            }
+        }
+        let r = sa.withUnsafeBufferPointer { UpperTriangular(upperOf: $0.baseAddress!, order: d, ld: s) }
+        let cond = try checkRank(r, what: "QR of the \(s)×\(d) sketch SA")
+        return TriangularFactor(r: r, origin: .sketch, sketch: op, sketchQR: (sa, tau), conditionEstimate: cond,
+                                seconds: (sketchSeconds, clock.lap()))
+    }
+
+    /// Exact R of A by randomized Cholesky-QR: R_s from QR(SA), G = (AR_s⁻¹)ᵀ(AR_s⁻¹) in one tiled
+    /// pass (AR_s⁻¹ is well conditioned, so its Gram is safe), chol(G) = R_BᵀR_B, R = R_B·R_s.
+    /// Cost: the sketch + 2nd² flops.
+    public static func randomizedCholeskyQR(_ a: TiledMatrix, distribution: SketchDistribution, engine: Engine) throws(TesseraError) -> TriangularFactor {
+        let sketch = try sketched(a, distribution: distribution, engine: engine)
+        var clock = Stopwatch()
+        let d = a.cols
+        var g = try a.gram(engine: engine, rightInverse: sketch.r.values)
+        try g.withUnsafeMutableBufferPointer { (buf) throws(TesseraError) in try LAPACK.potrf(n: d, a: buf.baseAddress!, lda: d) }
+        let rb = g.withUnsafeBufferPointer { UpperTriangular(upperOf: $0.baseAddress!, order: d, ld: d) }
+        let r = rb.times(sketch.r)
+        let cond = try checkRank(r, what: "randomized Cholesky-QR")
+        return TriangularFactor(r: r, origin: .randomizedCholeskyQR, sketch: sketch.sketch, sketchQR: nil,
+                                conditionEstimate: cond, seconds: (sketch.seconds.sketch, sketch.seconds.factor + clock.lap()))
+    }
+
+    /// R = chol(AᵀA) from the tiled Gram matrix: n·d² flops. Fails (as `numerical`) when AᵀA is
+    /// not numerically positive definite, i.e. κ(A) ≳ 10⁸; callers then use randomized Cholesky-QR.
+    public static func gramCholesky(_ a: TiledMatrix, engine: Engine) throws(TesseraError) -> TriangularFactor {
+        var clock = Stopwatch()
+        let d = a.cols
+        var g = try a.gram(engine: engine)
+        try g.withUnsafeMutableBufferPointer { (buf) throws(TesseraError) in try LAPACK.potrf(n: d, a: buf.baseAddress!, lda: d) }
+        let r = g.withUnsafeBufferPointer { UpperTriangular(upperOf: $0.baseAddress!, order: d, ld: d) }
+        let cond = try checkRank(r, what: "Cholesky of AᵀA")
+        return TriangularFactor(r: r, origin: .gramCholesky, sketch: nil, sketchQR: nil, conditionEstimate: cond,
+                                seconds: (0, clock.lap()))
+    }
+
+    /// The sketch-and-solve point argmin ‖SAy − Sb‖ = R⁻¹·(QᵀSb)[0..<d], or zero without a sketch.
+    func sketchAndSolve(_ b: [Double]) throws(TesseraError) -> [Double] {
+        let d = r.order
+        guard let sketch, let qr = sketchQR else { return [Double](repeating: 0, count: d) }
+        var sb = try sketch.apply(toVector: b)
+        let s = sb.count
+        try qr.factors.withUnsafeBufferPointer { (f) throws(TesseraError) in
+            try qr.tau.withUnsafeBufferPointer { (t) throws(TesseraError) in
+                try sb.withUnsafeMutableBufferPointer { (c) throws(TesseraError) in
+                    try LAPACK.ormqr(transpose: true, m: s, n: 1, k: d, a: f.baseAddress!, lda: s, tau: t.baseAddress!, c: c.baseAddress!, ldc: s)
+                }
+            }
+        }
+        var y = Array(sb.prefix(d))
+        r.solve(&y)
+        return y
+    }
+}
+
+/// Wall-clock laps.
+struct Stopwatch {
+    private var last = MonotonicClock.nanoseconds()
+    mutating func lap() -> Double {
+        let now = MonotonicClock.nanoseconds()
+        defer { last = now }
+        return Double(now - last) / 1e9
+    }
+}
+
+import TesseraRuntime

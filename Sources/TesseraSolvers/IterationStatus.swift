@@ -1,0 +1,25 @@
+/// How an iteration ended (RandLAPACK-style exit states).
+public enum IterationStatus: String, Sendable {
+    /// Reached the requested tolerance.
+    case converged
+    /// Hit the iteration cap first; the best iterate is kept.
+    case iterationCap = "iteration-cap"
+    /// No progress for many iterations (rounding floor reached); the best iterate is kept.
+    case stagnated
+    /// A curvature pᵀAp ≤ 0 or a NaN appeared: the operator or preconditioner is not SPD in
+    /// floating point; the best iterate is kept.
+    case breakdown
+
+    /// The worse of two outcomes, for a multi-stage solve.
+    func combined(with other: IterationStatus) -> IterationStatus {
+        let rank: [IterationStatus: Int] = [.converged: 0, .iterationCap: 1, .stagnated: 2, .breakdown: 3]
+        return (rank[other] ?? 0) > (rank[self] ?? 0) ? other : self
+    }
+}
+
+/// The outcome of one iterative stage.
+public struct IterationResult: Sendable {
+    public var solution: [Double]
+    public var iterations: Int
+    public var status: IterationStatus
+}

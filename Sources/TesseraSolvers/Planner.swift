@@ -1,0 +1,41 @@
+import TesseraCore
+
+/// Chooses a method from a cost model: the tiled SYRK route (`cholesky`) costs n·d² flops at
+/// BLAS-3 speed; the sketch-and-precondition route (`pcg`) costs a sketch plus one pass over A
+/// (8nd bytes, memory-bound) per iteration. Figures are deliberately simple machine constants;
+/// the report prints both estimates and the choice.
+public struct Planner: Sendable {
+    /// Sustained DGEMM/SYRK rate per worker (flop/s) and memory bandwidth (byte/s) assumed.
+    public var flopsPerWorker: Double = 25e9
+    public var bytesPerSecond: Double = 10e9
+    /// Passes a preconditioned Krylov stage typically needs at sketch factor 4 to reach 1e-12.
+    public var iterationsPerStage: Double = 40
+
+    public init() {}
+
+    public struct Plan: Sendable {
+        public let method: SolveMethod
+        public let reason: String
+    }
+
+    public func plan(problem: TallProblem, rows n: Int, cols d: Int, power j: Int, workers: Int,
+                     options: SolveOptions) -> Plan {
+        if options.method != .auto { return Plan(method: options.method, reason: "chosen with --method") }
+        let nd = Double(n) * Double(d)
+        let pass = 8 * nd / bytesPerSecond
+        let factor = nd * Double(d) / (flopsPerWorker * Double(max(workers, 1)))
+        let lsStages = problem == .lstsq ? 1.0 : 0.0
+        let verification = Double(j) + (problem == .lstsq ? Double(j) + 2 : 0)
+        let cholesky = factor + pass * (verification + lsStages * 8)
+        let iterative = pass * (2 + iterationsPerStage * (Double(j) + 2 * lsStages) + verification)
+        let text = "predicted: cholesky route \(Self.seconds(cholesky)), sketch+pcg route \(Self.seconds(iterative))"
+        if cholesky <= iterative {
+            return Plan(method: .cholesky, reason: "n·d² SYRK is cheaper than ~\(Int(iterationsPerStage)) passes per stage over A (\(text))")
+        }
+        return Plan(method: .pcg, reason: "d is large: passes over A are cheaper than the n·d² Gram (\(text))")
+    }
+
+    static func seconds(_ s: Double) -> String {
+        s < 1 ? "\(Int((s * 1000).rounded())) ms" : "\(Double(Int(s * 10)) / 10) s"
+    }
+}

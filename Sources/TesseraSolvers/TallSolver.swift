@@ -1,0 +1,267 @@
+import TesseraCore
+import TesseraSketch
+import TesseraTiles
+
+/// A solution and its report.
+public struct TallSolution: Sendable {
+    public let x: [Double]
+    public let report: SolveReport
+}
+
+/// Prepare once, solve many: for one tall A, picks the method, builds the triangular factor R
+/// (sketched, randomized Cholesky-QR or Gram Cholesky) and, for the paper's method, the
+/// Richardson step; then solves `gram` and `lstsq` problems for any right-hand side and power.
+/// Immutable after `init`, so `solve…` may be called from several threads at once.
+///
+/// Costs (n×d A, j the power): sketch + QR(SA) O(s·d²); Gram Cholesky n·d² + d³/3;
+/// randomized Cholesky-QR sketch + 2n·d²; each iteration one pass over A (4nd flops, two for LSQR);
+/// verification j passes (gram) or 2j + 2 (lstsq).
+public final class TallSolver: Sendable {
+    public let op: TallOperator
+    public let options: SolveOptions
+    public let problem: TallProblem
+    public let method: SolveMethod
+    public let reason: String
+    public let factor: TriangularFactor
+    /// ‖A‖₂ ≈ ‖R‖₂.
+    public let normA: Double
+    /// Richardson step and κ(AR⁻¹) (from Lanczos on R⁻ᵀAᵀAR⁻¹), for sketched factors.
+    let spectrum: (omega: Double, condition: Double)?
+    let notes: [String]
+    let prepareSeconds: [String: Double]
+
+    public init(matrix: TiledMatrix, engine: Engine, problem: TallProblem, options: SolveOptions = SolveOptions()) throws(TesseraError) {
+        try options.validate()
+        guard matrix.rows >= matrix.cols else {
+            throw .invalidInput("A has \(matrix.rows) rows and \(matrix.cols) columns; Tessera needs n ≥ d (a tall matrix)")
+        }
+        op = TallOperator(matrix: matrix, engine: engine)
+        self.options = options
+        self.problem = problem
+        let plan = Planner().plan(problem: problem, rows: matrix.rows, cols: matrix.cols, power: 1,
+                                  workers: engine.workerCount, options: options)
+        var notes: [String] = []
+        var method = plan.method
+        let distribution = try SketchDistribution(kind: options.sketch, rows: options.sketchRows(cols: matrix.cols, rows: matrix.rows),
+                                                  seed: options.seed)
+        var made: TriangularFactor
+        switch method {
+        case .paper, .pcg: made = try .sketched(matrix, distribution: distribution, engine: engine)
+        case .direct: made = try .randomizedCholeskyQR(matrix, distribution: distribution, engine: engine)
+        case .cholesky, .auto:
+            do { made = try .gramCholesky(matrix, engine: engine) } catch {
+                guard case .numerical = error else { throw error }
+                notes.append("Cholesky of AᵀA failed (κ(A) ≳ 1e8); fell back to randomized Cholesky-QR")
+                method = .direct
+                made = try .randomizedCholeskyQR(matrix, distribution: distribution, engine: engine)
+            }
+        }
+        if method == .auto { method = .cholesky }
+        factor = made
+        self.method = method
+        reason = plan.reason
+        normA = made.r.norm2
+        var seconds = ["sketch": made.seconds.sketch, "factor": made.seconds.factor]
+        if made.origin == .sketch {
+            var clock = Stopwatch()
+            let r = made.r, o = op
+            let (lo, hi) = try Lanczos.extremeEigenvalues(dimension: matrix.cols, steps: 10, seed: options.seed) { (v) throws(TesseraError) in
+                var w = v
+                r.solve(&w)
+                var g = try o.applyGram(w)
+                r.solveTransposed(&g)
+                return g
+            }
+            spectrum = (2 / (lo + hi), (hi / lo).squareRoot())
+            seconds["factor", default: 0] += clock.lap()
+        } else {
+            spectrum = nil
+        }
+        self.notes = notes
+        prepareSeconds = seconds
+    }
+
+    /// Solves min ‖(AᵀA)^j x − b‖ for b ∈ ℝ^d, j ≥ 1.
+    public func solveGram(_ b: [Double], power j: Int) throws(TesseraError) -> TallSolution {
+        try checkPower(j, minimum: 1)
+        guard b.count == op.cols else { throw .invalidInput("b has \(b.count) entries; the gram problem needs d = \(op.cols)") }
+        try checkFinite(b)
+        var report = makeReport(.gram, power: j)
+        var clock = Stopwatch()
+        let (x, iterations, status) = try gramPower(b, power: j, eta: options.tolerance / Double(j))
+        report.seconds["iterate"] = clock.lap()
+        report.iterations = iterations
+        report.status = status
+        try Verification.gram(op: op, x: x, b: b, power: j, normA: normA, into: &report)
+        report.seconds["verify"] = clock.lap()
+        return finish(x, &report)
+    }
+
+    /// Solves min ‖A(AᵀA)^j x − b‖ for b ∈ ℝ^n, j ≥ 0.
+    public func solveLstsq(_ b: [Double], power j: Int) throws(TesseraError) -> TallSolution {
+        try checkPower(j, minimum: 0)
+        guard b.count == op.rows else { throw .invalidInput("b has \(b.count) entries; the lstsq problem needs n = \(op.rows)") }
+        try checkFinite(b)
+        var report = makeReport(.lstsq, power: j)
+        var clock = Stopwatch()
+        let ls = try leastSquares(b)
+        var iterations = [ls.iterations], status = ls.status
+        var x = ls.solution
+        if j > 0 {
+            // Errors of the power stages reach the optimality multiplied by ≈ ‖A‖‖y‖/‖r‖.
+            let residual = b.plus(-1, try op.apply(ls.solution)).norm2
+            let scale = normA * ls.solution.norm2 / max(residual, .leastNormalMagnitude)
+            var eta = (method == .paper ? 0.01 : 0.1) * options.tolerance / (Double(j) * max(scale, 1))
+            if eta < 1e-16 {
+                report.notes.append("power stages need backward error \(Format.sci(eta)) < float64 precision; aiming at 1e-16")
+                eta = 1e-16
+            }
+            let powered = try gramPower(ls.solution, power: j, eta: eta)
+            x = powered.x
+            iterations += powered.iterations
+            status = status.combined(with: powered.status)
+        }
+        report.seconds["iterate"] = clock.lap()
+        report.iterations = iterations
+        report.status = status
+        try Verification.lstsq(op: op, x: x, b: b, power: j, normA: normA, into: &report)
+        report.seconds["verify"] = clock.lap()
+        return finish(x, &report)
+    }
+
+    /// Solves for each column of a block of right-hand sides (reusing R).
+    public func solveGram(block: [[Double]], power j: Int) throws(TesseraError) -> [TallSolution] {
+        var out: [TallSolution] = []
+        for b in block { out.append(try solveGram(b, power: j)) }
+        return out
+    }
+
+    // MARK: stages
+
+    var stage: GramStage { GramStage(op: op, preconditioner: factor.r, gramNorm: normA * normA, maxIterations: options.maxIterations) }
+
+    /// j successive solves of AᵀA·y = c, each to backward error `eta`.
+    func gramPower(_ c: [Double], power j: Int, eta: Double) throws(TesseraError) -> (x: [Double], iterations: [Int], status: IterationStatus) {
+        var y = c, iterations: [Int] = [], status = IterationStatus.converged
+        for _ in 0..<j {
+            var start = y
+            factor.r.solveNormal(&start)            // (RᵀR)⁻¹c: exact for exact R, the sketched normal equations otherwise
+            let result: IterationResult
+            switch method {
+            case .paper: result = try stage.richardson(y, start: [Double](repeating: 0, count: op.cols), step: spectrum?.omega ?? 1, eta: eta)
+            case .pcg: result = try stage.conjugateGradients(y, start: start, eta: eta)
+            case .direct, .cholesky, .auto: result = IterationResult(solution: start, iterations: 0, status: .converged)
+            }
+            y = result.solution
+            iterations.append(result.iterations)
+            status = status.combined(with: result.status)
+        }
+        if method == .direct || method == .cholesky {
+            // Exact factors: verify cheaply once and refine with PCG only if the target is missed.
+            let check = try op.applyGramPower(y, j)
+            let backward = check.plus(-1, c).norm2 / (pow(normA, 2 * Double(j)) * y.norm2 + c.norm2)
+            if !(backward <= eta * Double(j)) {
+                var refined = c
+                iterations = []
+                for _ in 0..<j {
+                    var start = refined
+                    factor.r.solveNormal(&start)
+                    let result = try stage.conjugateGradients(refined, start: start, eta: eta)
+                    refined = result.solution
+                    iterations.append(result.iterations)
+                    status = status.combined(with: result.status)
+                }
+                y = refined
+            }
+        }
+        return (y, iterations, status)
+    }
+
+    /// argmin ‖Ay − b‖ by the method's least-squares stage.
+    func leastSquares(_ b: [Double]) throws(TesseraError) -> IterationResult {
+        let tol = options.tolerance
+        let lsqr = PreconditionedLSQR(op: op, preconditioner: factor.r, maxIterations: options.maxIterations)
+        switch method {
+        case .paper:
+            let c = try op.applyTransposed(b)
+            let start = try factor.sketchAndSolve(b)
+            let r0 = b.plus(-1, try op.apply(start)).norm2
+            let eta = 0.01 * tol * normA * r0 / (normA * normA * start.norm2 + c.norm2 + .leastNormalMagnitude)
+            return try stage.richardson(c, start: start, step: spectrum?.omega ?? 1, eta: max(eta, 1e-16))
+        case .pcg:
+            return try refinedLSQR(lsqr, b, start: try factor.sketchAndSolve(b))
+        case .direct:
+            // Corrected semi-normal equations: y = (RᵀR)⁻¹Aᵀb, then one correction from the residual.
+            var y = try op.applyTransposed(b)
+            factor.r.solveNormal(&y)
+            var correction = try op.applyTransposed(b.plus(-1, try op.apply(y)))
+            factor.r.solveNormal(&correction)
+            return IterationResult(solution: y.plus(1, correction), iterations: 1, status: .converged)
+        case .cholesky, .auto:
+            var y = try op.applyTransposed(b)
+            factor.r.solveNormal(&y)
+            return try refinedLSQR(lsqr, b, start: y)
+        }
+    }
+
+    /// LSQR to a tenth of the tolerance, restarted (up to twice) from its own answer while the
+    /// true optimality ‖Aᵀr‖/(‖A‖‖r‖), measured with two passes, misses the tolerance.
+    func refinedLSQR(_ lsqr: PreconditionedLSQR, _ b: [Double], start: [Double]) throws(TesseraError) -> IterationResult {
+        var result = try lsqr.solve(b, start: start, tolerance: 0.1 * options.tolerance)
+        for _ in 0..<2 {
+            let r = b.plus(-1, try op.apply(result.solution))
+            let optimality = try op.applyTransposed(r).norm2 / (normA * max(r.norm2, .leastNormalMagnitude))
+            if optimality <= options.tolerance || r.norm2 == 0 { break }
+            let again = try lsqr.solve(b, start: result.solution, tolerance: 0.1 * options.tolerance)
+            result = IterationResult(solution: again.solution, iterations: result.iterations + again.iterations,
+                                     status: again.status)
+        }
+        return result
+    }
+
+    // MARK: helpers
+
+    func checkPower(_ j: Int, minimum: Int) throws(TesseraError) {
+        guard j >= minimum, j <= maximumPower else {
+            throw .invalidArgument("--power must lie in \(minimum)...\(maximumPower) for this problem (got \(j))")
+        }
+    }
+
+    func checkFinite(_ b: [Double]) throws(TesseraError) {
+        if let i = b.firstIndex(where: { !$0.isFinite }) {
+            throw .invalidInput("b holds a non-finite value at index \(i); remove or replace NaN/Inf entries")
+        }
+    }
+
+    func makeReport(_ problem: TallProblem, power j: Int) -> SolveReport {
+        var r = SolveReport(problem: problem, method: method, reason: reason, rows: op.rows, cols: op.cols, power: j,
+                            sketchKind: factor.sketch?.distribution.kind.rawValue, sketchRows: factor.sketch?.distribution.rows,
+                            factor: factor.origin.rawValue, tolerance: options.tolerance,
+                            threads: op.engine.workerCount, tileRows: op.matrix.layout.tileRows, seed: options.seed)
+        r.conditionA = factor.conditionEstimate
+        r.conditionPreconditioned = spectrum?.condition ?? (factor.origin == .sketch ? nil : 1)
+        r.normA = normA
+        r.notes = notes
+        for (k, v) in prepareSeconds { r.seconds[k] = v }
+        let exponent = problem == .gram ? 2 * Double(j) : 2 * Double(j) + 1
+        let floor = pow(factor.conditionEstimate, exponent) * 1.1e-16
+        if floor > 1e-2 {
+            r.notes.append("κ(A)^\(Int(exponent)) · u ≈ \(Format.sci(floor)): the forward error of x cannot be small in float64"
+                           + (problem == .lstsq ? ", and the tolerance may be unreachable" : "; the backward error still can"))
+        }
+        return r
+    }
+
+    func finish(_ x: [Double], _ report: inout SolveReport) -> TallSolution {
+        report.converged = report.accuracy <= options.tolerance
+        if report.converged && report.status == .stagnated {
+            report.notes.append("the iteration stagnated at its rounding floor, which already meets the tolerance")
+        }
+        report.seconds["total"] = ["sketch", "factor", "iterate", "verify"].reduce(0) { $0 + (report.seconds[$1] ?? 0) }
+        return TallSolution(x: x, report: report)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,104 @@
+import TesseraCore
+import TesseraKernels
+
+/// An upper-triangular R ∈ ℝ^{d×d} (column-major, strictly-lower part zero) and the operations
+/// the solvers need: solves with R and Rᵀ (d² each), products, the 2-norm by power iteration on
+/// RᵀR, and the LAPACK reciprocal condition estimate.
+public struct UpperTriangular: Sendable {
+    public let order: Int
+    public let values: [Double]
+
+    /// Keeps the upper triangle of a column-major d×d (or ld×d) array.
+    public init(upperOf a: UnsafePointer<Double>, order d: Int, ld: Int) {
+        var v = [Double](repeating: 0, count: d * d)
+        for j in 0..<d { for i in 0...j { v[i + j * d] = a[i + j * ld] } }
+        order = d
+        values = v
+    }
+
+    public init(values: [Double], order: Int) {
+        self.order = order
+        self.values = values
+    }
+
+    /// x ← R⁻¹x.
+    public func solve(_ x: inout [Double]) {
+        values.withUnsafeBufferPointer { t in x.withUnsafeMutableBufferPointer { BLAS.trsv(.upper, .none, n: order, t: t.baseAddress!, ldt: order, x: $0.baseAddress!) } }
+    }
+
+    /// x ← R⁻ᵀx.
+    public func solveTransposed(_ x: inout [Double]) {
+        values.withUnsafeBufferPointer { t in x.withUnsafeMutableBufferPointer { BLAS.trsv(.upper, .transpose, n: order, t: t.baseAddress!, ldt: order, x: $0.baseAddress!) } }
+    }
+
+    /// x ← (RᵀR)⁻¹x = R⁻¹R⁻ᵀx.
+    public func solveNormal(_ x: inout [Double]) {
+        solveTransposed(&x)
+        solve(&x)
+    }
+
+    /// R·x.
+    public func times(_ x: [Double]) -> [Double] {
+        var y = x
+        values.withUnsafeBufferPointer { t in y.withUnsafeMutableBufferPointer { BLAS.trmv(.upper, .none, n: order, t: t.baseAddress!, ldt: order, x: $0.baseAddress!) } }
+        return y
+    }
+
+    /// Rᵀ·x.
+    public func transposedTimes(_ x: [Double]) -> [Double] {
+        var y = x
+        values.withUnsafeBufferPointer { t in y.withUnsafeMutableBufferPointer { BLAS.trmv(.upper, .transpose, n: order, t: t.baseAddress!, ldt: order, x: $0.baseAddress!) } }
+        return y
+    }
+
+    /// This·other for another upper-triangular factor (the product is upper triangular).
+    public func times(_ other: UpperTriangular) -> UpperTriangular {
+        var c = [Double](repeating: 0, count: order * order)
+        BLAS.gemm(.none, .none, m: order, n: order, k: order, alpha: 1, a: values, lda: order,
+                  b: other.values, ldb: order, beta: 0, c: &c, ldc: order)
+        for j in 0..<order { for i in (j + 1)..<max(j + 1, order) { c[i + j * order] = 0 } }
+        return UpperTriangular(values: c, order: order)
+    }
+
+    /// ‖R‖₂ by 30 power iterations on RᵀR from a fixed start (within a few percent).
+    public var norm2: Double {
+        var x = [Double](repeating: 1 / Double(order).squareRoot(), count: order)
+        var sigma = 0.0
+        for _ in 0..<30 {
+            let y = transposedTimes(times(x))
+            let norm = y.norm2
+            guard norm > 0 else { return 0 }
+            sigma = norm.squareRoot()
+            x = y.map { $0 / norm }
+        }
+        return sigma
+    }
+
+    /// LAPACK's estimate of 1/κ₁(R).
+    public func reciprocalCondition() throws(TesseraError) -> Double {
+        try values.withUnsafeBufferPointer { (t) throws(TesseraError) in try LAPACK.trcon(n: order, t: t.baseAddress!, ldt: order) }
+    }
+
+    /// Numerical rank: diagonal entries with |rᵢᵢ| > tol·max|rⱼⱼ| (a rank-revealing guess that
+    /// suffices to name the deficiency in a message).
+    public func estimatedRank(relativeTolerance tol: Double) -> Int {
+        let diag = (0..<order).map { abs(values[$0 + $0 * order]) }
+        let top = diag.max() ?? 0
+        return diag.filter { $0 > tol * top }.count
+    }
+}
+
+extension Array where Element == Double {
+    /// Euclidean norm (BLAS dnrm2, no overflow).
+    public var norm2: Double { withUnsafeBufferPointer { BLAS.nrm2(count: count, $0.baseAddress!) } }
+    public func dot(_ other: [Double]) -> Double {
+        withUnsafeBufferPointer { a in other.withUnsafeBufferPointer { BLAS.dot(count: count, a.baseAddress!, $0.baseAddress!) } }
+    }
+    /// self + α·x.
+    public func plus(_ alpha: Double, _ x: [Double]) -> [Double] {
+        var y = self
+        y.withUnsafeMutableBufferPointer { yb in x.withUnsafeBufferPointer { BLAS.axpy(count: count, alpha: alpha, x: $0.baseAddress!, y: yb.baseAddress!) } }
+        return y
+    }
+    public func scaled(_ alpha: Double) -> [Double] { map { $0 * alpha } }
+}

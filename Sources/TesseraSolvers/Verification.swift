@@ -1,0 +1,29 @@
+import TesseraCore
+
+/// The accuracy measures of PAPER.md §2, computed from x by fresh passes over the real A (never
+/// copied from an iteration's recurrence). ‖A‖₂ comes from the factor (‖R‖₂).
+enum Verification {
+    /// gram: r = (AᵀA)^j x − b (j passes).
+    static func gram(op: TallOperator, x: [Double], b: [Double], power j: Int, normA: Double,
+                     into report: inout SolveReport) throws(TesseraError) {
+        let r = try op.applyGramPower(x, j).plus(-1, b)
+        let bNorm = b.norm2
+        report.relativeResidual = r.norm2 / max(bNorm, .leastNormalMagnitude)
+        report.backwardError = r.norm2 / (pow(normA, 2 * Double(j)) * x.norm2 + bNorm)
+    }
+
+    /// lstsq: r = A(AᵀA)^j x − b and Mᵀr = (AᵀA)^j Aᵀ r (2j + 2 passes).
+    static func lstsq(op: TallOperator, x: [Double], b: [Double], power j: Int, normA: Double,
+                      into report: inout SolveReport) throws(TesseraError) {
+        let r = try op.apply(op.applyGramPower(x, j)).plus(-1, b)
+        let mtr = try op.applyGramPower(op.applyTransposed(r), j)
+        let rNorm = r.norm2
+        report.relativeResidual = rNorm / max(b.norm2, .leastNormalMagnitude)
+        let normM = pow(normA, 2 * Double(j) + 1)
+        report.optimality = rNorm == 0 ? 0 : mtr.norm2 / (normM * rNorm)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
