@@ -25,12 +25,13 @@ public struct TriangularFactor: Sendable {
     public let seconds: (sketch: Double, factor: Double)
 
     /// Refuses a numerically rank-deficient R with a message naming the estimated rank.
-    static func checkRank(_ r: UpperTriangular, what: String) throws(TesseraError) -> Double {
+    static func checkRank(_ r: UpperTriangular, what: String, asInputError: Bool = true) throws(TesseraError) -> Double {
         let rcond = try r.reciprocalCondition()
         let d = r.order
         if !(rcond > Double(d) * 1e-15) {
             let rank = r.estimatedRank(relativeTolerance: 1e-13)
-            throw .numerical("A is numerically rank deficient: estimated rank \(rank) of \(d) columns (cond(R) ≈ \(rcond > 0 ? String(Int(1 / rcond)) : "∞") from \(what)); remove or combine dependent columns")
+            let message = "A is numerically rank deficient: estimated rank \(rank) of \(d) columns (cond(R) ≈ \(rcond > 0 ? Format.sci(1 / rcond) : "∞") from \(what)); remove or combine dependent columns"
+            throw asInputError ? .invalidInput(message) : .numerical(message)
         }
         return 1 / rcond
     }
@@ -79,7 +80,7 @@ public struct TriangularFactor: Sendable {
         var g = try a.gram(engine: engine)
         try g.withUnsafeMutableBufferPointer { (buf) throws(TesseraError) in try LAPACK.potrf(n: d, a: buf.baseAddress!, lda: d) }
         let r = g.withUnsafeBufferPointer { UpperTriangular(upperOf: $0.baseAddress!, order: d, ld: d) }
-        let cond = try checkRank(r, what: "Cholesky of AᵀA")
+        let cond = try checkRank(r, what: "Cholesky of AᵀA", asInputError: false)
         return TriangularFactor(r: r, origin: .gramCholesky, sketch: nil, sketchQR: nil, conditionEstimate: cond,
                                 seconds: (0, clock.lap()))
     }

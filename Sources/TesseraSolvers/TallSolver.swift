@@ -49,9 +49,14 @@ public final class TallSolver: Sendable {
         case .paper, .pcg: made = try .sketched(matrix, distribution: distribution, engine: engine)
         case .direct: made = try .randomizedCholeskyQR(matrix, distribution: distribution, engine: engine)
         case .cholesky, .auto:
-            do { made = try .gramCholesky(matrix, engine: engine) } catch {
+            do throws(TesseraError) {
+                made = try .gramCholesky(matrix, engine: engine)
+                if made.conditionEstimate > Self.choleskyConditionLimit {
+                    throw TesseraError.numerical("κ(A) ≈ \(Format.sci(made.conditionEstimate))")
+                }
+            } catch {
                 guard case .numerical = error else { throw error }
-                notes.append("Cholesky of AᵀA failed (κ(A) ≳ 1e8); fell back to randomized Cholesky-QR")
+                notes.append("Cholesky of AᵀA is unreliable here (κ(A) ≳ \(Format.sci(Self.choleskyConditionLimit)) or not positive definite); used randomized Cholesky-QR")
                 method = .direct
                 made = try .randomizedCholeskyQR(matrix, distribution: distribution, engine: engine)
             }
@@ -80,6 +85,11 @@ public final class TallSolver: Sendable {
         self.notes = notes
         prepareSeconds = seconds
     }
+
+    /// Above this estimated κ(A) (its square reaches 10¹² and the 1-norm estimate may be a few
+    /// times high) the Gram-Cholesky factor is replaced by randomized Cholesky-QR, which also
+    /// tells true rank deficiency apart.
+    static let choleskyConditionLimit = 1e6
 
     /// Solves min ‖(AᵀA)^j x − b‖ for b ∈ ℝ^d, j ≥ 1.
     public func solveGram(_ b: [Double], power j: Int) throws(TesseraError) -> TallSolution {

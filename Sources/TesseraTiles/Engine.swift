@@ -13,6 +13,8 @@ import TesseraRuntime
 public struct Engine: Sendable {
     public let profile: MachineProfile
     public let executor: any GraphExecutor
+    /// Records every graph this engine runs when set (see `tracing(into:)`).
+    public private(set) var trace: TraceRecorder?
 
     /// An engine on `profile` (default: this machine) with `threads` workers (default: one per
     /// core); `serial` runs every graph on the calling thread in submission order.
@@ -29,12 +31,19 @@ public struct Engine: Sendable {
         Self.prepareBLAS()
     }
 
+    /// The same engine, recording every task it runs into `recorder` (Chrome trace).
+    public func tracing(into recorder: TraceRecorder?) -> Engine {
+        var copy = self
+        copy.trace = recorder
+        return copy
+    }
+
     /// Workers that run tasks at once.
     public var workerCount: Int { executor.workerCount }
 
     /// Runs a graph, rethrowing the first task error as a `TesseraError` where it is one.
     public func run(_ graph: TaskGraph, trace: TraceRecorder? = nil) throws(TesseraError) {
-        do { try executor.run(graph, trace: trace) } catch {
+        do { try executor.run(graph, trace: trace ?? self.trace) } catch {
             if let e = error as? TesseraError { throw e }
             throw .internalFailure("a task failed: \(error)")
         }

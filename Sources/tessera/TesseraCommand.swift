@@ -13,7 +13,7 @@ struct TesseraCommand: ParsableCommand {
         commandName: "tessera",
         abstract: "Solve regression problems against proxies of the attention matrix on a tiled DAG runtime.",
         version: version,
-        subcommands: [Info.self, Demo.self, GramMatrix.self]
+        subcommands: [Info.self, Demo.self, Solve.self, Generate.self, GramMatrix.self]
     )
 
     static func main() {
@@ -45,8 +45,10 @@ struct EngineOptions: ParsableArguments {
     var quiet = false
 
     func makeEngine() throws -> Engine {
-        try CLIErrors.reporting { () throws(TesseraError) in try Engine(threads: threads) }
+        try CLIErrors.reporting { () throws(TesseraError) in try makeEngineTyped() }
     }
+
+    func makeEngineTyped() throws(TesseraError) -> Engine { try Engine(threads: threads) }
 }
 
 /// Turns `TesseraError` into a one-line message on stderr and the documented exit code.

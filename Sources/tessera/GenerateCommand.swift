@@ -1,0 +1,58 @@
+import ArgumentParser
+import Tessera
+import TesseraIO
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `tessera generate gram|lstsq`: a problem with a known solution (A = UΣVᵀ with prescribed
+/// singular values), written as A.npy, b.npy and x_true.npy.
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write A.npy, b.npy and x_true.npy for a problem with a known solution.")
+
+    @Argument(help: "The problem: gram or lstsq.")
+    var problem: ProblemArgument
+
+    @Option(help: "Rows n of A.")
+    var rows: Int
+
+    @Option(help: "Columns d of A (n ≥ d).")
+    var cols: Int
+
+    @Option(help: "Condition number κ(A) = σmax/σmin (singular values log-spaced from 1 to 1/κ).")
+    var condition: Double = 1000
+
+    @Option(help: "The power j the right-hand side is made for.")
+    var power: Int = 1
+
+    @Option(help: "Seed (the same seed gives the same files on any machine).")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("output-dir"), help: "Directory for the files (created if missing).")
+    var outputDir: String
+
+    @OptionGroup var engineOptions: EngineOptions
+
+    func run() throws {
+        try CLIErrors.reporting { () throws(TesseraError) in
+            guard rows >= 1, cols >= 1 else { throw .invalidArgument("--rows and --cols must be at least 1") }
+            _ = try Checked.product([rows, cols, 8], "A of \(rows) × \(cols)")
+            if mkdir(outputDir, 0o755) != 0 && errno != EEXIST {
+                throw .io("cannot create \(outputDir): \(String(cString: strerror(errno)))")
+            }
+            let engine = try engineOptions.makeEngineTyped()
+            let p = try ProblemGenerator.make(problem.value, rows: rows, cols: cols, condition: condition, power: power,
+                                              seed: seed, engine: engine, tileRows: engineOptions.tileRows)
+            let a = p.matrix.toColumnMajorArray()
+            var rowMajor = [Double](repeating: 0, count: rows * cols)
+            for j in 0..<cols { for i in 0..<rows { rowMajor[i * cols + j] = a[i + j * rows] } }
+            try NpyWriter.write(rowMajor, shape: [rows, cols], to: outputDir + "/A.npy")
+            try NpyWriter.write(p.rhs, shape: [p.rhs.count], to: outputDir + "/b.npy")
+            try NpyWriter.write(p.solution, shape: [cols], to: outputDir + "/x_true.npy")
+            if !engineOptions.quiet {
+                print("wrote \(outputDir)/A.npy (\(rows) × \(cols), κ = \(Format.sci(condition))), b.npy (\(p.rhs.count)), x_true.npy (\(cols)) for \(problem.rawValue) with j = \(power)")
+            }
+        }
+    }
+}

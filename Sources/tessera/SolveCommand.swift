@@ -1,0 +1,159 @@
+import ArgumentParser
+import Tessera
+import TesseraIO
+
+/// `tessera solve gram|lstsq`: read A and b, solve, verify, write x (and a report).
+struct Solve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Solve min ‖(AᵀA)^j x − b‖ (gram) or min ‖A(AᵀA)^j x − b‖ (lstsq) for A, b in .npy files.",
+        discussion: "Exit codes: 0 solved to tolerance; 3 solved but the tolerance was not reached (x written, the report says why); 2 bad usage or input (nothing written); 1 internal error.")
+
+    @Argument(help: "The problem: gram or lstsq.")
+    var problem: ProblemArgument
+
+    @Option(help: "Matrix A (.npy, n×d, n ≥ d).")
+    var matrix: String
+
+    @Option(help: "Right-hand side b (.npy): length d for gram, n for lstsq; a 2-D array solves each column.")
+    var rhs: String
+
+    @Option(help: "Output file for x (.npy).")
+    var output: String
+
+    @Option(help: "The power j (gram: j ≥ 1, lstsq: j ≥ 0).")
+    var power: Int = 1
+
+    @Option(help: "auto, paper, pcg, direct or cholesky.")
+    var method: MethodArgument = .auto
+
+    @Option(help: "gaussian, srht, countsketch or sparse-sign.")
+    var sketch: SketchArgument = .sparseSign
+
+    @Option(name: .customLong("sketch-size-factor"), help: "Sketch rows s = factor·d.")
+    var sketchSizeFactor: Double = 4
+
+    @Option(help: "Target backward error (gram) or optimality (lstsq), in (0, 1).")
+    var tolerance: Double = 1e-12
+
+    @Option(name: .customLong("max-iterations"), help: "Iteration cap per stage.")
+    var maxIterations: Int = 500
+
+    @Option(help: "Seed of the random sketch.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Write the report as JSON to this file.")
+    var report: String?
+
+    @Option(help: "Write a Chrome trace of the task graphs (open in Perfetto).")
+    var trace: String?
+
+    @OptionGroup var engineOptions: EngineOptions
+
+    func run() throws {
+        let outcome = try CLIErrors.reporting { () throws(TesseraError) -> Bool in
+            try PathChecks.distinct(inputs: [matrix, rhs], outputs: [output] + [report, trace].compactMap { $0 })
+            var options = SolveOptions()
+            options.method = method.value
+            options.sketch = sketch.value
+            options.sketchSizeFactor = sketchSizeFactor
+            options.tolerance = tolerance
+            options.maxIterations = maxIterations
+            options.seed = seed
+            try options.validate()
+            let recorder = trace == nil ? nil : TraceRecorder()
+            let engine = try engineOptions.makeEngineTyped().tracing(into: recorder)
+            let a = try NpyArray(path: matrix)
+            let b = try NpyArray(path: rhs)
+            for note in [a.conversionNote, b.conversionNote].compactMap({ $0 }) where !engineOptions.quiet { print("note: \(note)") }
+            let columns = try RightHandSides(b, expected: problem.value == .gram ? (a.shape.count == 2 ? a.shape[1] : -1) : (a.shape.first ?? -1), problem: problem.value)
+            try checkPower()
+            let progress = Progress(enabled: !engineOptions.quiet)
+            defer { progress.stop() }
+            let tiled = try TiledMatrix.load(a, tileRows: engineOptions.tileRows, engine: engine)
+            let solver = try TallSolver(matrix: tiled, engine: engine, problem: problem.value, options: options)
+            var solutions: [TallSolution] = []
+            for column in columns.vectors {
+                solutions.append(problem.value == .gram ? try solver.solveGram(column, power: power) : try solver.solveLstsq(column, power: power))
+            }
+            progress.stop()
+            try write(solutions, columns: columns)
+            if let trace, let recorder { try AtomicFile.write(text: recorder.chromeTraceJSON(), to: trace) }
+            if !engineOptions.quiet {
+                for (k, s) in solutions.enumerated() {
+                    if solutions.count > 1 { print("— right-hand side \(k)") }
+                    print(s.report.text)
+                }
+            }
+            return solutions.allSatisfy(\.report.converged)
+        }
+        if !outcome { throw ExitCode(3) }
+    }
+
+    func checkPower() throws(TesseraError) {
+        let minimum = problem.value == .gram ? 1 : 0
+        guard power >= minimum, power <= maximumPower else {
+            throw .invalidArgument("--power must lie in \(minimum)...\(maximumPower) for \(problem.value.rawValue) (got \(power))")
+        }
+    }
+
+    func write(_ solutions: [TallSolution], columns: RightHandSides) throws(TesseraError) {
+        let d = solutions.first?.x.count ?? 0
+        if columns.isMatrix {
+            var values = [Double](repeating: 0, count: d * solutions.count)
+            for (k, s) in solutions.enumerated() { for i in 0..<d { values[i * solutions.count + k] = s.x[i] } }
+            try NpyWriter.write(values, shape: [d, solutions.count], to: output)
+        } else {
+            try NpyWriter.write(solutions[0].x, shape: [d], to: output)
+        }
+        if let report {
+            let body = solutions.count == 1 ? solutions[0].report.json : "[\n" + solutions.map(\.report.json).joined(separator: ",\n") + "]\n"
+            try AtomicFile.write(text: body, to: report)
+        }
+    }
+}
+
+/// The columns of b: a vector, or each column of a 2-D array.
+struct RightHandSides {
+    let vectors: [[Double]]
+    let isMatrix: Bool
+
+    init(_ b: NpyArray, expected: Int, problem: TallProblem) throws(TesseraError) {
+        let what = problem == .gram ? "d (the columns of A)" : "n (the rows of A)"
+        if let bad = b.firstNonFiniteIndex() {
+            throw .invalidInput("\(b.path) holds a non-finite value at flat index \(bad); remove or replace NaN/Inf entries")
+        }
+        let values = b.toArray()
+        switch b.shape.count {
+        case 1:
+            guard b.shape[0] == expected else {
+                throw .invalidInput("\(b.path) has \(b.shape[0]) entries; \(problem.rawValue) needs \(what) = \(expected)")
+            }
+            vectors = [values]
+            isMatrix = false
+        case 2:
+            let (m, k) = (b.shape[0], b.shape[1])
+            guard m == expected, k >= 1 else {
+                throw .invalidInput("\(b.path) has shape \(b.header.shapeText); \(problem.rawValue) needs \(what) = \(expected) rows")
+            }
+            vectors = (0..<k).map { c in (0..<m).map { r in b.fortranOrder ? values[r + c * m] : values[r * k + c] } }
+            isMatrix = true
+        default:
+            throw .invalidInput("\(b.path) has shape \(b.header.shapeText); b must be a vector or a 2-D array of columns")
+        }
+    }
+}
+
+enum ProblemArgument: String, ExpressibleByArgument, CaseIterable {
+    case gram, lstsq
+    var value: TallProblem { self == .gram ? .gram : .lstsq }
+}
+
+enum MethodArgument: String, ExpressibleByArgument, CaseIterable {
+    case auto, paper, pcg, direct, cholesky
+    var value: SolveMethod { SolveMethod(rawValue: rawValue) ?? .auto }
+}
+
+enum SketchArgument: String, ExpressibleByArgument, CaseIterable {
+    case gaussian, srht, countsketch, sparseSign = "sparse-sign"
+    var value: SketchKind { SketchKind(rawValue: rawValue) ?? .sparseSign }
+}

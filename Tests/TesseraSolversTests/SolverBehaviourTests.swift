@@ -1,0 +1,133 @@
+import XCTest
+import Foundation
+import Tessera
+import TesseraIO
+
+final class SolverBehaviourTests: XCTestCase {
+    func testRankDeficientMatrixIsReportedWithItsRank() throws {
+        let engine = try Engine(threads: 2)
+        let n = 2_000, d = 6
+        let g = Philox4x32(seed: 4)
+        // Column 5 duplicates column 2.
+        let a = try TiledMatrix(layout: TileLayout(rows: n, cols: d, tileRows: 300), engine: engine) { r, c in
+            g.normal(index: UInt64(r * d + (c == 5 ? 2 : c)), stream: 0)
+        }
+        for method in SolveMethod.allCases {
+            var options = SolveOptions()
+            options.method = method
+            XCTAssertThrowsError(try TallSolver(matrix: a, engine: engine, problem: .lstsq, options: options), "\(method)") { error in
+                let message = (error as? TesseraError)?.message ?? "\(error)"
+                XCTAssertTrue(message.contains("rank deficient") && message.contains("rank 5 of 6"), "\(method): \(message)")
+            }
+        }
+    }
+
+    func testBadArgumentsAreRefused() throws {
+        let engine = try Engine(threads: 2)
+        let p = try ProblemGenerator.make(.gram, rows: 500, cols: 5, condition: 10, power: 1, seed: 1, engine: engine)
+        let solver = try TallSolver(matrix: p.matrix, engine: engine, problem: .gram)
+        XCTAssertThrowsError(try solver.solveGram(p.rhs, power: 0))
+        XCTAssertThrowsError(try solver.solveGram(p.rhs, power: 10_000))
+        XCTAssertThrowsError(try solver.solveGram([1, 2], power: 1))
+        XCTAssertThrowsError(try solver.solveGram([1, 2, .nan, 4, 5], power: 1))
+        XCTAssertThrowsError(try solver.solveLstsq(p.rhs, power: 0), "lstsq needs b of length n")
+        var bad = SolveOptions()
+        bad.tolerance = 0
+        XCTAssertThrowsError(try TallSolver(matrix: p.matrix, engine: engine, problem: .gram, options: bad))
+        bad = SolveOptions()
+        bad.tolerance = 1
+        XCTAssertThrowsError(try TallSolver(matrix: p.matrix, engine: engine, problem: .gram, options: bad))
+        let wide = try TiledMatrix(layout: TileLayout(rows: 3, cols: 5, tileRows: 3), engine: engine) { r, c in Double(r + c) }
+        XCTAssertThrowsError(try TallSolver(matrix: wide, engine: engine, problem: .gram)) { e in
+            XCTAssertTrue(((e as? TesseraError)?.message ?? "").contains("n ≥ d"))
+        }
+    }
+
+    /// Same inputs, seed and tile size: identical bits on 1 and 2 threads, for every method.
+    func testSolutionBitsIdenticalAcrossThreadCounts() throws {
+        let one = try Engine(threads: 1), two = try Engine(threads: 2)
+        for problem in TallProblem.allCases {
+            let j = problem == .gram ? 2 : 1
+            let p1 = try ProblemGenerator.make(problem, rows: 3_000, cols: 12, condition: 100, power: j, seed: 5, engine: one, tileRows: 400)
+            let p2 = try ProblemGenerator.make(problem, rows: 3_000, cols: 12, condition: 100, power: j, seed: 5, engine: two, tileRows: 400)
+            XCTAssertEqual(p1.rhs.map(\.bitPattern), p2.rhs.map(\.bitPattern), "generator")
+            for method in SolveMethod.allCases {
+                var options = SolveOptions()
+                options.method = method
+                let x = try [one, two].map { (engine: Engine) throws -> [UInt64] in
+                    let source = engine.workerCount == 1 ? p1 : p2
+                    let s = try TallSolver(matrix: source.matrix, engine: engine, problem: problem, options: options)
+                    let sol = problem == .gram ? try s.solveGram(source.rhs, power: j) : try s.solveLstsq(source.rhs, power: j)
+                    return sol.x.map(\.bitPattern)
+                }
+                XCTAssertEqual(x[0], x[1], "\(problem) \(method)")
+            }
+        }
+    }
+
+    /// Prepare once, solve many from several threads at once: the same bits as one by one.
+    func testConcurrentSolvesOnSharedSolverMatchSequential() throws {
+        let engine = try Engine(threads: 2)
+        let p = try ProblemGenerator.make(.lstsq, rows: 2_000, cols: 10, condition: 100, power: 1, seed: 9, engine: engine)
+        var options = SolveOptions()
+        options.method = .pcg
+        let solver = try TallSolver(matrix: p.matrix, engine: engine, problem: .lstsq, options: options)
+        let rhs = (0..<6).map { k in p.rhs.map { $0 * Double(k + 1) } }
+        let sequential = try rhs.map { try solver.solveLstsq($0, power: 1).x.map(\.bitPattern) }
+        let results = Locked([[UInt64]](repeating: [], count: rhs.count))
+        let failures = Locked(0)
+        DispatchQueue.concurrentPerform(iterations: rhs.count) { k in
+            do {
+                let x = try solver.solveLstsq(rhs[k], power: 1).x.map(\.bitPattern)
+                results.withLock { $0[k] = x }
+            } catch { failures.withLock { $0 += 1 } }
+        }
+        XCTAssertEqual(failures.withLock { $0 }, 0)
+        XCTAssertEqual(results.withLock { $0 }, sequential)
+    }
+
+    /// Ordinary least squares (j = 0) agrees with numpy.linalg.lstsq (skipped without NumPy).
+    func testLeastSquaresMatchesNumPy() throws {
+        let engine = try Engine(threads: 2)
+        let p = try ProblemGenerator.make(.lstsq, rows: 3_000, cols: 20, condition: 1e3, power: 0, seed: 2, engine: engine)
+        let dir = NSTemporaryDirectory() + "tessera-np-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try NpyWriter.write(p.matrix.toColumnMajorArray(), shape: [3_000, 20], fortranOrder: true, to: dir + "/A.npy")
+        try NpyWriter.write(p.rhs, shape: [3_000], to: dir + "/b.npy")
+        let proc = Process()
+        proc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        proc.arguments = ["python3", "-c", "import numpy as np,sys; d=sys.argv[1]; np.save(d+'/x.npy', np.linalg.lstsq(np.load(d+'/A.npy'), np.load(d+'/b.npy'), rcond=None)[0])", dir]
+        try proc.run()
+        proc.waitUntilExit()
+        try XCTSkipIf(proc.terminationStatus != 0, "python3 with NumPy not available")
+        let reference = try NpyArray(path: dir + "/x.npy").toArray()
+        for method in SolveMethod.allCases {
+            var options = SolveOptions()
+            options.method = method
+            let x = try TallSolver(matrix: p.matrix, engine: engine, problem: .lstsq, options: options).solveLstsq(p.rhs, power: 0).x
+            XCTAssertLessThanOrEqual(x.plus(-1, reference).norm2 / reference.norm2, 1e-9, "\(method)")
+        }
+    }
+
+    func testPlannerPrefersGramRouteForSmallDAndPassesForLargeD() {
+        let planner = Planner()
+        let small = planner.plan(problem: .gram, rows: 1_000_000, cols: 256, power: 1, workers: 2, options: SolveOptions())
+        XCTAssertEqual(small.method, .cholesky)
+        let large = planner.plan(problem: .gram, rows: 200_000, cols: 20_000, power: 1, workers: 2, options: SolveOptions())
+        XCTAssertEqual(large.method, .pcg)
+        var forced = SolveOptions()
+        forced.method = .paper
+        XCTAssertEqual(planner.plan(problem: .lstsq, rows: 10, cols: 2, power: 0, workers: 1, options: forced).method, .paper)
+    }
+
+    func testReportJSONIsValidAndCarriesTheMeasures() throws {
+        let engine = try Engine(threads: 2)
+        let p = try ProblemGenerator.make(.gram, rows: 1_000, cols: 8, condition: 10, power: 1, seed: 1, engine: engine)
+        let s = try TallSolver(matrix: p.matrix, engine: engine, problem: .gram).solveGram(p.rhs, power: 1)
+        let json = try JSONSerialization.jsonObject(with: Data(s.report.json.utf8)) as? [String: Any]
+        XCTAssertEqual(json?["problem"] as? String, "gram")
+        XCTAssertNotNil(json?["backward_error"] as? Double)
+        XCTAssertEqual(json?["converged"] as? Bool, true)
+    }
+}
