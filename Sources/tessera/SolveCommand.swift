@@ -63,9 +63,15 @@ struct Solve: ParsableCommand {
             let recorder = trace == nil ? nil : TraceRecorder()
             let engine = try engineOptions.makeEngineTyped().tracing(into: recorder)
             let a = try NpyArray(path: matrix)
+            guard a.shape.count == 2 else {
+                throw .invalidInput("\(matrix) has shape \(a.header.shapeText); A must be 2-D (n, d)")
+            }
+            guard a.shape[0] >= a.shape[1] else {
+                throw .invalidInput("\(matrix) has \(a.shape[0]) rows and \(a.shape[1]) columns; Tessera needs n ≥ d (a tall matrix)")
+            }
             let b = try NpyArray(path: rhs)
             for note in [a.conversionNote, b.conversionNote].compactMap({ $0 }) where !engineOptions.quiet { print("note: \(note)") }
-            let columns = try RightHandSides(b, expected: problem.value == .gram ? (a.shape.count == 2 ? a.shape[1] : -1) : (a.shape.first ?? -1), problem: problem.value)
+            let columns = try RightHandSides(b, expected: problem.value == .gram ? a.shape[1] : a.shape[0], problem: problem.value)
             try checkPower()
             let progress = Progress(enabled: !engineOptions.quiet)
             defer { progress.stop() }

@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 import TesseraIO
+import Tessera
 
 /// End-to-end runs of the built `tessera` executable.
 final class CLITests: XCTestCase {
@@ -41,7 +42,7 @@ final class CLITests: XCTestCase {
     }
 
     func testHelpOnEveryCommand() throws {
-        for command in [[], ["info"], ["demo"], ["gram-matrix"]] {
+        for command in [[], ["info"], ["demo"], ["gram-matrix"], ["solve"], ["generate"]] {
             let r = try run(command + ["--help"])
             XCTAssertEqual(r.status, 0, "\(command)")
             XCTAssertTrue(r.stdout.contains("USAGE"), "\(command): \(r.stdout)")
@@ -72,9 +73,84 @@ final class CLITests: XCTestCase {
     }
 
     func testDemoPassesItsChecks() throws {
-        let r = try run(["demo", "--rows", "20000", "--cols", "32"])
+        let r = try run(["demo", "--rows", "8000", "--cols", "16"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("identical bits on 1 and"))
+        XCTAssertTrue(r.stdout.contains("auto→"))
+    }
+
+    func testGenerateThenSolveRecoversTheKnownSolution() throws {
+        for (problem, power) in [("gram", "2"), ("lstsq", "1")] {
+            let dir = path(problem)
+            let g = try run(["generate", problem, "--rows", "3000", "--cols", "12", "--condition", "100", "--power", power, "--output-dir", dir])
+            XCTAssertEqual(g.status, 0, g.stderr)
+            for method in ["auto", "paper", "pcg", "direct", "cholesky"] {
+                let r = try run(["solve", problem, "--matrix", dir + "/A.npy", "--rhs", dir + "/b.npy", "--power", power,
+                                 "--method", method, "--output", dir + "/x.npy", "--report", dir + "/r.json", "--quiet"])
+                XCTAssertEqual(r.status, 0, "\(problem) \(method): \(r.stderr)")
+                let x = try NpyArray(path: dir + "/x.npy").toArray(), truth = try NpyArray(path: dir + "/x_true.npy").toArray()
+                let error = zip(x, truth).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot() / truth.map { $0 * $0 }.reduce(0, +).squareRoot()
+                XCTAssertLessThan(error, 1e-5, "\(problem) \(method)")
+                let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/r.json"))) as? [String: Any]
+                XCTAssertEqual(report?["converged"] as? Bool, true)
+            }
+        }
+    }
+
+    func testBlockOfRightHandSidesGivesOneColumnEach() throws {
+        let dir = path("block")
+        XCTAssertEqual(try run(["generate", "gram", "--rows", "2000", "--cols", "6", "--output-dir", dir]).status, 0)
+        let b = try NpyArray(path: dir + "/b.npy").toArray()
+        try NpyWriter.write(b.flatMap { [$0, 2 * $0] }, shape: [6, 2], to: dir + "/B.npy")
+        let r = try run(["solve", "gram", "--matrix", dir + "/A.npy", "--rhs", dir + "/B.npy", "--output", dir + "/X.npy", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let x = try NpyArray(path: dir + "/X.npy")
+        XCTAssertEqual(x.shape, [6, 2])
+        let v = x.toArray()
+        for i in 0..<6 { XCTAssertEqual(v[2 * i + 1], 2 * v[2 * i], accuracy: 1e-9 * max(1, abs(v[2 * i]))) }
+    }
+
+    /// A run that cannot reach the tolerance writes x and exits 3.
+    func testUnreachedToleranceExitsThreeWithOutput() throws {
+        let dir = path("cap")
+        XCTAssertEqual(try run(["generate", "lstsq", "--rows", "2000", "--cols", "8", "--power", "0", "--output-dir", dir]).status, 0)
+        let r = try run(["solve", "lstsq", "--matrix", dir + "/A.npy", "--rhs", dir + "/b.npy", "--power", "0", "--method", "paper",
+                         "--max-iterations", "1", "--output", dir + "/x.npy"])
+        XCTAssertEqual(r.status, 3, r.stderr)
+        XCTAssertTrue(r.stdout.contains("NOT met"), r.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/x.npy"))
+    }
+
+    func testSolveBadInputsExitTwoWithoutOutput() throws {
+        let dir = path("bad")
+        XCTAssertEqual(try run(["generate", "gram", "--rows", "500", "--cols", "4", "--output-dir", dir]).status, 0)
+        try NpyWriter.write([1, 2, 3], shape: [3], to: dir + "/b3.npy")
+        try NpyWriter.write([1, .nan, 3, 4], shape: [4], to: dir + "/bnan.npy")
+        try NpyWriter.write((0..<12).map(Double.init), shape: [3, 4], to: dir + "/wide.npy")
+        try NpyWriter.write((0..<40).map { Double($0 % 4 == 3 ? ($0 - 3) : $0) }, shape: [10, 4], to: dir + "/dup.npy")
+        try NpyWriter.write((0..<10).map(Double.init), shape: [10], to: dir + "/b10.npy")
+        let a = dir + "/A.npy", b = dir + "/b.npy", x = dir + "/x.npy"
+        let cases: [([String], String)] = [
+            (["solve", "gram", "--matrix", a, "--rhs", dir + "/b3.npy", "--output", x], "needs d (the columns of A) = 4"),
+            (["solve", "gram", "--matrix", a, "--rhs", dir + "/bnan.npy", "--output", x], "non-finite"),
+            (["solve", "gram", "--matrix", dir + "/wide.npy", "--rhs", dir + "/b3.npy", "--output", x], "n ≥ d"),
+            (["solve", "gram", "--matrix", a, "--rhs", b, "--power", "0", "--output", x], "--power must lie in 1"),
+            (["solve", "lstsq", "--matrix", a, "--rhs", b, "--output", x], "needs n (the rows of A) = 500"),
+            (["solve", "gram", "--matrix", a, "--rhs", b, "--power", "1000", "--output", x], "--power must lie in"),
+            (["solve", "gram", "--matrix", a, "--rhs", b, "--tolerance", "0", "--output", x], "--tolerance"),
+            (["solve", "gram", "--matrix", a, "--rhs", b, "--tolerance", "1.5", "--output", x], "--tolerance"),
+            (["solve", "gram", "--matrix", a, "--rhs", b, "--method", "magic", "--output", x], "magic"),
+            (["solve", "lstsq", "--matrix", dir + "/dup.npy", "--rhs", dir + "/b10.npy", "--power", "0", "--output", x], "rank deficient"),
+            (["solve", "gram", "--matrix", a, "--rhs", b, "--output", a], "both as an input and an output"),
+            (["solve", "gram", "--matrix", a, "--rhs", b, "--output", dir + "/missing/x.npy"], "does not exist"),
+        ]
+        for (arguments, expected) in cases {
+            let r = try run(arguments)
+            XCTAssertEqual(r.status, 2, "\(arguments): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(expected), "\(arguments): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: x), "\(arguments)")
+        }
     }
 
     func testGramMatrixWritesAtomicallyAndMatchesLoops() throws {
