@@ -14,10 +14,22 @@ extension SketchOperator {
         let s = distribution.rows, d = a.cols
         let result = try Checked.multiply(s, d, "the sketch SA (\(s) × \(d))")
         let op = self
-        return try a.reduceRowBlocks(blockRows: blockRows, resultCount: result, engine: engine,
-                                     name: "sketch-\(distribution.kind.rawValue)") { block, partial, scratch in
+        let sa = try a.reduceRowBlocks(blockRows: blockRows, resultCount: result, engine: engine,
+                                       name: "sketch-\(distribution.kind.rawValue)") { block, partial, scratch in
             op.accumulate(block, into: partial, scratch: &scratch)
         }
+        return accumulatesRowMajor ? Self.transposed(sa, rows: s, cols: d) : sa
+    }
+
+    /// CountSketch and sparse sign add whole rows of A into rows of SA, so they accumulate SA in
+    /// row-major order (contiguous rows on both sides) and transpose once at the end.
+    var accumulatesRowMajor: Bool { distribution.kind == .countsketch || distribution.kind == .sparseSign }
+
+    /// The column-major form of a row-major rows×cols array.
+    static func transposed(_ rowMajor: [Double], rows: Int, cols: Int) -> [Double] {
+        var out = [Double](repeating: 0, count: rows * cols)
+        for i in 0..<rows { for j in 0..<cols { out[i + j * rows] = rowMajor[i * cols + j] } }
+        return out
     }
 
     /// Sb for a vector b ∈ ℝ^n (same entries of S as `apply`); O(s·n) at most.
@@ -53,20 +65,39 @@ extension SketchOperator {
                 BLAS.gemm(.none, .none, m: s, n: d, k: len, alpha: 1, a: buf.baseAddress!, lda: s,
                           b: a.readOnly, ldb: a.ld, beta: 1, c: partial, ldc: s)
             }
-        case .countsketch:
-            for (r, j) in block.rows.enumerated() {
-                let (row, sign) = countSketchEntry(j)
-                BLAS.axpy(count: d, alpha: sign, x: a.readOnly + r, strideX: a.ld, y: partial + row, strideY: s)
-            }
-        case .sparseSign:
-            let value = 1 / Double(distribution.nonzerosPerColumn).squareRoot()
-            for (r, j) in block.rows.enumerated() {
-                for (row, sign) in sparseSignEntries(j) {
-                    BLAS.axpy(count: d, alpha: sign * value, x: a.readOnly + r, strideX: a.ld, y: partial + row, strideY: s)
-                }
-            }
+        case .countsketch, .sparseSign:
+            accumulateRows(block, into: partial, scratch: &scratch)
         case .srht:
             accumulateSRHT(block, into: partial, scratch: &scratch)
+        }
+    }
+
+    /// CountSketch / sparse sign on one block: the block is transposed into row-major scratch,
+    /// then each row of A is added (×±1/√k) into k rows of the row-major partial SA.
+    func accumulateRows(_ block: RowBlock, into partial: UnsafeMutablePointer<Double>, scratch: inout [Double]) {
+        let a = block.view, d = a.cols, len = a.rows
+        let k = distribution.kind == .countsketch ? 1 : distribution.nonzerosPerColumn
+        let value = distribution.kind == .countsketch ? 1 : 1 / Double(k).squareRoot()
+        if scratch.count < blockRows * d { scratch = [Double](repeating: 0, count: blockRows * d) }
+        scratch.withUnsafeMutableBufferPointer { buf in
+            let rowsOfA = buf.baseAddress!
+            for j in 0..<d { let col = a.readOnly + j * a.ld; for r in 0..<len { rowsOfA[r * d + j] = col[r] } }
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: k) { targets in
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: k) { signs in
+                    for (r, j) in block.rows.enumerated() {
+                        if distribution.kind == .countsketch {
+                            let (row, sign) = countSketchEntry(j)
+                            targets[0] = row
+                            signs[0] = sign
+                        } else {
+                            sparseSignEntries(j, rows: targets.baseAddress!, signs: signs.baseAddress!)
+                        }
+                        for i in 0..<k {
+                            BLAS.axpy(count: d, alpha: signs[i] * value, x: rowsOfA + r * d, y: partial + targets[i] * d)
+                        }
+                    }
+                }
+            }
         }
     }
 

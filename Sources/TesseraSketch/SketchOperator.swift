@@ -47,8 +47,8 @@ public struct SketchOperator: Sendable {
         var draw: UInt64 = 0
         while order.count < count {
             let w = rng.block(index: index, stream: stream &+ draw)
-            for word in [w[0], w[1], w[2], w[3]] where order.count < count {
-                let v = Int((UInt64(word) * UInt64(bound)) >> 32)
+            for lane in 0..<4 where order.count < count {
+                let v = Int((UInt64(w[lane]) * UInt64(bound)) >> 32)
                 if chosen.insert(v).inserted { order.append(v) }
             }
             draw += 1
@@ -71,8 +71,12 @@ public struct SketchOperator: Sendable {
             out[row] = sign
         case .sparseSign:
             let k = distribution.nonzerosPerColumn, value = 1 / Double(k).squareRoot()
-            for (row, sign) in sparseSignEntries(j) { out[row] = sign * value }
-            _ = k
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: k) { rows in
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: k) { signs in
+                    sparseSignEntries(j, rows: rows.baseAddress!, signs: signs.baseAddress!)
+                    for i in 0..<k { out[rows[i]] = signs[i] * value }
+                }
+            }
         case .srht:
             let b = j / blockRows, o = j % blockRows
             let dj = g.sign(index: UInt64(j), stream: 2)
@@ -96,10 +100,30 @@ public struct SketchOperator: Sendable {
         return (Int((UInt64(w[0]) * UInt64(s)) >> 32), w[1] & 1 == 0 ? 1 : -1)
     }
 
-    func sparseSignEntries(_ j: Int) -> [(row: Int, sign: Double)] {
-        let k = distribution.nonzerosPerColumn
-        let rows = Self.distinct(count: k, from: s, rng: rng, stream: 4 << 32, index: UInt64(j))
-        return rows.enumerated().map { (i, r) in (r, rng.sign(index: UInt64(j), stream: (5 << 32) + UInt64(i))) }
+    /// The k nonzeros of column j: distinct rows from Philox words (rejecting repeats), signs
+    /// from the bits of further Philox blocks. Writes `rows[0..<k]`, `signs[0..<k]` (±1).
+    func sparseSignEntries(_ j: Int, rows: UnsafeMutablePointer<Int>, signs: UnsafeMutablePointer<Double>) {
+        let k = distribution.nonzerosPerColumn, g = rng, sRows = UInt64(s)
+        var count = 0, draw: UInt64 = 0
+        while count < k {
+            let w = g.block(index: UInt64(j), stream: (4 << 32) &+ draw)
+            for lane in 0..<4 where count < k {
+                let v = Int((UInt64(w[lane]) &* sRows) >> 32)
+                var seen = false
+                for i in 0..<count where rows[i] == v { seen = true; break }
+                if !seen { rows[count] = v; count += 1 }
+            }
+            draw += 1
+        }
+        var i = 0
+        while i < k {
+            let w = g.block(index: UInt64(j), stream: (5 << 32) &+ UInt64(i / 128))
+            for bit in 0..<min(128, k - i) {
+                let word = w[bit / 32]
+                signs[i + bit] = (word >> UInt32(bit % 32)) & 1 == 0 ? 1 : -1
+            }
+            i += 128
+        }
     }
 
     func srhtOutputSign(block b: Int, _ k: Int) -> Double {

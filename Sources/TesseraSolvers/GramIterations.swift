@@ -36,12 +36,15 @@ public struct GramStage: Sendable {
     public func conjugateGradients(_ c: [Double], start: [Double], eta: Double) throws(TesseraError) -> IterationResult {
         var y = start, total = 0
         var best = start, bestResidual = Double.infinity
+        var coefficients: [(alpha: Double, beta: Double)] = []   // first round, for the spectrum
         for _ in 0..<4 {   // refinement rounds
             var r = c.plus(-1, try op.applyGram(y))
             let trueNorm = r.norm2
             guard trueNorm.isFinite else { return IterationResult(solution: best, iterations: total, status: .breakdown) }
             if trueNorm < bestResidual { best = y; bestResidual = trueNorm }
-            if trueNorm <= target(y, c, eta) { return IterationResult(solution: y, iterations: total, status: .converged) }
+            if trueNorm <= target(y, c, eta) {
+                return IterationResult(solution: y, iterations: total, status: .converged, conditionEstimate: Self.condition(coefficients))
+            }
             if total >= maxIterations { return IterationResult(solution: best, iterations: total, status: .iterationCap) }
             var z = r
             preconditioner.solveNormal(&z)
@@ -63,6 +66,7 @@ public struct GramStage: Sendable {
                 z = r
                 preconditioner.solveNormal(&z)
                 let rzNew = r.dot(z)
+                if total == coefficients.count + 1 && coefficients.count < 60 { coefficients.append((alpha, rzNew / rz)) }
                 p = z.plus(rzNew / rz, p)
                 rz = rzNew
             }
@@ -70,6 +74,26 @@ public struct GramStage: Sendable {
         let r = c.plus(-1, try op.applyGram(y))
         if r.norm2 < bestResidual { best = y }
         let status: IterationStatus = r.norm2 <= target(y, c, eta) ? .converged : (total >= maxIterations ? .iterationCap : .stagnated)
-        return IterationResult(solution: status == .converged ? y : best, iterations: total, status: status)
+        return IterationResult(solution: status == .converged ? y : best, iterations: total, status: status,
+                               conditionEstimate: Self.condition(coefficients))
+    }
+
+    /// √(λmax/λmin) of the preconditioned operator from CG's coefficients: the Lanczos
+    /// tridiagonal has diagonal 1/αₖ + βₖ₋₁/αₖ₋₁ and off-diagonal √βₖ/αₖ.
+    static func condition(_ c: [(alpha: Double, beta: Double)]) -> Double? {
+        let k = c.count
+        guard k >= 2 else { return nil }
+        var t = [Double](repeating: 0, count: k * k)
+        for i in 0..<k {
+            t[i + i * k] = 1 / c[i].alpha + (i > 0 ? c[i - 1].beta / c[i - 1].alpha : 0)
+            if i + 1 < k {
+                let off = c[i].beta.squareRoot() / c[i].alpha
+                t[i + (i + 1) * k] = off
+                t[i + 1 + i * k] = off
+            }
+        }
+        let ritz = SymmetricEigenvalues.jacobi(t, order: k)
+        guard let lo = ritz.min(), let hi = ritz.max(), lo > 0 else { return nil }
+        return (hi / lo).squareRoot()
     }
 }

@@ -22,4 +22,13 @@ public struct IterationResult: Sendable {
     public var solution: [Double]
     public var iterations: Int
     public var status: IterationStatus
+    /// κ of the preconditioned operator from the CG coefficients' Lanczos tridiagonal, if known.
+    public var conditionEstimate: Double? = nil
+
+    public init(solution: [Double], iterations: Int, status: IterationStatus, conditionEstimate: Double? = nil) {
+        self.solution = solution
+        self.iterations = iterations
+        self.status = status
+        self.conditionEstimate = conditionEstimate
+    }
 }

@@ -6,8 +6,10 @@ import TesseraCore
 /// the report prints both estimates and the choice.
 public struct Planner: Sendable {
     /// Sustained DGEMM/SYRK rate per worker (flop/s) and memory bandwidth (byte/s) assumed.
-    public var flopsPerWorker: Double = 25e9
-    public var bytesPerSecond: Double = 10e9
+    public var flopsPerWorker: Double = 28e9
+    public var bytesPerSecond: Double = 15e9
+    /// Single-threaded LAPACK rate for the small dense factorizations (QR of SA).
+    public var lapackFlops: Double = 20e9
     /// Passes a preconditioned Krylov stage typically needs at sketch factor 4 to reach 1e-12.
     public var iterationsPerStage: Double = 40
 
@@ -27,7 +29,9 @@ public struct Planner: Sendable {
         let lsStages = problem == .lstsq ? 1.0 : 0.0
         let verification = Double(j) + (problem == .lstsq ? Double(j) + 2 : 0)
         let cholesky = factor + pass * (verification + lsStages * 8)
-        let iterative = pass * (2 + iterationsPerStage * (Double(j) + 2 * lsStages) + verification)
+        let s = options.sketchSizeFactor * Double(d)
+        let sketchQR = 2 * s * Double(d) * Double(d) / lapackFlops
+        let iterative = sketchQR + pass * (2 + iterationsPerStage * (Double(j) + 2 * lsStages) + verification)
         let text = "predicted: cholesky route \(Self.seconds(cholesky)), sketch+pcg route \(Self.seconds(iterative))"
         if cholesky <= iterative {
             return Plan(method: .cholesky, reason: "n·d² SYRK is cheaper than ~\(Int(iterationsPerStage)) passes per stage over A (\(text))")

@@ -24,6 +24,10 @@ public struct SolveReport: Sendable {
     public var backwardError: Double?
     /// lstsq: ‖Mᵀ(Mx − b)‖ / (‖M‖‖Mx − b‖), M = A(AᵀA)^j.
     public var optimality: Double?
+    /// The level below which the measure cannot be certified in float64 for this x:
+    /// gram u; lstsq u·‖A‖^{2j+1}‖x‖/‖r‖ (a backward-stable evaluation of r = Mx − b is only
+    /// that accurate). NumPy/SciPy land at the same level.
+    public var accuracyFloor = 0.0
     /// κ₂(A) estimated from the factor.
     public var conditionA = Double.nan
     /// κ₂(AR⁻¹) from Lanczos (sketch factors); 1 for exact factors.
@@ -79,6 +83,7 @@ public struct SolveReport: Sendable {
         f.append("\"relative_residual\": \(num(relativeResidual))")
         f.append("\"backward_error\": \(num(backwardError))")
         f.append("\"optimality\": \(num(optimality))")
+        f.append("\"accuracy_floor\": \(num(accuracyFloor))")
         f.append("\"condition_A\": \(num(conditionA))")
         f.append("\"condition_AR_inverse\": \(num(conditionPreconditioned))")
         f.append("\"norm_A\": \(num(normA))")

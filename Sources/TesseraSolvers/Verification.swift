@@ -3,6 +3,8 @@ import TesseraCore
 /// The accuracy measures of PAPER.md §2, computed from x by fresh passes over the real A (never
 /// copied from an iteration's recurrence). ‖A‖₂ comes from the factor (‖R‖₂).
 enum Verification {
+    static let unitRoundoff = 1.1102230246251565e-16
+
     /// gram: r = (AᵀA)^j x − b (j passes).
     static func gram(op: TallOperator, x: [Double], b: [Double], power j: Int, normA: Double,
                      into report: inout SolveReport) throws(TesseraError) {
@@ -10,6 +12,7 @@ enum Verification {
         let bNorm = b.norm2
         report.relativeResidual = r.norm2 / max(bNorm, .leastNormalMagnitude)
         report.backwardError = r.norm2 / (pow(normA, 2 * Double(j)) * x.norm2 + bNorm)
+        report.accuracyFloor = unitRoundoff
     }
 
     /// lstsq: r = A(AᵀA)^j x − b and Mᵀr = (AᵀA)^j Aᵀ r (2j + 2 passes).
@@ -21,6 +24,7 @@ enum Verification {
         report.relativeResidual = rNorm / max(b.norm2, .leastNormalMagnitude)
         let normM = pow(normA, 2 * Double(j) + 1)
         report.optimality = rNorm == 0 ? 0 : mtr.norm2 / (normM * rNorm)
+        report.accuracyFloor = rNorm == 0 ? unitRoundoff : unitRoundoff * normM * x.norm2 / rNorm
     }
 }
 

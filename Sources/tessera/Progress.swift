@@ -8,7 +8,7 @@ import Glibc
 /// every half second; only when stderr is a terminal and not `--quiet`. Cleared on `stop()`.
 /// Used from the main thread only (start and stop); the timer's handler touches only `shown`.
 final class Progress {
-    private let timer: DispatchSourceTimer?
+    private let timer: (any DispatchSourceTimer)?
     private let shown = Locked(false)
 
     init(enabled: Bool) {

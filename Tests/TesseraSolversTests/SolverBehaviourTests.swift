@@ -114,7 +114,7 @@ final class SolverBehaviourTests: XCTestCase {
         let planner = Planner()
         let small = planner.plan(problem: .gram, rows: 1_000_000, cols: 256, power: 1, workers: 2, options: SolveOptions())
         XCTAssertEqual(small.method, .cholesky)
-        let large = planner.plan(problem: .gram, rows: 200_000, cols: 20_000, power: 1, workers: 2, options: SolveOptions())
+        let large = planner.plan(problem: .gram, rows: 20_000_000, cols: 3_000, power: 1, workers: 2, options: SolveOptions())
         XCTAssertEqual(large.method, .pcg)
         var forced = SolveOptions()
         forced.method = .paper
