@@ -20,7 +20,7 @@ public struct TriangularFactor: Sendable {
     public let sketch: SketchOperator?
     /// QR of SA (reflectors and τ), kept for the sketch-and-solve start x₀ = R⁻¹·(QᵀSb)[0..<d].
     let sketchQR: (factors: [Double], tau: [Double])?
-    /// Estimated κ₂(R) ≈ κ₂(A): 1/rcond of the 1-norm estimate.
+    /// Estimated κ₂(R) ≈ κ₂(A), by power iterations on RᵀR and its inverse.
     public let conditionEstimate: Double
     public let seconds: (sketch: Double, factor: Double)
 
@@ -33,7 +33,7 @@ public struct TriangularFactor: Sendable {
             let message = "A is numerically rank deficient: estimated rank \(rank) of \(d) columns (cond(R) ≈ \(rcond > 0 ? Format.sci(1 / rcond) : "∞") from \(what)); remove or combine dependent columns"
             throw asInputError ? .invalidInput(message) : .numerical(message)
         }
-        return 1 / rcond
+        return r.condition2
     }
 
     /// R from Householder QR of SA, for the sketch `distribution` (s ≥ d rows).

@@ -291,7 +291,7 @@ public final class TallSolver: Sendable {
     func finish(_ x: [Double], _ report: inout SolveReport) -> TallSolution {
         report.converged = report.accuracy <= max(options.tolerance, report.accuracyFloor)
         if report.accuracyFloor > options.tolerance {
-            report.notes.append("the tolerance is below what float64 can certify for this x: rounding alone puts the measure near \(Format.sci(report.accuracyFloor)); that floor was used")
+            report.notes.append("float64 cannot certify this measure below ≈ \(Format.sci(report.accuracyFloor)) for this x (rounding in r = Mx − b alone); convergence is judged against that floor")
         }
         if report.converged && report.status == .stagnated {
             report.notes.append("the iteration stagnated at its rounding floor, which already meets the tolerance")

@@ -74,6 +74,24 @@ public struct UpperTriangular: Sendable {
         return sigma
     }
 
+    /// ‖R⁻¹‖₂ = 1/σmin(R) by 30 power iterations on (RᵀR)⁻¹ (2d² flops each).
+    public var inverseNorm2: Double {
+        var x = [Double](repeating: 1 / Double(order).squareRoot(), count: order)
+        var value = 0.0
+        for _ in 0..<30 {
+            var y = x
+            solveNormal(&y)
+            let norm = y.norm2
+            guard norm.isFinite, norm > 0 else { return .infinity }
+            value = norm.squareRoot()
+            x = y.map { $0 / norm }
+        }
+        return value
+    }
+
+    /// κ₂(R) = ‖R‖₂·‖R⁻¹‖₂ by power iterations (a slight underestimate at most).
+    public var condition2: Double { norm2 * inverseNorm2 }
+
     /// LAPACK's estimate of 1/κ₁(R).
     public func reciprocalCondition() throws(TesseraError) -> Double {
         try values.withUnsafeBufferPointer { (t) throws(TesseraError) in try LAPACK.trcon(n: order, t: t.baseAddress!, ldt: order) }
