@@ -1,0 +1,19 @@
+import XCTest
+import Tessera
+
+/// The README's "Using it from Swift" example, verbatim, so it cannot rot.
+final class ReadmeExampleTests: XCTestCase {
+    func testReadmeLibraryExampleRuns() throws {
+        let engine = try Engine()                                   // this machine, one worker per core
+        let layout = try TileLayout(rows: 100_000, cols: 64, tileRows: 4096)
+        let rng = Philox4x32(seed: 1)                               // counter-based: same bits anywhere
+let a = try TiledMatrix(layout: layout, engine: engine) { i, j in rng.normal(index: UInt64(i * 64 + j), stream: 0) }
+        let g = try a.gram(engine: engine)                          // AᵀA, d×d column-major
+        let w = try a.gramMultiply([Double](repeating: 1, count: 64), engine: engine)  // AᵀA·1
+
+        let solver = try TallSolver(matrix: a, engine: engine, problem: .gram)  // factor once
+        let x = try solver.solveGram(w, power: 1)                   // any number of right-hand sides
+        XCTAssertEqual(g.count, 64 * 64)
+        XCTAssertFalse(x.report.text.isEmpty)
+    }
+}
