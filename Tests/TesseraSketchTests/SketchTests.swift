@@ -68,7 +68,7 @@ final class SketchTests: XCTestCase {
                 let su = try op.apply(to: u, engine: engine)
                 var gram = [Double](repeating: 0, count: d * d)
                 BLAS.gemm(.transpose, .none, m: d, n: d, k: s, alpha: 1, a: su, lda: s, b: su, ldb: s, beta: 0, c: &gram, ldc: d)
-                let sigma = SymmetricEigen.values(gram, n: d).map { $0.squareRoot() }
+                let sigma = SymmetricEigenvalues.jacobi(gram, order: d).map { $0.squareRoot() }
                 let eps = kind == .gaussian ? (Double(d) / Double(s)).squareRoot() + 3 / Double(s).squareRoot() : 0.6
                 XCTAssertGreaterThanOrEqual(sigma.min() ?? 0, 1 - eps, "\(kind) seed \(seed): \(sigma)")
                 XCTAssertLessThanOrEqual(sigma.max() ?? .infinity, 1 + eps, "\(kind) seed \(seed): \(sigma)")
@@ -110,30 +110,3 @@ final class SketchTests: XCTestCase {
     }
 }
 
-/// Eigenvalues of a small symmetric matrix by cyclic Jacobi rotations (test reference).
-enum SymmetricEigen {
-    static func values(_ m: [Double], n: Int) -> [Double] {
-        var a = m
-        for _ in 0..<100 {
-            var off = 0.0
-            for p in 0..<n { for q in (p + 1)..<max(p + 1, n) { off += a[p + q * n] * a[p + q * n] } }
-            if off < 1e-30 { break }
-            for p in 0..<n { for q in (p + 1)..<max(p + 1, n) where abs(a[p + q * n]) > 1e-300 {
-                let theta = (a[q + q * n] - a[p + p * n]) / (2 * a[p + q * n])
-                let t = (theta >= 0 ? 1 : -1) / (abs(theta) + (theta * theta + 1).squareRoot())
-                let c = 1 / (t * t + 1).squareRoot(), s = t * c
-                for k in 0..<n {
-                    let akp = a[k + p * n], akq = a[k + q * n]
-                    a[k + p * n] = c * akp - s * akq
-                    a[k + q * n] = s * akp + c * akq
-                }
-                for k in 0..<n {
-                    let apk = a[p + k * n], aqk = a[q + k * n]
-                    a[p + k * n] = c * apk - s * aqk
-                    a[q + k * n] = s * apk + c * aqk
-                }
-            } }
-        }
-        return (0..<n).map { a[$0 + $0 * n] }
-    }
-}
