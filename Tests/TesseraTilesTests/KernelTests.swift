@@ -1,0 +1,87 @@
+import XCTest
+import Tessera
+import TesseraKernels
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class KernelTests: XCTestCase {
+    /// Units in the last place between a and the libm reference b.
+    func ulps(_ a: Double, _ b: Double) -> Double {
+        if a == b { return 0 }
+        return abs(a - b) / b.ulp
+    }
+
+    func testVectorExpWithinTwoUlpOfLibm() {
+        let g = Philox4x32(seed: 12)
+        var worst = 0.0
+        let count = 400_000
+        var xs = (0..<count).map { -700 + 1409.7 * g.uniform(index: UInt64($0), stream: 0) }
+        xs += (0..<count).map { -2 + 4 * g.uniform(index: UInt64($0), stream: 1) }   // the attention range
+        xs += [0, 1, -1, 1e-300, -1e-300, 709.78, -708.39, 0.5 * log(2.0), -0.5 * log(2.0)]
+        var ys = [Double](repeating: 0, count: xs.count)
+        xs.withUnsafeBufferPointer { x in ys.withUnsafeMutableBufferPointer { VectorExp.apply(x.baseAddress!, $0.baseAddress!, count: x.count) } }
+        for (x, y) in zip(xs, ys) { worst = max(worst, ulps(y, Glibc.exp(x))) }
+        XCTAssertLessThanOrEqual(worst, 2, "max ulp error \(worst)")
+        XCTAssertEqual(VectorExp.exp(710), .infinity)
+        XCTAssertEqual(VectorExp.exp(-746), 0)
+        XCTAssertTrue(VectorExp.exp(.nan).isNaN)
+        XCTAssertEqual(VectorExp.exp(-.infinity), 0)
+        // Gradual underflow stays close to libm.
+        XCTAssertEqual(VectorExp.exp(-740), Glibc.exp(-740), accuracy: Glibc.exp(-740) * 1e-10)
+    }
+
+    func rowsOfNormAtMostOne(n: Int, d: Int, seed: UInt64) -> @Sendable (Int, Int) -> Double {
+        let g = Philox4x32(seed: seed)
+        return { r, c in
+            var s = 0.0
+            for k in 0..<d { let v = g.normal(index: UInt64(r * d + k), stream: 0); s += v * v }
+            return g.normal(index: UInt64(r * d + c), stream: 0) / s.squareRoot() * g.uniform(index: UInt64(r), stream: 1)
+        }
+    }
+
+    /// (exp(AAᵀ) + λI)·x by tile pairs equals the dense product with libm exp (random vector).
+    func testKernelMatvecEqualsDenseReference() throws {
+        let n = 1_300, d = 8, lambda = 0.25
+        let value = rowsOfNormAtMostOne(n: n, d: d, seed: 4)
+        let engine = try Engine(threads: 2)
+        let a = try TiledMatrix(layout: TileLayout(rows: n, cols: d, tileRows: 170), engine: engine, value: value)
+        try a.checkKernelOverflow(engine: engine)
+        let g = Philox4x32(seed: 9)
+        let x = (0..<n).map { g.normal(index: UInt64($0), stream: 3) }
+        let y = try a.kernelMultiply(x, ridge: lambda, engine: engine)
+        let dense = a.toColumnMajorArray()
+        var reference = [Double](repeating: 0, count: n)
+        for i in 0..<n {
+            var s = lambda * x[i]
+            for k in 0..<n {
+                var dot = 0.0
+                for c in 0..<d { dot += dense[i + c * n] * dense[k + c * n] }
+                s += Glibc.exp(dot) * x[k]
+            }
+            reference[i] = s
+        }
+        let error = zip(y, reference).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertLessThanOrEqual(error / (reference.map(abs).max() ?? 1), 1e-13)
+    }
+
+    func testKernelMatvecBitsIdenticalOnOneAndTwoThreads() throws {
+        let n = 900, d = 5
+        let value = rowsOfNormAtMostOne(n: n, d: d, seed: 6)
+        let one = try Engine(threads: 1), two = try Engine(threads: 2)
+        let layout = try TileLayout(rows: n, cols: d, tileRows: 128)
+        let a1 = try TiledMatrix(layout: layout, engine: one, value: value)
+        let a2 = try TiledMatrix(layout: layout, engine: two, value: value)
+        let x = (0..<n).map { Double($0 % 13) - 6 }
+        XCTAssertEqual(try a1.kernelMultiply(x, engine: one).map(\.bitPattern), try a2.kernelMultiply(x, engine: two).map(\.bitPattern))
+    }
+
+    func testKernelOverflowIsRefusedWithTheRowNorm() throws {
+        let engine = try Engine(threads: 2)
+        let a = try TiledMatrix(layout: TileLayout(rows: 50, cols: 4, tileRows: 16), engine: engine) { r, c in r == 37 && c == 2 ? 30 : 0.1 }
+        XCTAssertThrowsError(try a.checkKernelOverflow(engine: engine)) { error in
+            let message = (error as? TesseraError)?.message ?? ""
+            XCTAssertTrue(message.contains("would overflow") && message.contains("30.0"), message)
+        }
+    }
+}
