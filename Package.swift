@@ -35,7 +35,7 @@ let package = Package(
                 dependencies: ["TesseraCore", "TesseraKernels", "TesseraRuntime", "TesseraTiles"],
                 swiftSettings: strict),
         .target(name: "TesseraSolvers",
-                dependencies: ["TesseraCore", "TesseraKernels", "TesseraRuntime", "TesseraTiles", "TesseraSketch"],
+                dependencies: ["TesseraCore", "TesseraKernels", "TesseraPlatform", "TesseraRuntime", "TesseraTiles", "TesseraSketch"],
                 swiftSettings: strict),
         .target(name: "TesseraIO", dependencies: ["TesseraCore", "TesseraTiles"], swiftSettings: strict),
         .target(name: "Tessera",

@@ -1,0 +1,227 @@
+import TesseraCore
+import TesseraKernels
+import TesseraRuntime
+import TesseraTiles
+
+/// Options of an attention solve, min ‖(exp(AAᵀ) + λI)x − b‖.
+public struct AttentionOptions: Sendable {
+    public enum Method: String, Sendable, CaseIterable {
+        /// `direct` when K fits comfortably in the memory budget and n is moderate, else `pcg`.
+        case auto
+        /// PCG with exact K products and a randomly pivoted Cholesky preconditioner of rank k,
+        /// applied with shift μ = λ + trace(K − FFᵀ)/n through the Woodbury identity.
+        case pcg
+        /// K + λI formed tile by tile and factored by LAPACK Cholesky (n² memory, n³/3 flops).
+        case direct
+    }
+    public var method: Method = .auto
+    public var ridge = 0.0
+    /// Target relative residual ‖(K + λI)x − b‖/‖b‖.
+    public var tolerance = 1e-10
+    public var maxIterations = 500
+    /// Preconditioner rank (nil: min(n, 1000)).
+    public var rank: Int?
+    /// Bytes the solver may allocate for n² storage (nil: 60% of available memory).
+    public var memoryBudget: UInt64?
+    public var seed: UInt64 = 0
+
+    public init() {}
+}
+
+/// A finished attention solve.
+public struct AttentionSolution: Sendable {
+    public let x: [Double]
+    public let method: AttentionOptions.Method
+    public let reason: String
+    public let iterations: Int
+    public let status: IterationStatus
+    /// ‖(K + λI)x − b‖/‖b‖ from a fresh product with the exact K.
+    public let relativeResidual: Double
+    public let converged: Bool
+    public let rank: Int?
+    public let shift: Double?
+    public let seconds: [String: Double]
+    public let notes: [String]
+    public let n: Int
+    public let d: Int
+    public let ridge: Double
+    public let tolerance: Double
+
+    public var text: String {
+        var lines = ["problem      attention, n = \(n), d = \(d), ridge λ = \(Format.sci(ridge))",
+                     "method       \(method.rawValue) (\(reason))"]
+        if let rank, let shift { lines.append("precondition randomly pivoted Cholesky rank \(rank), shift μ = \(Format.sci(shift))") }
+        lines.append("iterations   \(iterations) → \(status.rawValue)")
+        lines.append("accuracy     relative residual \(Format.sci(relativeResidual)) (tolerance \(Format.sci(tolerance)): \(converged ? "met" : "NOT met"))")
+        let phases = ["factor", "iterate", "verify"].compactMap { k in seconds[k].map { "\(k) \(Format.fixed($0, 3)) s" } }
+        lines.append("time         " + phases.joined(separator: ", "))
+        for note in notes { lines.append("note         \(note)") }
+        return lines.joined(separator: "\n")
+    }
+
+    public var json: String {
+        func num(_ v: Double?) -> String { guard let v, v.isFinite else { return "null" }; return "\(v)" }
+        let notesJSON = notes.map { "\"" + Format.escape($0) + "\"" }.joined(separator: ", ")
+        return """
+        {
+          "problem": "attention", "method": "\(method.rawValue)", "reason": "\(Format.escape(reason))",
+          "rows": \(n), "cols": \(d), "ridge": \(num(ridge)), "iterations": \(iterations), "status": "\(status.rawValue)",
+          "relative_residual": \(num(relativeResidual)), "tolerance": \(num(tolerance)), "converged": \(converged),
+          "rank": \(rank.map(String.init) ?? "null"), "shift": \(num(shift)),
+          "seconds": {\(seconds.keys.sorted().map { "\"\($0)\": \(num(seconds[$0]))" }.joined(separator: ", "))},
+          "notes": [\(notesJSON)]
+        }
+
+        """
+    }
+}
+
+/// Solves (exp(AAᵀ) + λI)x = b (prepare once: the preconditioner or the Cholesky factor is kept
+/// and reused for every right-hand side).
+public final class AttentionSolver: Sendable {
+    public let kernel: KernelOperator
+    public let options: AttentionOptions
+    public let method: AttentionOptions.Method
+    public let reason: String
+    let preconditioner: WoodburyPreconditioner?
+    let lowRank: (rank: Int, shift: Double)?
+    let cholesky: [Double]?
+    let factorSeconds: Double
+
+    public init(matrix: TiledMatrix, engine: Engine, options: AttentionOptions = AttentionOptions()) throws(TesseraError) {
+        guard options.tolerance > 0, options.tolerance < 1 else {
+            throw .invalidArgument("--tolerance must lie strictly between 0 and 1 (got \(options.tolerance))")
+        }
+        guard options.maxIterations >= 1 else { throw .invalidArgument("--max-iterations must be at least 1") }
+        if let r = options.rank, r < 1 { throw .invalidArgument("--rank must be at least 1 (got \(r))") }
+        kernel = try KernelOperator(matrix: matrix, engine: engine, ridge: options.ridge)
+        self.options = options
+        let n = matrix.rows
+        let denseBytes = try Checked.product([n, n, 8], "the dense kernel (\(n) × \(n))")
+        let budget = options.memoryBudget ?? UInt64(Double(MachineProfileMemory.available()) * 0.6)
+        var method = options.method
+        var reason = "chosen with --method"
+        if method == .auto {
+            if n <= 8_000 && UInt64(denseBytes) <= budget / 2 {
+                method = .direct
+                reason = "n = \(n) ≤ 8000: dense Cholesky (\(denseBytes >> 20) MiB) beats iterating with n²d-flop products"
+            } else {
+                method = .pcg
+                reason = "n = \(n): K (\(denseBytes >> 20) MiB) is not stored; PCG with exact products and a rank-k preconditioner"
+            }
+        }
+        if method == .direct && UInt64(denseBytes) > budget {
+            throw .resourceLimit("the direct method needs \(denseBytes >> 20) MiB for K, over the memory budget of \(budget >> 20) MiB; use --method pcg or raise --memory-budget")
+        }
+        self.method = method
+        self.reason = reason
+        let t0 = MonotonicClock.nanoseconds()
+        switch method {
+        case .direct:
+            cholesky = try Self.denseCholesky(kernel, workers: engine.workerCount)
+            preconditioner = nil
+            lowRank = nil
+        case .pcg, .auto:
+            let rpc = try RandomlyPivotedCholesky(kernel: kernel, rank: options.rank ?? min(n, 1000), seed: options.seed)
+            let shift = options.ridge + rpc.residualTrace / Double(n)
+            preconditioner = try WoodburyPreconditioner(lowRank: rpc, shift: max(shift, 1e-300))
+            lowRank = (rpc.rank, shift)
+            cholesky = nil
+        }
+        factorSeconds = Double(MonotonicClock.nanoseconds() - t0) / 1e9
+    }
+
+    /// K + λI formed tile by tile (one GEMM + exp per tile) and factored by `dpotrf` with
+    /// OpenBLAS's own threads (the only LAPACK call Tessera lets thread, since it runs alone).
+    static func denseCholesky(_ kernel: KernelOperator, workers: Int) throws(TesseraError) -> [Double] {
+        let n = kernel.order
+        var k = try kernel.columns(Array(0..<n))
+        for i in 0..<n { k[i + i * n] += kernel.ridge }
+        OpenBLASRuntime.setThreadCount(workers)
+        defer { OpenBLASRuntime.setThreadCount(1) }
+        do {
+            try k.withUnsafeMutableBufferPointer { (p) throws(TesseraError) in try LAPACK.potrf(n: n, a: p.baseAddress!, lda: n) }
+        } catch {
+            throw .numerical("K + λI is not numerically positive definite (λ = \(kernel.ridge)); add a ridge, e.g. --ridge 1e-6, or use --method pcg")
+        }
+        return k
+    }
+
+    public func solve(_ b: [Double]) throws(TesseraError) -> AttentionSolution {
+        let n = kernel.order
+        guard b.count == n else { throw .invalidInput("b has \(b.count) entries; the attention problem needs n = \(n)") }
+        if let i = b.firstIndex(where: { !$0.isFinite }) {
+            throw .invalidInput("b holds a non-finite value at index \(i); remove or replace NaN/Inf entries")
+        }
+        var notes: [String] = []
+        let t0 = MonotonicClock.nanoseconds()
+        var result: IterationResult
+        if let chol = cholesky {
+            var x = b
+            chol.withUnsafeBufferPointer { c in
+                x.withUnsafeMutableBufferPointer { xb in
+                    BLAS.trsv(.upper, .transpose, n: n, t: c.baseAddress!, ldt: n, x: xb.baseAddress!)
+                    BLAS.trsv(.upper, .none, n: n, t: c.baseAddress!, ldt: n, x: xb.baseAddress!)
+                }
+            }
+            result = IterationResult(solution: x, iterations: 0, status: .converged)
+        } else {
+            result = try KernelCG.solve(kernel: kernel, b: b, preconditioner: preconditioner, tolerance: options.tolerance,
+                                        maxIterations: options.maxIterations)
+        }
+        let t1 = MonotonicClock.nanoseconds()
+        let residual = try kernel.apply(result.solution).plus(-1, b).norm2 / max(b.norm2, .leastNormalMagnitude)
+        let t2 = MonotonicClock.nanoseconds()
+        let converged = residual <= options.tolerance
+        if !converged {
+            notes.append(options.ridge == 0
+                ? "K is very ill-conditioned without a ridge; the best iterate was kept. Try --ridge 1e-6 (or larger)"
+                : "the tolerance was not reached; the best iterate was kept. Try a larger --rank or --max-iterations")
+        }
+        return AttentionSolution(x: result.solution, method: method, reason: reason, iterations: result.iterations,
+                                 status: result.status, relativeResidual: residual, converged: converged,
+                                 rank: lowRank?.rank, shift: lowRank?.shift,
+                                 seconds: ["factor": factorSeconds, "iterate": Double(t1 - t0) / 1e9, "verify": Double(t2 - t1) / 1e9] as [String: Double],
+                                 notes: notes, n: n, d: kernel.matrix.cols, ridge: options.ridge, tolerance: options.tolerance)
+    }
+}
+
+/// Preconditioned CG on K + λI with exact kernel products, stopping on the recurrence's relative
+/// residual (checked afterwards against a fresh product); keeps the best iterate; detects
+/// breakdown (non-positive curvature, NaN) and stagnation.
+enum KernelCG {
+    static func solve(kernel: KernelOperator, b: [Double], preconditioner: WoodburyPreconditioner?, tolerance: Double,
+                      maxIterations: Int) throws(TesseraError) -> IterationResult {
+        let bNorm = b.norm2
+        guard bNorm > 0 else { return IterationResult(solution: b, iterations: 0, status: .converged) }
+        var x = [Double](repeating: 0, count: b.count)
+        var r = b
+        var z = preconditioner?.apply(r) ?? r
+        var p = z, rz = r.dot(z)
+        var best = x, bestNorm = bNorm, sinceBest = 0
+        for k in 1...maxIterations {
+            let q = try kernel.apply(p)
+            let curvature = p.dot(q)
+            guard curvature > 0, curvature.isFinite else { return IterationResult(solution: best, iterations: k, status: .breakdown) }
+            let alpha = rz / curvature
+            x = x.plus(alpha, p)
+            r = r.plus(-alpha, q)
+            let norm = r.norm2
+            if norm < bestNorm { best = x; bestNorm = norm; sinceBest = 0 } else { sinceBest += 1 }
+            if norm <= 0.5 * tolerance * bNorm { return IterationResult(solution: x, iterations: k, status: .converged) }
+            if sinceBest >= 50 { return IterationResult(solution: best, iterations: k, status: .stagnated) }
+            z = preconditioner?.apply(r) ?? r
+            let rzNew = r.dot(z)
+            p = z.plus(rzNew / rz, p)
+            rz = rzNew
+        }
+        return IterationResult(solution: best, iterations: maxIterations, status: .iterationCap)
+    }
+}
+
+/// Available memory, for default budgets (8 GiB when /proc/meminfo cannot be read).
+enum MachineProfileMemory {
+    static func available() -> UInt64 { MachineProfile.availableMemoryBytes() ?? (8 << 30) }
+}
+
+import TesseraPlatform

@@ -1,0 +1,59 @@
+import TesseraCore
+import TesseraKernels
+import TesseraRuntime
+import TesseraTiles
+
+/// K + λI for the attention kernel K = exp(AAᵀ) of a tiled A ∈ ℝ^{n×d}, never stored:
+/// products over tile pairs (n²d flops, n²/2 exps), columns K[:, S] on demand (n·|S|·d flops),
+/// and the diagonal exp(‖aᵢ‖²). Construction checks that exp cannot overflow.
+public struct KernelOperator: Sendable {
+    public let matrix: TiledMatrix
+    public let engine: Engine
+    public let ridge: Double
+
+    public init(matrix: TiledMatrix, engine: Engine, ridge: Double) throws(TesseraError) {
+        guard ridge >= 0, ridge.isFinite else { throw .invalidArgument("--ridge must be a finite number ≥ 0 (got \(ridge))") }
+        try matrix.checkKernelOverflow(engine: engine)
+        self.matrix = matrix
+        self.engine = engine
+        self.ridge = ridge
+    }
+
+    public var order: Int { matrix.rows }
+
+    /// (K + λI)·x.
+    public func apply(_ x: [Double]) throws(TesseraError) -> [Double] {
+        try matrix.kernelMultiply(x, ridge: ridge, engine: engine)
+    }
+
+    /// diag(K) = exp(‖aᵢ‖²) (without the ridge).
+    public func diagonal() -> [Double] {
+        let d = matrix.cols
+        return (0..<order).map { i in
+            var s = 0.0
+            for j in 0..<d { let v = matrix[i, j]; s += v * v }
+            return VectorExp.exp(s)
+        }
+    }
+
+    /// K[:, S] (without the ridge) as an n × |S| column-major array: one GEMM + exp per tile.
+    public func columns(_ s: [Int]) throws(TesseraError) -> [Double] {
+        let n = order, d = matrix.cols, m = s.count
+        var rowsS = [Double](repeating: 0, count: m * d)   // A_S, m × d column-major
+        for (k, i) in s.enumerated() { for j in 0..<d { rowsS[k + j * m] = matrix[i, j] } }
+        let aS = try SharedBlock(rowsS, engine: engine)
+        let out = try SharedBlock(rows: n, cols: m, engine: engine)
+        let graph = TaskGraph()
+        for (t, storage) in matrix.tiles.enumerated() {
+            let tile = storage.tile, first = matrix.layout.rowRange(ofTile: t).lowerBound
+            graph.add(name: "kernel-columns", reads: [storage.handle, aS.handle], writes: [DataHandle.make()], domain: storage.domain) { _ in
+                let c = out.pointer + first
+                BLAS.gemm(.none, .transpose, m: tile.rows, n: m, k: d, alpha: 1, a: tile.readOnly, lda: tile.ld,
+                          b: aS.pointer, ldb: m, beta: 0, c: c, ldc: n)
+                for col in 0..<m { VectorExp.applyInPlace(c + col * n, count: tile.rows) }
+            }
+        }
+        try engine.run(graph)
+        return out.toArray()
+    }
+}

@@ -1,0 +1,111 @@
+import XCTest
+import Tessera
+import TesseraKernels
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class AttentionTests: XCTestCase {
+    /// A with rows of norm `norm` in random directions.
+    func matrix(n: Int, d: Int, norm: Double, seed: UInt64, engine: Engine, tileRows: Int = 200) throws -> TiledMatrix {
+        let g = Philox4x32(seed: seed)
+        return try TiledMatrix(layout: TileLayout(rows: n, cols: d, tileRows: tileRows), engine: engine) { r, c in
+            var s = 0.0
+            for k in 0..<d { let v = g.normal(index: UInt64(r * d + k), stream: 0); s += v * v }
+            return norm * g.normal(index: UInt64(r * d + c), stream: 0) / s.squareRoot()
+        }
+    }
+
+    /// Dense reference: (K + λI)x = b by LAPACK Cholesky on K built with libm exp.
+    func denseSolve(_ a: TiledMatrix, ridge: Double, b: [Double]) throws -> [Double] {
+        let n = a.rows, d = a.cols, values = a.toColumnMajorArray()
+        var k = [Double](repeating: 0, count: n * n)
+        for j in 0..<n { for i in 0..<n {
+            var dot = 0.0
+            for c in 0..<d { dot += values[i + c * n] * values[j + c * n] }
+            k[i + j * n] = Glibc.exp(dot) + (i == j ? ridge : 0)
+        } }
+        try LAPACK.potrf(n: n, a: &k, lda: n)
+        var x = b
+        BLAS.trsv(.upper, .transpose, n: n, t: k, ldt: n, x: &x)
+        BLAS.trsv(.upper, .none, n: n, t: k, ldt: n, x: &x)
+        return x
+    }
+
+    func testPCGAndDirectReachTenToMinusTenAndAgreeWithDenseCholesky() throws {
+        let engine = try Engine(threads: 2)
+        let n = 1_200, d = 16
+        let a = try matrix(n: n, d: d, norm: 1, seed: 3, engine: engine)
+        let g = Philox4x32(seed: 5)
+        let b = (0..<n).map { g.normal(index: UInt64($0), stream: 9) }
+        for ridge in [1e-3, 0.1] {
+            let reference = try denseSolve(a, ridge: ridge, b: b)
+            for method in [AttentionOptions.Method.pcg, .direct, .auto] {
+                var options = AttentionOptions()
+                options.method = method
+                options.ridge = ridge
+                options.rank = 300
+                let s = try AttentionSolver(matrix: a, engine: engine, options: options).solve(b)
+                XCTAssertLessThanOrEqual(s.relativeResidual, 1e-10, "\(method) λ=\(ridge):\n\(s.text)")
+                XCTAssertTrue(s.converged)
+                let diff = s.x.plus(-1, reference).norm2 / reference.norm2
+                XCTAssertLessThanOrEqual(diff, 1e-6, "\(method) λ=\(ridge)")
+            }
+        }
+    }
+
+    func testZeroRidgeOnIllConditionedKernelEndsCleanlyWithAdvice() throws {
+        let engine = try Engine(threads: 2)
+        let a = try matrix(n: 1_000, d: 2, norm: 0.5, seed: 8, engine: engine)   // nearly dependent rows
+        var options = AttentionOptions()
+        options.method = .pcg
+        options.rank = 20
+        options.maxIterations = 40
+        let g = Philox4x32(seed: 4)
+        let b = (0..<1_000).map { g.normal(index: UInt64($0), stream: 0) }   // reaches K's tiny eigenvalues
+        let s = try AttentionSolver(matrix: a, engine: engine, options: options).solve(b)
+        XCTAssertFalse(s.converged, s.text)
+        XCTAssertNotEqual(s.status, .converged)
+        XCTAssertTrue(s.notes.joined().contains("--ridge"), s.text)
+        XCTAssertTrue(s.x.allSatisfy(\.isFinite))
+    }
+
+    func testOverflowAndBadOptionsAreRefused() throws {
+        let engine = try Engine(threads: 2)
+        let big = try matrix(n: 100, d: 4, norm: 30, seed: 1, engine: engine, tileRows: 50)
+        XCTAssertThrowsError(try AttentionSolver(matrix: big, engine: engine)) { e in
+            XCTAssertTrue(((e as? TesseraError)?.message ?? "").contains("would overflow"))
+        }
+        let a = try matrix(n: 100, d: 4, norm: 1, seed: 1, engine: engine, tileRows: 50)
+        var options = AttentionOptions()
+        options.ridge = -1
+        XCTAssertThrowsError(try AttentionSolver(matrix: a, engine: engine, options: options))
+        options = AttentionOptions()
+        options.method = .direct
+        options.memoryBudget = 1_000
+        XCTAssertThrowsError(try AttentionSolver(matrix: a, engine: engine, options: options)) { e in
+            XCTAssertTrue(((e as? TesseraError)?.message ?? "").contains("memory budget"))
+        }
+        XCTAssertThrowsError(try AttentionSolver(matrix: a, engine: engine).solve([1, 2, 3]))
+    }
+
+    /// RPCholesky: the residual K − FFᵀ stays positive semidefinite on the diagonal, its trace
+    /// falls with the rank, and F·Fᵀ reproduces the pivot columns of K exactly.
+    func testRandomlyPivotedCholeskyApproximatesTheKernel() throws {
+        let engine = try Engine(threads: 2)
+        let a = try matrix(n: 600, d: 6, norm: 1, seed: 2, engine: engine)
+        let kernel = try KernelOperator(matrix: a, engine: engine, ridge: 0)
+        let total = kernel.diagonal().reduce(0, +)
+        let r50 = try RandomlyPivotedCholesky(kernel: kernel, rank: 50, blockSize: 10, seed: 1)
+        let r200 = try RandomlyPivotedCholesky(kernel: kernel, rank: 200, blockSize: 50, seed: 1)
+        XCTAssertLessThan(r50.residualTrace, 0.5 * total)
+        XCTAssertLessThan(r200.residualTrace, r50.residualTrace)
+        let pivot = r200.pivots[7]
+        let column = try kernel.columns([pivot])
+        for i in stride(from: 0, to: 600, by: 37) {
+            var ff = 0.0
+            for c in 0..<r200.rank { ff += r200.factor[i + c * 600] * r200.factor[pivot + c * 600] }
+            XCTAssertEqual(ff, column[i], accuracy: 1e-9 * abs(column[i]))
+        }
+    }
+}
