@@ -80,6 +80,8 @@ public struct AttentionSolution: Sendable {
 /// and reused for every right-hand side).
 public final class AttentionSolver: Sendable {
     public let kernel: KernelOperator
+    /// Whether K is stored (`pcg` when n² doubles fit half the memory budget).
+    public let storesKernel: Bool
     public let options: AttentionOptions
     public let method: AttentionOptions.Method
     public let reason: String
@@ -94,7 +96,7 @@ public final class AttentionSolver: Sendable {
         }
         guard options.maxIterations >= 1 else { throw .invalidArgument("--max-iterations must be at least 1") }
         if let r = options.rank, r < 1 { throw .invalidArgument("--rank must be at least 1 (got \(r))") }
-        kernel = try KernelOperator(matrix: matrix, engine: engine, ridge: options.ridge)
+        let onTheFly = try KernelOperator(matrix: matrix, engine: engine, ridge: options.ridge)
         self.options = options
         let n = matrix.rows
         let denseBytes = try Checked.product([n, n, 8], "the dense kernel (\(n) × \(n))")
@@ -102,23 +104,27 @@ public final class AttentionSolver: Sendable {
         var method = options.method
         var reason = "chosen with --method"
         if method == .auto {
-            if n <= 8_000 && UInt64(denseBytes) <= budget / 2 {
+            if n <= 4_000 && UInt64(denseBytes) <= budget / 2 {
                 method = .direct
-                reason = "n = \(n) ≤ 8000: dense Cholesky (\(denseBytes >> 20) MiB) beats iterating with n²d-flop products"
+                reason = "n = \(n) ≤ 4000: dense Cholesky (\(denseBytes >> 20) MiB) beats iterating with n²d-flop products"
             } else {
                 method = .pcg
-                reason = "n = \(n): K (\(denseBytes >> 20) MiB) is not stored; PCG with exact products and a rank-k preconditioner"
+                reason = "n = \(n) > 4000: PCG with exact kernel products and a rank-k preconditioner"
             }
         }
         if method == .direct && UInt64(denseBytes) > budget {
             throw .resourceLimit("the direct method needs \(denseBytes >> 20) MiB for K, over the memory budget of \(budget >> 20) MiB; use --method pcg or raise --memory-budget")
         }
         self.method = method
-        self.reason = reason
         let t0 = MonotonicClock.nanoseconds()
+        // PCG stores K when it fits half the budget: each product becomes a memory-bound pass.
+        let store = method == .pcg && UInt64(denseBytes) <= budget / 2
+        storesKernel = store
+        kernel = store ? try onTheFly.storing() : onTheFly
+        self.reason = reason + (method == .pcg ? (store ? "; K stored (\(denseBytes >> 20) MiB fits the budget)" : "; K products on the fly") : "")
         switch method {
         case .direct:
-            cholesky = try Self.denseCholesky(kernel, workers: engine.workerCount)
+            cholesky = try Self.denseCholesky(onTheFly, workers: engine.workerCount)
             preconditioner = nil
             lowRank = nil
         case .pcg, .auto:

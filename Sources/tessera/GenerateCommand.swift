@@ -11,8 +11,8 @@ struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write A.npy, b.npy and x_true.npy for a problem with a known solution.")
 
-    @Argument(help: "The problem: gram or lstsq.")
-    var problem: ProblemArgument
+    @Argument(help: "The problem: gram, lstsq or attention.")
+    var problem: SolveProblemArgument
 
     @Option(help: "Rows n of A.")
     var rows: Int
@@ -20,8 +20,14 @@ struct Generate: ParsableCommand {
     @Option(help: "Columns d of A (n ≥ d).")
     var cols: Int
 
-    @Option(help: "Condition number κ(A) = σmax/σmin (singular values log-spaced from 1 to 1/κ).")
+    @Option(help: "gram/lstsq: condition number κ(A) = σmax/σmin (singular values log-spaced from 1 to 1/κ).")
     var condition: Double = 1000
+
+    @Option(name: .customLong("row-norm"), help: "attention: every row of A has this norm (random directions).")
+    var rowNorm: Double = 1
+
+    @Option(help: "attention: b = (exp(AAᵀ) + λI)·x_true for this λ.")
+    var ridge: Double = 0
 
     @Option(help: "The power j the right-hand side is made for.")
     var power: Int = 1
@@ -42,7 +48,8 @@ struct Generate: ParsableCommand {
                 throw .io("cannot create \(outputDir): \(String(cString: strerror(errno)))")
             }
             let engine = try engineOptions.makeEngineTyped()
-            let p = try ProblemGenerator.make(problem.value, rows: rows, cols: cols, condition: condition, power: power,
+            guard case .tall(let tall) = problem.kind else { return try generateAttention(engine: engine) }
+            let p = try ProblemGenerator.make(tall, rows: rows, cols: cols, condition: condition, power: power,
                                               seed: seed, engine: engine, tileRows: engineOptions.tileRows)
             let a = p.matrix.toColumnMajorArray()
             var rowMajor = [Double](repeating: 0, count: rows * cols)
@@ -53,6 +60,33 @@ struct Generate: ParsableCommand {
             if !engineOptions.quiet {
                 print("wrote \(outputDir)/A.npy (\(rows) × \(cols), κ = \(Format.sci(condition))), b.npy (\(p.rhs.count)), x_true.npy (\(cols)) for \(problem.rawValue) with j = \(power)")
             }
+        }
+    }
+}
+
+extension Generate {
+    /// A with rows of norm `rowNorm` in Philox-random directions, x_true ~ N(0, I),
+    /// b = (exp(AAᵀ) + λI)·x_true by one exact kernel product.
+    func generateAttention(engine: Engine) throws(TesseraError) {
+        guard rowNorm > 0, rowNorm.isFinite else { throw .invalidArgument("--row-norm must be positive (got \(rowNorm))") }
+        let rng = Philox4x32(seed: seed), d = cols, norm = rowNorm
+        let layout = try TileLayout(rows: rows, cols: cols, tileRows: engineOptions.tileRows ?? engine.recommendedTileRows(rows: rows, cols: cols).tileRows)
+        let a = try TiledMatrix(layout: layout, engine: engine) { r, c in
+            var s = 0.0
+            for k in 0..<d { let v = rng.normal(index: UInt64(r * d + k), stream: 20); s += v * v }
+            return norm * rng.normal(index: UInt64(r * d + c), stream: 20) / s.squareRoot()
+        }
+        let kernel = try KernelOperator(matrix: a, engine: engine, ridge: ridge)
+        let x = (0..<rows).map { rng.normal(index: UInt64($0), stream: 21) }
+        let b = try kernel.apply(x)
+        let values = a.toColumnMajorArray()
+        var rowMajor = [Double](repeating: 0, count: rows * cols)
+        for j in 0..<cols { for i in 0..<rows { rowMajor[i * cols + j] = values[i + j * rows] } }
+        try NpyWriter.write(rowMajor, shape: [rows, cols], to: outputDir + "/A.npy")
+        try NpyWriter.write(b, shape: [rows], to: outputDir + "/b.npy")
+        try NpyWriter.write(x, shape: [rows], to: outputDir + "/x_true.npy")
+        if !engineOptions.quiet {
+            print("wrote \(outputDir)/A.npy (\(rows) × \(cols), rows of norm \(rowNorm)), b.npy = (exp(AAᵀ) + \(ridge)·I)·x_true, x_true.npy (\(rows))")
         }
     }
 }

@@ -5,11 +5,11 @@ import TesseraIO
 /// `tessera solve gram|lstsq`: read A and b, solve, verify, write x (and a report).
 struct Solve: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Solve min ‖(AᵀA)^j x − b‖ (gram) or min ‖A(AᵀA)^j x − b‖ (lstsq) for A, b in .npy files.",
+        abstract: "Solve min ‖(AᵀA)^j x − b‖ (gram), min ‖A(AᵀA)^j x − b‖ (lstsq) or min ‖(exp(AAᵀ) + λI)x − b‖ (attention) for A, b in .npy files.",
         discussion: "Exit codes: 0 solved to tolerance; 3 solved but the tolerance was not reached (x written, the report says why); 2 bad usage or input (nothing written); 1 internal error.")
 
-    @Argument(help: "The problem: gram or lstsq.")
-    var problem: ProblemArgument
+    @Argument(help: "The problem: gram, lstsq or attention.")
+    var problem: SolveProblemArgument
 
     @Option(help: "Matrix A (.npy, n×d, n ≥ d).")
     var matrix: String
@@ -23,8 +23,17 @@ struct Solve: ParsableCommand {
     @Option(help: "The power j (gram: j ≥ 1, lstsq: j ≥ 0).")
     var power: Int = 1
 
-    @Option(help: "auto, paper, pcg, direct or cholesky.")
+    @Option(help: "gram/lstsq: auto, paper, pcg, direct or cholesky; attention: auto, pcg or direct.")
     var method: MethodArgument = .auto
+
+    @Option(help: "attention: the ridge λ ≥ 0 added to exp(AAᵀ).")
+    var ridge: Double = 0
+
+    @Option(help: "attention: rank of the randomly pivoted Cholesky preconditioner (default min(n, 1000)).")
+    var rank: Int?
+
+    @Option(name: .customLong("memory-budget"), help: "attention: bytes the solver may use for n² storage, e.g. 4G or 512M (default 60% of available memory).")
+    var memoryBudget: String?
 
     @Option(help: "gaussian, srht, countsketch or sparse-sign.")
     var sketch: SketchArgument = .sparseSign
@@ -32,8 +41,8 @@ struct Solve: ParsableCommand {
     @Option(name: .customLong("sketch-size-factor"), help: "Sketch rows s = factor·d.")
     var sketchSizeFactor: Double = 4
 
-    @Option(help: "Target backward error (gram) or optimality (lstsq), in (0, 1).")
-    var tolerance: Double = 1e-12
+    @Option(help: "Target backward error (gram), optimality (lstsq) or relative residual (attention), in (0, 1); default 1e-12, attention 1e-10.")
+    var tolerance: Double?
 
     @Option(name: .customLong("max-iterations"), help: "Iteration cap per stage.")
     var maxIterations: Int = 500
@@ -52,11 +61,13 @@ struct Solve: ParsableCommand {
     func run() throws {
         let outcome = try CLIErrors.reporting { () throws(TesseraError) -> Bool in
             try PathChecks.distinct(inputs: [matrix, rhs], outputs: [output] + [report, trace].compactMap { $0 })
+            guard case .tall(let tallProblem) = problem.kind else { return try runAttention() }
+            let problem = TallProblemBox(value: tallProblem)
             var options = SolveOptions()
             options.method = method.value
             options.sketch = sketch.value
             options.sketchSizeFactor = sketchSizeFactor
-            options.tolerance = tolerance
+            options.tolerance = tolerance ?? 1e-12
             options.maxIterations = maxIterations
             options.seed = seed
             try options.validate()
@@ -96,6 +107,8 @@ struct Solve: ParsableCommand {
     }
 
     func checkPower() throws(TesseraError) {
+        guard case .tall(let tall) = problem.kind else { return }
+        let problem = TallProblemBox(value: tall)
         let minimum = problem.value == .gram ? 1 : 0
         guard power >= minimum, power <= maximumPower else {
             throw .invalidArgument("--power must lie in \(minimum)...\(maximumPower) for \(problem.value.rawValue) (got \(power))")
@@ -103,19 +116,23 @@ struct Solve: ParsableCommand {
     }
 
     func write(_ solutions: [TallSolution], columns: RightHandSides) throws(TesseraError) {
-        let d = solutions.first?.x.count ?? 0
+        try write(solutions.map(\.x), reports: solutions.map(\.report.json), columns: columns)
+    }
+
+    func write(_ xs: [[Double]], reports: [String], columns: RightHandSides) throws(TesseraError) {
+        let d = xs.first?.count ?? 0
         if columns.isMatrix {
-            var values = [Double](repeating: 0, count: d * solutions.count)
-            for (k, s) in solutions.enumerated() { for i in 0..<d { values[i * solutions.count + k] = s.x[i] } }
-            try NpyWriter.write(values, shape: [d, solutions.count], to: output)
+            var values = [Double](repeating: 0, count: d * xs.count)
+            for (k, x) in xs.enumerated() { for i in 0..<d { values[i * xs.count + k] = x[i] } }
+            try NpyWriter.write(values, shape: [d, xs.count], to: output)
         } else {
-            try NpyWriter.write(solutions[0].x, shape: [d], to: output)
+            try NpyWriter.write(xs[0], shape: [d], to: output)
         }
         if let report {
-            let body = solutions.count == 1 ? solutions[0].report.json : "[\n" + solutions.map(\.report.json).joined(separator: ",\n") + "]\n"
-            try AtomicFile.write(text: body, to: report)
+            try AtomicFile.write(text: reports.count == 1 ? reports[0] : "[\n" + reports.joined(separator: ",\n") + "]\n", to: report)
         }
     }
+
 }
 
 /// The columns of b: a vector, or each column of a 2-D array.
@@ -124,7 +141,10 @@ struct RightHandSides {
     let isMatrix: Bool
 
     init(_ b: NpyArray, expected: Int, problem: TallProblem) throws(TesseraError) {
-        let what = problem == .gram ? "d (the columns of A)" : "n (the rows of A)"
+        try self.init(b, expected: expected, what: problem == .gram ? "d (the columns of A)" : "n (the rows of A)", problem: problem.rawValue)
+    }
+
+    init(_ b: NpyArray, expected: Int, what: String, problem: String) throws(TesseraError) {
         if let bad = b.firstNonFiniteIndex() {
             throw .invalidInput("\(b.path) holds a non-finite value at flat index \(bad); remove or replace NaN/Inf entries")
         }
@@ -132,19 +152,34 @@ struct RightHandSides {
         switch b.shape.count {
         case 1:
             guard b.shape[0] == expected else {
-                throw .invalidInput("\(b.path) has \(b.shape[0]) entries; \(problem.rawValue) needs \(what) = \(expected)")
+                throw .invalidInput("\(b.path) has \(b.shape[0]) entries; \(problem) needs \(what) = \(expected)")
             }
             vectors = [values]
             isMatrix = false
         case 2:
             let (m, k) = (b.shape[0], b.shape[1])
             guard m == expected, k >= 1 else {
-                throw .invalidInput("\(b.path) has shape \(b.header.shapeText); \(problem.rawValue) needs \(what) = \(expected) rows")
+                throw .invalidInput("\(b.path) has shape \(b.header.shapeText); \(problem) needs \(what) = \(expected) rows")
             }
             vectors = (0..<k).map { c in (0..<m).map { r in b.fortranOrder ? values[r + c * m] : values[r * k + c] } }
             isMatrix = true
         default:
             throw .invalidInput("\(b.path) has shape \(b.header.shapeText); b must be a vector or a 2-D array of columns")
+        }
+    }
+}
+
+/// Lets the gram/lstsq path keep reading `problem.value`.
+struct TallProblemBox { let value: TallProblem }
+
+enum SolveProblemArgument: String, ExpressibleByArgument, CaseIterable {
+    case gram, lstsq, attention
+    enum Kind { case tall(TallProblem), attention }
+    var kind: Kind {
+        switch self {
+        case .gram: return .tall(.gram)
+        case .lstsq: return .tall(.lstsq)
+        case .attention: return .attention
         }
     }
 }

@@ -97,6 +97,40 @@ final class CLITests: XCTestCase {
         }
     }
 
+    func testAttentionGenerateSolveAndErrors() throws {
+        let dir = path("att")
+        let g = try run(["generate", "attention", "--rows", "1500", "--cols", "8", "--row-norm", "1", "--ridge", "0.01", "--output-dir", dir])
+        XCTAssertEqual(g.status, 0, g.stderr)
+        for method in ["auto", "pcg", "direct"] {
+            let r = try run(["solve", "attention", "--matrix", dir + "/A.npy", "--rhs", dir + "/b.npy", "--ridge", "0.01",
+                             "--method", method, "--output", dir + "/x.npy", "--report", dir + "/r.json"])
+            XCTAssertEqual(r.status, 0, "\(method): \(r.stderr)")
+            XCTAssertTrue(r.stdout.contains("relative residual"), r.stdout)
+            let x = try NpyArray(path: dir + "/x.npy").toArray(), truth = try NpyArray(path: dir + "/x_true.npy").toArray()
+            let error = zip(x, truth).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot() / truth.map { $0 * $0 }.reduce(0, +).squareRoot()
+            XCTAssertLessThan(error, 1e-6, method)
+        }
+        // Rows whose norms make exp overflow: one line, exit 2, nothing written.
+        let big = path("big")
+        XCTAssertEqual(try run(["generate", "attention", "--rows", "100", "--cols", "4", "--row-norm", "30", "--output-dir", big]).status, 2)
+        try NpyWriter.write((0..<400).map { Double($0 % 7) * 10 }, shape: [100, 4], to: path("bigA.npy"))
+        try NpyWriter.write([Double](repeating: 1, count: 100), shape: [100], to: path("b100.npy"))
+        let o = try run(["solve", "attention", "--matrix", path("bigA.npy"), "--rhs", path("b100.npy"), "--output", path("xo.npy")])
+        XCTAssertEqual(o.status, 2, o.stderr)
+        XCTAssertTrue(o.stderr.contains("would overflow"), o.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("xo.npy")))
+        // λ = 0 with a tiny iteration cap: x written, exit 3, the report suggests a ridge.
+        let capped = try run(["solve", "attention", "--matrix", dir + "/A.npy", "--rhs", dir + "/b.npy", "--method", "pcg",
+                              "--rank", "5", "--max-iterations", "3", "--output", dir + "/x0.npy"])
+        XCTAssertEqual(capped.status, 3, capped.stderr)
+        XCTAssertTrue(capped.stdout.contains("--ridge"), capped.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/x0.npy"))
+        let budget = try run(["solve", "attention", "--matrix", dir + "/A.npy", "--rhs", dir + "/b.npy", "--method", "direct",
+                              "--memory-budget", "1M", "--output", dir + "/x1.npy"])
+        XCTAssertEqual(budget.status, 2, budget.stderr)
+        XCTAssertTrue(budget.stderr.contains("memory budget"), budget.stderr)
+    }
+
     func testBlockOfRightHandSidesGivesOneColumnEach() throws {
         let dir = path("block")
         XCTAssertEqual(try run(["generate", "gram", "--rows", "2000", "--cols", "6", "--output-dir", dir]).status, 0)
