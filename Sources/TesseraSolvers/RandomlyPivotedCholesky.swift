@@ -15,6 +15,15 @@ public struct RandomlyPivotedCholesky: Sendable {
     public let residualTrace: Double
     public let pivots: [Int]
 
+    /// A given factor F (n × rank) with its residual trace, e.g. Taylor features.
+    public init(factor: [Double], rank: Int, order: Int, residualTrace: Double) {
+        self.factor = factor
+        self.rank = rank
+        self.order = order
+        self.residualTrace = residualTrace
+        pivots = []
+    }
+
     public init(kernel: KernelOperator, rank requested: Int, blockSize: Int = 100, seed: UInt64) throws(TesseraError) {
         let n = kernel.order
         let k = max(1, min(requested, n))

@@ -11,19 +11,24 @@ import TesseraRuntime
 /// λ·x_I): the same bits for any number of threads. Cost n²d flops and n²/2 exps per product;
 /// memory n·d (A) + workers·r² (blocks) + T·n (contributions), never n².
 extension TiledMatrix {
-    /// The largest squared row norm max‖aᵢ‖² (one pass); ⟨aᵢ, a_k⟩ ≤ this bound.
+    /// The largest squared row norm max‖aᵢ‖² (one task per tile, then a max); ⟨aᵢ, a_k⟩ ≤ it.
     public func maxRowNormSquared(engine: Engine) throws(TesseraError) -> Double {
-        let partial = try reduceRowBlocks(blockRows: layout.tileRows, resultCount: 1, engine: engine, name: "row-norms") { block, out, _ in
-            let a = block.view
-            var best = out[0]
-            for r in 0..<a.rows {
-                var s = 0.0
-                for j in 0..<a.cols { s += a[r, j] * a[r, j] }
-                best = Swift.max(best, s)
+        let maxima = try SharedBlock(rows: layout.tileCount, engine: engine)
+        let graph = TaskGraph()
+        for (t, storage) in tiles.enumerated() {
+            let tile = storage.tile
+            graph.add(name: "row-norms", reads: [storage.handle], writes: [DataHandle.make()], domain: storage.domain) { _ in
+                var best = 0.0
+                for r in 0..<tile.rows {
+                    var s = 0.0
+                    for j in 0..<tile.cols { s += tile[r, j] * tile[r, j] }
+                    best = Swift.max(best, s)
+                }
+                maxima.pointer[t] = best
             }
-            out[0] = best
         }
-        return partial[0]
+        try engine.run(graph)
+        return maxima.toArray().max() ?? 0
     }
 
     /// Refuses A when exp(⟨aᵢ, a_k⟩) could overflow float64 (⟨aᵢ,a_k⟩ ≤ max‖aᵢ‖² > 709.78).

@@ -10,8 +10,10 @@ extension Solve {
         case .auto: options.method = .auto
         case .pcg: options.method = .pcg
         case .direct: options.method = .direct
-        case .paper, .cholesky:
-            throw .invalidArgument("--method \(method.rawValue) is not available for attention yet; use auto, pcg or direct")
+        case .paper: options.method = .paper
+        case .surrogate: options.method = .surrogate
+        case .cholesky:
+            throw .invalidArgument("--method cholesky is for gram/lstsq; attention takes auto, pcg, direct, paper or surrogate")
         }
         options.ridge = ridge
         options.tolerance = tolerance ?? 1e-10

@@ -23,7 +23,7 @@ struct Solve: ParsableCommand {
     @Option(help: "The power j (gram: j ≥ 1, lstsq: j ≥ 0).")
     var power: Int = 1
 
-    @Option(help: "gram/lstsq: auto, paper, pcg, direct or cholesky; attention: auto, pcg or direct.")
+    @Option(help: "gram/lstsq: auto, paper, pcg, direct or cholesky; attention: auto, pcg, direct, paper or surrogate.")
     var method: MethodArgument = .auto
 
     @Option(help: "attention: the ridge λ ≥ 0 added to exp(AAᵀ).")
@@ -63,6 +63,9 @@ struct Solve: ParsableCommand {
             try PathChecks.distinct(inputs: [matrix, rhs], outputs: [output] + [report, trace].compactMap { $0 })
             guard case .tall(let tallProblem) = problem.kind else { return try runAttention() }
             let problem = TallProblemBox(value: tallProblem)
+            guard method != .surrogate else {
+                throw .invalidArgument("--method surrogate is only for attention; gram/lstsq take auto, paper, pcg, direct or cholesky")
+            }
             var options = SolveOptions()
             options.method = method.value
             options.sketch = sketch.value
@@ -190,7 +193,7 @@ enum ProblemArgument: String, ExpressibleByArgument, CaseIterable {
 }
 
 enum MethodArgument: String, ExpressibleByArgument, CaseIterable {
-    case auto, paper, pcg, direct, cholesky
+    case auto, paper, pcg, direct, cholesky, surrogate
     var value: SolveMethod { SolveMethod(rawValue: rawValue) ?? .auto }
 }
 

@@ -85,3 +85,14 @@ final class KernelTests: XCTestCase {
         }
     }
 }
+
+final class RowNormTests: XCTestCase {
+    /// max‖aᵢ‖² is a maximum over all tiles, not a sum of per-group maxima.
+    func testMaxRowNormSquaredIsTheMaximum() throws {
+        let engine = try Engine(threads: 2)
+        let a = try TiledMatrix(layout: TileLayout(rows: 5_000, cols: 3, tileRows: 100), engine: engine) { r, c in
+            r == 4_321 ? 2 : (c == 0 ? 1 : 0)
+        }
+        XCTAssertEqual(try a.maxRowNormSquared(engine: engine), 12)
+    }
+}
