@@ -25,7 +25,8 @@ struct TesseraCommand: ParsableCommand {
         } catch {
             // Usage errors exit 2 with one line (ArgumentParser's default is 64 plus the usage text).
             if exitCode(for: error) == .validationFailure {
-                CLIErrors.printError(message(for: error) + " (see 'tessera --help')")
+                let oneLine = message(for: error).split(separator: "\n").map { $0.trimmingWhitespace }.filter { !$0.isEmpty }
+                CLIErrors.printError(oneLine.joined(separator: " ") + " (see 'tessera --help')")
                 Glibc.exit(2)
             }
             exit(withError: error)
@@ -81,3 +82,13 @@ struct StandardError: TextOutputStream {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+extension StringProtocol {
+    /// Without leading and trailing whitespace.
+    var trimmingWhitespace: String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s = s.dropFirst() }
+        while let l = s.last, l.isWhitespace { s = s.dropLast() }
+        return String(s)
+    }
+}
