@@ -25,8 +25,15 @@ public struct AttentionOptions: Sendable {
     /// Target relative residual ‖(K + λI)x − b‖/‖b‖.
     public var tolerance = 1e-10
     public var maxIterations = 500
-    /// Preconditioner rank (nil: min(n, 1000)).
+    /// Preconditioner rank (nil: `defaultRank(n:d:)`).
     public var rank: Int?
+
+    /// Enough columns to capture K's Taylor layers of degree ≤ 2 (1 + d + d(d+1)/2 directions,
+    /// whose eigenvalues sit far above the rest) plus 256, at least 500, at most min(n/2, 4000).
+    public static func defaultRank(n: Int, d: Int) -> Int {
+        let layers = 1 + d + d * (d + 1) / 2 + 256
+        return max(1, min(max(n / 2, 1), 4_000, max(500, layers)))
+    }
     /// Bytes the solver may allocate for n² storage (nil: 60% of available memory).
     public var memoryBudget: UInt64?
     public var seed: UInt64 = 0
@@ -134,7 +141,8 @@ public final class AttentionSolver: Sendable {
             preconditioner = nil
             lowRank = nil
         case .paper, .surrogate:
-            let taylor = try TaylorFeatures(matrix: matrix, budget: options.rank ?? min(n, 1000), seed: options.seed, engine: engine)
+            let taylor = try TaylorFeatures(matrix: matrix, budget: options.rank ?? AttentionOptions.defaultRank(n: n, d: matrix.cols),
+                                            seed: options.seed, engine: engine)
             let lr = taylor.lowRank(diagonal: onTheFly.diagonal())
             let shift = max(options.ridge + lr.residualTrace / Double(n), 1e-12 * Double(n))
             preconditioner = try WoodburyPreconditioner(lowRank: lr, shift: shift)
@@ -142,7 +150,8 @@ public final class AttentionSolver: Sendable {
             cholesky = nil
             fullReason += "; Taylor features to degree \(taylor.degree), \(taylor.count) columns \(taylor.perDegree)"
         case .pcg, .auto:
-            let rpc = try RandomlyPivotedCholesky(kernel: kernel, rank: options.rank ?? min(n, 1000), seed: options.seed)
+            let rpc = try RandomlyPivotedCholesky(kernel: kernel, rank: options.rank ?? AttentionOptions.defaultRank(n: n, d: matrix.cols),
+                                                  seed: options.seed)
             let shift = options.ridge + rpc.residualTrace / Double(n)
             preconditioner = try WoodburyPreconditioner(lowRank: rpc, shift: max(shift, 1e-300))
             lowRank = (rpc.rank, shift)
@@ -216,8 +225,8 @@ public final class AttentionSolver: Sendable {
 /// Preconditioned CG on K + λI with exact kernel products, stopping on the recurrence's relative
 /// residual (checked afterwards against a fresh product); keeps the best iterate; detects
 /// breakdown (non-positive curvature, NaN) and stagnation.
-enum KernelCG {
-    static func solve(kernel: KernelOperator, b: [Double], preconditioner: WoodburyPreconditioner?, tolerance: Double,
+public enum KernelCG {
+    public static func solve(kernel: KernelOperator, b: [Double], preconditioner: WoodburyPreconditioner?, tolerance: Double,
                       maxIterations: Int) throws(TesseraError) -> IterationResult {
         let bNorm = b.norm2
         guard bNorm > 0 else { return IterationResult(solution: b, iterations: 0, status: .converged) }

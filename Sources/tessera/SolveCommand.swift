@@ -29,7 +29,7 @@ struct Solve: ParsableCommand {
     @Option(help: "attention: the ridge λ ≥ 0 added to exp(AAᵀ).")
     var ridge: Double = 0
 
-    @Option(help: "attention: rank of the randomly pivoted Cholesky preconditioner (default min(n, 1000)).")
+    @Option(help: "attention: rank of the preconditioner (default: 1 + d + d(d+1)/2 + 256 columns, within [500, min(n/2, 4000)]).")
     var rank: Int?
 
     @Option(name: .customLong("memory-budget"), help: "attention: bytes the solver may use for n² storage, e.g. 4G or 512M (default 60% of available memory).")

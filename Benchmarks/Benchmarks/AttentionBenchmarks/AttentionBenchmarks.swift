@@ -20,6 +20,9 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("attention n=\(n) d=64 lambda=1e-3: auto vs SciPy Cholesky", configuration: config) { _ in
         try AttentionComparison(n: n, d: 64, ridge: 1e-3).run()
     }
+    Benchmark("attention n=5000 d=32 lambda=1e-3: paper vs CG vs pcg, surrogate", configuration: config) { _ in
+        try MethodComparison(n: 5_000, d: 32, ridge: 1e-3).run()
+    }
     Benchmark("attention n=\(large) d=64 lambda=1e-3: K never stored", configuration: config) { _ in
         try LargeAttention(n: large, d: 64, ridge: 1e-3).run()
     }
@@ -123,4 +126,38 @@ enum Python {
         let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "{}"
         return (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? ["error": "unreadable output"]
     }
+}
+
+/// The paper's method against plain CG (no preconditioner) and `pcg`, plus what the surrogate
+/// (ΦΦᵀ + μI)x = b alone achieves against the true K; all with K products on the fly.
+struct MethodComparison {
+    let n: Int, d: Int, ridge: Double
+
+    func run() throws {
+        let engine = try Engine()
+        let (a, b) = try AttentionProblem.make(n: n, d: d, engine: engine)
+        print("\nattention n = \(n), d = \(d), λ = \(ridge): methods side by side (tolerance 1e-10, cap 1000 iterations)")
+        print("  method      iterations  relative residual  seconds")
+        for method in [AttentionOptions.Method.paper, .pcg, .surrogate] {
+            var options = AttentionOptions()
+            options.method = method
+            options.ridge = ridge
+            options.maxIterations = 1_000
+            options.memoryBudget = 1 << 20    // never store K: compare on-the-fly products
+            let t0 = MonotonicClock.nanoseconds()
+            let s = try AttentionSolver(matrix: a, engine: engine, options: options).solve(b)
+            let seconds = Double(MonotonicClock.nanoseconds() - t0) / 1e9
+            print("  \(method.rawValue.padding(12))\(String(s.iterations).padding(12))\(Format.sci(s.relativeResidual).padding(19))\(Format.fixed(seconds, 2))")
+        }
+        let kernel = try KernelOperator(matrix: a, engine: engine, ridge: ridge)
+        let t0 = MonotonicClock.nanoseconds()
+        let cg = try KernelCG.solve(kernel: kernel, b: b, preconditioner: nil, tolerance: 1e-10, maxIterations: 1_000)
+        let seconds = Double(MonotonicClock.nanoseconds() - t0) / 1e9
+        let residual = try kernel.apply(cg.solution).plus(-1, b).norm2 / b.norm2
+        print("  \("plain CG".padding(12))\(String(cg.iterations).padding(12))\(Format.sci(residual).padding(19))\(Format.fixed(seconds, 2))")
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(1, width - count)) }
 }
