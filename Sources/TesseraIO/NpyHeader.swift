@@ -148,7 +148,8 @@ struct HeaderDictionary {
 }
 
 extension StringProtocol {
-    var trimmingWhitespace: String {
+    /// Without leading and trailing whitespace.
+    public var trimmingWhitespace: String {
         var s = Substring(self)
         while let f = s.first, f.isWhitespace { s = s.dropFirst() }
         while let l = s.last, l.isWhitespace { s = s.dropLast() }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import Tessera
+import TesseraIO
 import TesseraKernels
 
 /// The `tessera` command line: see `tessera --help`. Exit codes: 0 success; 2 bad usage or input
@@ -83,12 +84,3 @@ struct StandardError: TextOutputStream {
 import Glibc
 #endif
 
-extension StringProtocol {
-    /// Without leading and trailing whitespace.
-    var trimmingWhitespace: String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s = s.dropFirst() }
-        while let l = s.last, l.isWhitespace { s = s.dropLast() }
-        return String(s)
-    }
-}
