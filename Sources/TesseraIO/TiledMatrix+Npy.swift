@@ -26,3 +26,13 @@ extension TiledMatrix {
         return matrix
     }
 }
+
+extension NpyWriter {
+    /// Writes a tiled n×d matrix as a C-order (row-major) `.npy`, the layout NumPy users expect.
+    public static func write(_ matrix: TiledMatrix, to path: String) throws(TesseraError) {
+        let n = matrix.rows, d = matrix.cols, a = matrix.toColumnMajorArray()
+        var rowMajor = [Double](repeating: 0, count: n * d)
+        for j in 0..<d { for i in 0..<n { rowMajor[i * d + j] = a[i + j * n] } }
+        try write(rowMajor, shape: [n, d], to: path)
+    }
+}

@@ -51,10 +51,7 @@ struct Generate: ParsableCommand {
             guard case .tall(let tall) = problem.kind else { return try generateAttention(engine: engine) }
             let p = try ProblemGenerator.make(tall, rows: rows, cols: cols, condition: condition, power: power,
                                               seed: seed, engine: engine, tileRows: engineOptions.tileRows)
-            let a = p.matrix.toColumnMajorArray()
-            var rowMajor = [Double](repeating: 0, count: rows * cols)
-            for j in 0..<cols { for i in 0..<rows { rowMajor[i * cols + j] = a[i + j * rows] } }
-            try NpyWriter.write(rowMajor, shape: [rows, cols], to: outputDir + "/A.npy")
+            try NpyWriter.write(p.matrix, to: outputDir + "/A.npy")
             try NpyWriter.write(p.rhs, shape: [p.rhs.count], to: outputDir + "/b.npy")
             try NpyWriter.write(p.solution, shape: [cols], to: outputDir + "/x_true.npy")
             if !engineOptions.quiet {
@@ -79,10 +76,7 @@ extension Generate {
         let kernel = try KernelOperator(matrix: a, engine: engine, ridge: ridge)
         let x = (0..<rows).map { rng.normal(index: UInt64($0), stream: 21) }
         let b = try kernel.apply(x)
-        let values = a.toColumnMajorArray()
-        var rowMajor = [Double](repeating: 0, count: rows * cols)
-        for j in 0..<cols { for i in 0..<rows { rowMajor[i * cols + j] = values[i + j * rows] } }
-        try NpyWriter.write(rowMajor, shape: [rows, cols], to: outputDir + "/A.npy")
+        try NpyWriter.write(a, to: outputDir + "/A.npy")
         try NpyWriter.write(b, shape: [rows], to: outputDir + "/b.npy")
         try NpyWriter.write(x, shape: [rows], to: outputDir + "/x_true.npy")
         if !engineOptions.quiet {

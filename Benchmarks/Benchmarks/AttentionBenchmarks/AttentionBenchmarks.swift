@@ -52,10 +52,7 @@ struct AttentionComparison {
         let dir = NSTemporaryDirectory() + "tessera-att-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let values = a.toColumnMajorArray()
-        var rowMajor = [Double](repeating: 0, count: n * d)
-        for j in 0..<d { for i in 0..<n { rowMajor[i * d + j] = values[i + j * n] } }
-        try NpyWriter.write(rowMajor, shape: [n, d], to: dir + "/A.npy")
+        try NpyWriter.write(a, to: dir + "/A.npy")
         try NpyWriter.write(b, shape: [n], to: dir + "/b.npy")
 
         print("\nattention n = \(n), d = \(d), λ = \(ridge), \(engine.workerCount) workers, OpenBLAS core \(OpenBLASRuntime.coreName)")

@@ -20,7 +20,7 @@ struct PeerComparison {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let generated = try ProblemGenerator.make(problem, rows: shape.rows, cols: shape.cols, condition: 1e3,
                                                   power: problem == .gram ? 1 : 0, seed: 1, engine: engine)
-        try writeRowMajor(generated.matrix, to: dir + "/A.npy")
+        try NpyWriter.write(generated.matrix, to: dir + "/A.npy")
         let a = try TiledMatrix.load(NpyArray(path: dir + "/A.npy"), tileRows: nil, engine: engine)
         print("\n\(problem.rawValue) \(shape.rows) × \(shape.cols), κ = 1e3, \(engine.workerCount) workers, OpenBLAS core \(OpenBLASRuntime.coreName)")
         print("  j  route                 time (s)   accuracy   peer/tessera")
@@ -55,14 +55,6 @@ struct PeerComparison {
                 benchmark.measurement(.custom("speedup vs fastest peer x100", polarity: .prefersLarger), Int(100 * fastest / tessera))
             }
         }
-    }
-
-    func writeRowMajor(_ m: TiledMatrix, to path: String) throws {
-        let a = m.toColumnMajorArray()
-        let n = m.rows, d = m.cols
-        var rowMajor = [Double](repeating: 0, count: n * d)
-        for j in 0..<d { for i in 0..<n { rowMajor[i * d + j] = a[i + j * n] } }
-        try NpyWriter.write(rowMajor, shape: [n, d], to: path)
     }
 }
 
