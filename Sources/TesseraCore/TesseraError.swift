@@ -18,12 +18,17 @@ public enum TesseraError: Error, Sendable, Equatable, CustomStringConvertible {
     case resourceLimit(String)
     /// An invariant of Tessera itself was violated.
     case internalFailure(String)
+    /// A stop was requested (SIGINT, SIGTERM or `Interruption.requestStop`); nothing was written.
+    case interrupted(signal: Int32)
 
     public var message: String {
         switch self {
         case .invalidArgument(let m), .invalidInput(let m), .io(let m),
              .numerical(let m), .resourceLimit(let m), .internalFailure(let m):
             return m
+        case .interrupted(let signal):
+            let name = signal == 2 ? "SIGINT" : signal == 15 ? "SIGTERM" : "signal \(signal)"
+            return "stopped by \(name); nothing was written"
         }
     }
 
@@ -33,7 +38,7 @@ public enum TesseraError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isUserError: Bool {
         switch self {
         case .invalidArgument, .invalidInput, .io, .resourceLimit: return true
-        case .numerical, .internalFailure: return false
+        case .numerical, .internalFailure, .interrupted: return false
         }
     }
 }

@@ -4,6 +4,11 @@ import TesseraCore
 public enum NpyWriter {
     /// Writes `values` with `shape` (row-major unless `fortranOrder`) to `path`.
     public static func write(_ values: [Double], shape: [Int], fortranOrder: Bool = false, to path: String) throws(TesseraError) {
+        try AtomicFile.write(encode(values, shape: shape, fortranOrder: fortranOrder), to: path)
+    }
+
+    /// The file's bytes (header, data), for `AtomicFileGroup.stage`.
+    public static func encode(_ values: [Double], shape: [Int], fortranOrder: Bool = false) throws(TesseraError) -> [[UInt8]] {
         let expected = try Checked.product(shape, "shape \(shape)")
         guard expected == values.count else {
             throw .internalFailure("npy write: \(values.count) values do not fill shape \(shape)")
@@ -13,6 +18,6 @@ public enum NpyWriter {
         data.withUnsafeMutableBytes { raw in
             for (k, v) in values.enumerated() { raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 8 * k, as: UInt64.self) }
         }
-        try AtomicFile.write([header, data], to: path)
+        return [header, data]
     }
 }

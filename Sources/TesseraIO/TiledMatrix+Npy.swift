@@ -30,9 +30,14 @@ extension TiledMatrix {
 extension NpyWriter {
     /// Writes a tiled n×d matrix as a C-order (row-major) `.npy`, the layout NumPy users expect.
     public static func write(_ matrix: TiledMatrix, to path: String) throws(TesseraError) {
+        try AtomicFile.write(encode(matrix), to: path)
+    }
+
+    /// The bytes of `write(_:to:)`, for `AtomicFileGroup.stage`.
+    public static func encode(_ matrix: TiledMatrix) throws(TesseraError) -> [[UInt8]] {
         let n = matrix.rows, d = matrix.cols, a = matrix.toColumnMajorArray()
         var rowMajor = [Double](repeating: 0, count: n * d)
         for j in 0..<d { for i in 0..<n { rowMajor[i * d + j] = a[i + j * n] } }
-        try write(rowMajor, shape: [n, d], to: path)
+        return try encode(rowMajor, shape: [n, d])
     }
 }

@@ -92,6 +92,7 @@ public final class Scheduler: GraphExecutor {
         if !run.failed.load(ordering: .acquiring) {
             let start = MonotonicClock.nanoseconds()
             do {
+                try Interruption.check()
                 try run.bodies[i](TaskContext(worker: worker, domain: domain, task: i))
             } catch {
                 run.firstError.withLock { if $0 == nil { $0 = error } }

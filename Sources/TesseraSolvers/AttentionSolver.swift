@@ -34,7 +34,7 @@ public struct AttentionOptions: Sendable {
         let layers = 1 + d + d * (d + 1) / 2 + 256
         return max(1, min(max(n / 2, 1), 4_000, max(500, layers)))
     }
-    /// Bytes the solver may allocate for n² storage (nil: 60% of available memory).
+    /// Bytes the solver may allocate (nil: 60% of available memory); a plan over it is refused.
     public var memoryBudget: UInt64?
     public var seed: UInt64 = 0
 
@@ -108,33 +108,18 @@ public final class AttentionSolver: Sendable {
             throw .invalidArgument("--tolerance must lie strictly between 0 and 1 (got \(options.tolerance))")
         }
         guard options.maxIterations >= 1 else { throw .invalidArgument("--max-iterations must be at least 1") }
-        if let r = options.rank, r < 1 { throw .invalidArgument("--rank must be at least 1 (got \(r))") }
+        let plan = try Self.plan(rows: matrix.rows, cols: matrix.cols, options: options)
         let onTheFly = try KernelOperator(matrix: matrix, engine: engine, ridge: options.ridge)
         self.options = options
         let n = matrix.rows
-        let denseBytes = try Checked.product([n, n, 8], "the dense kernel (\(n) × \(n))")
-        let budget = options.memoryBudget ?? UInt64(Double(MachineProfileMemory.available()) * 0.6)
-        var method = options.method
-        var reason = "chosen with --method"
-        if method == .auto {
-            if n <= 4_000 && UInt64(denseBytes) <= budget / 2 {
-                method = .direct
-                reason = "n = \(n) ≤ 4000: dense Cholesky (\(denseBytes >> 20) MiB) beats iterating with n²d-flop products"
-            } else {
-                method = .pcg
-                reason = "n = \(n) > 4000: PCG with exact kernel products and a rank-k preconditioner"
-            }
-        }
-        if method == .direct && UInt64(denseBytes) > budget {
-            throw .resourceLimit("the direct method needs \(denseBytes >> 20) MiB for K, over the memory budget of \(budget >> 20) MiB; use --method pcg or raise --memory-budget")
-        }
+        let method = plan.method
+        let reason = plan.reason
         self.method = method
         let t0 = MonotonicClock.nanoseconds()
-        // PCG stores K when it fits half the budget: each product becomes a memory-bound pass.
-        let store = method == .pcg && UInt64(denseBytes) <= budget / 2
+        let store = plan.storesKernel
         storesKernel = store
         kernel = store ? try onTheFly.storing() : onTheFly
-        var fullReason = reason + (method == .pcg ? (store ? "; K stored (\(denseBytes >> 20) MiB fits the budget)" : "; K products on the fly") : "")
+        var fullReason = reason
         switch method {
         case .direct:
             cholesky = try Self.denseCholesky(onTheFly, workers: engine.workerCount)
@@ -159,6 +144,62 @@ public final class AttentionSolver: Sendable {
         }
         self.reason = fullReason
         factorSeconds = Double(MonotonicClock.nanoseconds() - t0) / 1e9
+    }
+
+    /// What `init` will do for an n×d matrix under `options`, and the memory it needs —
+    /// checked against the budget here, before any work starts.
+    public struct Plan: Sendable {
+        public let method: AttentionOptions.Method
+        public let reason: String
+        /// PCG keeps K in memory when n² doubles fit half the budget: each product becomes one
+        /// memory-bound pass instead of n²d flops and n² exps.
+        public let storesKernel: Bool
+        /// Tessera's allocations: A's tiles, vectors, and the factor, features or stored K.
+        public let requiredBytes: UInt64
+        public let budget: MemoryBudget
+    }
+
+    public static func plan(rows n: Int, cols d: Int, options: AttentionOptions) throws(TesseraError) -> Plan {
+        guard n >= 1, d >= 1 else { throw .invalidInput("A has shape (\(n), \(d)); the attention problem needs n ≥ 1 rows and d ≥ 1 columns") }
+        if let r = options.rank, r < 1 { throw .invalidArgument("--rank must be at least 1 (got \(r))") }
+        if let r = options.rank, r > n { throw .invalidArgument("--rank \(r) exceeds n = \(n), the order of K; use at most \(n)") }
+        let budget = MemoryBudget.resolve(options.memoryBudget)
+        let dense = MemoryBudget.doubles(n, n)
+        let base = MemoryBudget.sum(MemoryBudget.doubles(n, d), MemoryBudget.doubles(16, n))
+        var method = options.method
+        var reason = "chosen with --method"
+        if method == .auto {
+            if n <= 4_000 && dense <= budget.bytes / 2 {
+                method = .direct
+                reason = "n = \(n) ≤ 4000: dense Cholesky (\(MemoryBudget.format(dense))) beats iterating with n²d-flop products"
+            } else if n <= 4_000 {
+                method = .pcg
+                reason = "n = \(n) ≤ 4000 but K (\(MemoryBudget.format(dense))) exceeds half the memory budget: PCG with exact kernel products and a rank-k preconditioner"
+            } else {
+                method = .pcg
+                reason = "n = \(n) > 4000: PCG with exact kernel products and a rank-k preconditioner"
+            }
+        }
+        let rank = options.rank ?? AttentionOptions.defaultRank(n: n, d: d)
+        var store = false
+        let required: UInt64
+        switch method {
+        case .direct:
+            required = MemoryBudget.sum(base, dense)
+            try budget.require(required, for: "the direct method (K, \(n) × \(n))", advice: "use --method pcg or raise --memory-budget")
+        case .pcg, .auto:
+            let factor = MemoryBudget.sum(MemoryBudget.doubles(3, n, rank), MemoryBudget.doubles(3, rank, rank))
+            required = MemoryBudget.sum(base, factor)
+            try budget.require(required, for: "pcg with a rank-\(rank) preconditioner", advice: "lower --rank or raise --memory-budget")
+            store = dense <= budget.bytes / 2 && MemoryBudget.sum(required, dense) <= budget.bytes
+            reason += store ? "; K stored (\(MemoryBudget.format(dense)) fits half the budget)" : "; K products on the fly"
+        case .paper, .surrogate:
+            let features = MemoryBudget.sum(MemoryBudget.doubles(4, n, rank), MemoryBudget.doubles(3, rank, rank))
+            required = MemoryBudget.sum(base, features)
+            try budget.require(required, for: "the \(method.rawValue) method with \(rank) Taylor features", advice: "lower --rank or raise --memory-budget")
+        }
+        return Plan(method: method, reason: reason, storesKernel: store,
+                    requiredBytes: MemoryBudget.sum(required, store ? dense : 0), budget: budget)
     }
 
     /// K + λI formed tile by tile (one GEMM + exp per tile) and factored by `dpotrf` with
@@ -236,6 +277,7 @@ public enum KernelCG {
         var p = z, rz = r.dot(z)
         var best = x, bestNorm = bNorm, sinceBest = 0
         for k in 1...maxIterations {
+            try Interruption.check()
             let q = try kernel.apply(p)
             let curvature = p.dot(q)
             guard curvature > 0, curvature.isFinite else { return IterationResult(solution: best, iterations: k, status: .breakdown) }
@@ -265,6 +307,7 @@ public enum KernelCG {
         var x = [Double](repeating: 0, count: b.count), best = x, bestNorm = bNorm, sinceBest = 0
         var r = b
         for k in 1...maxIterations {
+            try Interruption.check()
             x = x.plus(omega, preconditioner.apply(r))
             r = b.plus(-1, try kernel.apply(x))
             let norm = r.norm2
@@ -284,6 +327,7 @@ public enum KernelCG {
         var z = preconditioner.apply(r), p = z, rz = r.dot(z)
         var alphas: [Double] = [], betas: [Double] = []
         for _ in 0..<steps {
+            try Interruption.check()
             let q = try kernel.apply(p)
             let curvature = p.dot(q)
             guard curvature > 0 else { break }
@@ -308,10 +352,3 @@ public enum KernelCG {
         return (max(ritz.min() ?? 1, .leastNormalMagnitude), ritz.max() ?? 1)
     }
 }
-
-/// Available memory, for default budgets (8 GiB when /proc/meminfo cannot be read).
-enum MachineProfileMemory {
-    static func available() -> UInt64 { MachineProfile.availableMemoryBytes() ?? (8 << 30) }
-}
-
-import TesseraPlatform

@@ -17,6 +17,7 @@ public struct GramStage: Sendable {
     public func richardson(_ c: [Double], start: [Double], step omega: Double, eta: Double) throws(TesseraError) -> IterationResult {
         var y = start, best = start, bestResidual = Double.infinity, sinceBest = 0
         for k in 0...maxIterations {
+            try Interruption.check()
             let r = c.plus(-1, try op.applyGram(y))
             let norm = r.norm2
             guard norm.isFinite else { return IterationResult(solution: best, iterations: k, status: .breakdown) }
@@ -51,6 +52,7 @@ public struct GramStage: Sendable {
             var p = z, rz = r.dot(z)
             var sinceBest = 0, recurrenceBest = trueNorm
             while total < maxIterations {
+                try Interruption.check()
                 let q = try op.applyGram(p)
                 let curvature = p.dot(q)
                 total += 1

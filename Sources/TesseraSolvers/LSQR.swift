@@ -26,6 +26,7 @@ public struct PreconditionedLSQR: Sendable {
         var status = IterationStatus.iterationCap
         var iterations = 0
         for k in 1...maxIterations {
+            try Interruption.check()
             iterations = k
             var uNext = try kTimes(v).plus(-alpha, u)
             beta = uNext.norm2

@@ -34,6 +34,7 @@ public struct RandomlyPivotedCholesky: Sendable {
         let rng = Philox4x32(seed: seed)
         var round: UInt64 = 0
         while cols < k {
+            try Interruption.check()
             let trace = residual.reduce(0, +)
             if !(trace > 1e-14 * initialTrace) { break }
             let b = min(blockSize, k - cols)

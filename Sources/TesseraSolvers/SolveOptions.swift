@@ -37,8 +37,24 @@ public struct SolveOptions: Sendable {
     /// Cap on iterations per stage.
     public var maxIterations: Int = 500
     public var seed: UInt64 = 0
+    /// Bytes the solver may allocate (nil: 60% of available memory); a plan over it is refused.
+    public var memoryBudget: UInt64?
 
     public init() {}
+
+    /// Tessera's allocations for an n×d solve: A's tiles, the sketch SA (and its row-major
+    /// accumulator), d×d factors and a few n-vectors. The memory-mapped input is not counted.
+    public func requiredBytes(rows n: Int, cols d: Int) -> UInt64 {
+        let s = sketchRows(cols: d, rows: n)
+        return MemoryBudget.sum(MemoryBudget.doubles(n, d), MemoryBudget.doubles(2, s, d),
+                                MemoryBudget.doubles(8, d, d), MemoryBudget.doubles(8, n))
+    }
+
+    /// Refuses an n×d solve whose allocations exceed the budget, before any work starts.
+    public func checkMemory(rows n: Int, cols d: Int) throws(TesseraError) {
+        try MemoryBudget.resolve(memoryBudget).require(requiredBytes(rows: n, cols: d), for: "a solve with A of \(n) × \(d)",
+                                                       advice: "raise --memory-budget or solve a smaller problem")
+    }
 
     /// Validates ranges; messages name the CLI option.
     public func validate() throws(TesseraError) {

@@ -35,6 +35,7 @@ public final class TallSolver: Sendable {
         guard matrix.rows >= matrix.cols else {
             throw .invalidInput("A has \(matrix.rows) rows and \(matrix.cols) columns; Tessera needs n ≥ d (a tall matrix)")
         }
+        try options.checkMemory(rows: matrix.rows, cols: matrix.cols)
         op = TallOperator(matrix: matrix, engine: engine)
         self.options = options
         self.problem = problem

@@ -10,13 +10,13 @@ struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the built-in demo problems and check the answers (exit 1 if a check fails).")
 
-    @Option(help: "Rows of the demo matrix.")
+    @Option(parsing: .unconditional, help: "Rows of the demo matrix.")
     var rows = 400_000
 
-    @Option(help: "Columns of the demo matrix.")
+    @Option(parsing: .unconditional, help: "Columns of the demo matrix.")
     var cols = 128
 
-    @Option(help: "Seed of the random demo matrix.")
+    @Option(parsing: .unconditional, help: "Seed of the random demo matrix.")
     var seed: UInt64 = 42
 
     @OptionGroup var engineOptions: EngineOptions

@@ -14,25 +14,25 @@ struct Generate: ParsableCommand {
     @Argument(help: "The problem: gram, lstsq or attention.")
     var problem: SolveProblemArgument
 
-    @Option(help: "Rows n of A.")
+    @Option(parsing: .unconditional, help: "Rows n of A.")
     var rows: Int
 
-    @Option(help: "Columns d of A (n ≥ d).")
+    @Option(parsing: .unconditional, help: "Columns d of A (n ≥ d).")
     var cols: Int
 
-    @Option(help: "gram/lstsq: condition number κ(A) = σmax/σmin (singular values log-spaced from 1 to 1/κ).")
+    @Option(parsing: .unconditional, help: "gram/lstsq: condition number κ(A) = σmax/σmin (singular values log-spaced from 1 to 1/κ).")
     var condition: Double = 1000
 
-    @Option(name: .customLong("row-norm"), help: "attention: every row of A has this norm (random directions).")
+    @Option(name: .customLong("row-norm"), parsing: .unconditional, help: "attention: every row of A has this norm (random directions).")
     var rowNorm: Double = 1
 
-    @Option(help: "attention: b = (exp(AAᵀ) + λI)·x_true for this λ.")
+    @Option(parsing: .unconditional, help: "attention: b = (exp(AAᵀ) + λI)·x_true for this λ.")
     var ridge: Double = 0
 
-    @Option(help: "The power j the right-hand side is made for.")
+    @Option(parsing: .unconditional, help: "The power j the right-hand side is made for.")
     var power: Int = 1
 
-    @Option(help: "Seed (the same seed gives the same files on any machine).")
+    @Option(parsing: .unconditional, help: "Seed (the same seed gives the same files on any machine).")
     var seed: UInt64 = 1
 
     @Option(name: .customLong("output-dir"), help: "Directory for the files (created if missing).")
@@ -44,6 +44,9 @@ struct Generate: ParsableCommand {
         try CLIErrors.reporting { () throws(TesseraError) in
             guard rows >= 1, cols >= 1 else { throw .invalidArgument("--rows and --cols must be at least 1") }
             _ = try Checked.product([rows, cols, 8], "A of \(rows) × \(cols)")
+            guard rows >= cols else { throw .invalidArgument("--rows must be at least --cols (got \(rows) × \(cols))") }
+            let needed = MemoryBudget.sum(MemoryBudget.doubles(2, rows, cols), MemoryBudget.doubles(6, rows))
+            try MemoryBudget.systemDefault().require(needed, for: "generating A of \(rows) × \(cols)", advice: "choose fewer --rows or --cols")
             if mkdir(outputDir, 0o755) != 0 && errno != EEXIST {
                 throw .io("cannot create \(outputDir): \(String(cString: strerror(errno)))")
             }
@@ -51,9 +54,11 @@ struct Generate: ParsableCommand {
             guard case .tall(let tall) = problem.kind else { return try generateAttention(engine: engine) }
             let p = try ProblemGenerator.make(tall, rows: rows, cols: cols, condition: condition, power: power,
                                               seed: seed, engine: engine, tileRows: engineOptions.tileRows)
-            try NpyWriter.write(p.matrix, to: outputDir + "/A.npy")
-            try NpyWriter.write(p.rhs, shape: [p.rhs.count], to: outputDir + "/b.npy")
-            try NpyWriter.write(p.solution, shape: [cols], to: outputDir + "/x_true.npy")
+            let files = AtomicFileGroup()
+            try files.stage(NpyWriter.encode(p.matrix), to: outputDir + "/A.npy")
+            try files.stage(NpyWriter.encode(p.rhs, shape: [p.rhs.count]), to: outputDir + "/b.npy")
+            try files.stage(NpyWriter.encode(p.solution, shape: [cols]), to: outputDir + "/x_true.npy")
+            try files.commit()
             if !engineOptions.quiet {
                 print("wrote \(outputDir)/A.npy (\(rows) × \(cols), κ = \(Format.sci(condition))), b.npy (\(p.rhs.count)), x_true.npy (\(cols)) for \(problem.rawValue) with j = \(power)")
             }
@@ -76,9 +81,11 @@ extension Generate {
         let kernel = try KernelOperator(matrix: a, engine: engine, ridge: ridge)
         let x = (0..<rows).map { rng.normal(index: UInt64($0), stream: 21) }
         let b = try kernel.apply(x)
-        try NpyWriter.write(a, to: outputDir + "/A.npy")
-        try NpyWriter.write(b, shape: [rows], to: outputDir + "/b.npy")
-        try NpyWriter.write(x, shape: [rows], to: outputDir + "/x_true.npy")
+        let files = AtomicFileGroup()
+        try files.stage(NpyWriter.encode(a), to: outputDir + "/A.npy")
+        try files.stage(NpyWriter.encode(b, shape: [rows]), to: outputDir + "/b.npy")
+        try files.stage(NpyWriter.encode(x, shape: [rows]), to: outputDir + "/x_true.npy")
+        try files.commit()
         if !engineOptions.quiet {
             print("wrote \(outputDir)/A.npy (\(rows) × \(cols), rows of norm \(rowNorm)), b.npy = (exp(AAᵀ) + \(ridge)·I)·x_true, x_true.npy (\(rows))")
         }

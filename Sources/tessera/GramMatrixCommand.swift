@@ -32,8 +32,10 @@ struct GramMatrix: ParsableCommand {
             let t0 = MonotonicClock.nanoseconds()
             let g = try a.gram(engine: engine, trace: recorder)
             let seconds = Double(MonotonicClock.nanoseconds() - t0) / 1e9
-            try NpyWriter.write(g, shape: [a.cols, a.cols], to: output)
-            if let trace, let recorder { try AtomicFile.write(text: recorder.chromeTraceJSON(), to: trace) }
+            let files = AtomicFileGroup()
+            try files.stage(NpyWriter.encode(g, shape: [a.cols, a.cols]), to: output)
+            if let trace, let recorder { try files.stage(text: recorder.chromeTraceJSON(), to: trace) }
+            try files.commit()
             if !engineOptions.quiet {
                 print("wrote \(output): AᵀA of \(a.rows) × \(a.cols), \(a.layout.tileCount) tiles of \(a.layout.tileRows) rows, \(format3(seconds)) s on \(engine.workerCount) workers")
             }

@@ -8,13 +8,13 @@ struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the topology, the OpenBLAS build and core, and the tile size Tessera would pick.")
 
-    @Option(help: "Rows of the example matrix for the tile-size choice.")
+    @Option(parsing: .unconditional, help: "Rows of the example matrix for the tile-size choice.")
     var rows = 1_000_000
 
-    @Option(help: "Columns of the example matrix for the tile-size choice.")
+    @Option(parsing: .unconditional, help: "Columns of the example matrix for the tile-size choice.")
     var cols = 256
 
-    @Option(help: "Worker threads (default: one per core).")
+    @Option(parsing: .unconditional, help: "Worker threads (default: one per core).")
     var threads: Int?
 
     @Option(help: "Describe a synthetic hwloc topology instead of this machine, e.g. \"pack:2 numa:2 core:4 pu:1\".")

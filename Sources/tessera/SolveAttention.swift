@@ -20,14 +20,18 @@ extension Solve {
         options.maxIterations = maxIterations
         options.rank = rank
         options.seed = seed
-        options.memoryBudget = try memoryBudget.map { (text) throws(TesseraError) in try ByteSize.parse(text) }
+        options.memoryBudget = try memoryBudgetBytes()
         let recorder = trace == nil ? nil : TraceRecorder()
         let engine = try engineOptions.makeEngineTyped().tracing(into: recorder)
         let a = try NpyArray(path: matrix)
         guard a.shape.count == 2 else { throw .invalidInput("\(matrix) has shape \(a.header.shapeText); A must be 2-D (n, d)") }
+        guard a.shape[0] >= 1, a.shape[1] >= 1 else {
+            throw .invalidInput("\(matrix) has shape \(a.header.shapeText); A needs at least one row and one column")
+        }
         let b = try NpyArray(path: rhs)
         for note in [a.conversionNote, b.conversionNote].compactMap({ $0 }) where !engineOptions.quiet { print("note: \(note)") }
         let columns = try RightHandSides(b, expected: a.shape[0], what: "n (the rows of A)", problem: "attention")
+        _ = try AttentionSolver.plan(rows: a.shape[0], cols: a.shape[1], options: options)
         let progress = Progress(enabled: !engineOptions.quiet)
         defer { progress.stop() }
         let tiled = try TiledMatrix.load(a, tileRows: engineOptions.tileRows, engine: engine)
@@ -35,8 +39,7 @@ extension Solve {
         var solutions: [AttentionSolution] = []
         for column in columns.vectors { solutions.append(try solver.solve(column)) }
         progress.stop()
-        try write(solutions.map(\.x), reports: solutions.map(\.json), columns: columns)
-        if let trace, let recorder { try AtomicFile.write(text: recorder.chromeTraceJSON(), to: trace) }
+        try write(solutions.map(\.x), reports: solutions.map(\.json), columns: columns, trace: recorder)
         if !engineOptions.quiet {
             for (k, s) in solutions.enumerated() {
                 if solutions.count > 1 { print("— right-hand side \(k)") }

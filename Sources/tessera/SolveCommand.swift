@@ -20,34 +20,34 @@ struct Solve: ParsableCommand {
     @Option(help: "Output file for x (.npy).")
     var output: String
 
-    @Option(help: "The power j (gram: j ≥ 1, lstsq: j ≥ 0).")
+    @Option(parsing: .unconditional, help: "The power j (gram: j ≥ 1, lstsq: j ≥ 0).")
     var power: Int = 1
 
     @Option(help: "gram/lstsq: auto, paper, pcg, direct or cholesky; attention: auto, pcg, direct, paper or surrogate.")
     var method: MethodArgument = .auto
 
-    @Option(help: "attention: the ridge λ ≥ 0 added to exp(AAᵀ).")
+    @Option(parsing: .unconditional, help: "attention: the ridge λ ≥ 0 added to exp(AAᵀ).")
     var ridge: Double = 0
 
-    @Option(help: "attention: rank of the preconditioner (default: 1 + d + d(d+1)/2 + 256 columns, within [500, min(n/2, 4000)]).")
+    @Option(parsing: .unconditional, help: "attention: rank of the preconditioner (default: 1 + d + d(d+1)/2 + 256 columns, within [500, min(n/2, 4000)]).")
     var rank: Int?
 
-    @Option(name: .customLong("memory-budget"), help: "attention: bytes the solver may use for n² storage, e.g. 4G or 512M (default 60% of available memory).")
+    @Option(name: .customLong("memory-budget"), help: "Bytes the solver may allocate, e.g. 4G or 512M (default 60% of available memory); a larger plan is refused before any work.")
     var memoryBudget: String?
 
     @Option(help: "gaussian, srht, countsketch or sparse-sign.")
     var sketch: SketchArgument = .sparseSign
 
-    @Option(name: .customLong("sketch-size-factor"), help: "Sketch rows s = factor·d.")
+    @Option(name: .customLong("sketch-size-factor"), parsing: .unconditional, help: "Sketch rows s = factor·d.")
     var sketchSizeFactor: Double = 4
 
-    @Option(help: "Target backward error (gram), optimality (lstsq) or relative residual (attention), in (0, 1); default 1e-12, attention 1e-10.")
+    @Option(parsing: .unconditional, help: "Target backward error (gram), optimality (lstsq) or relative residual (attention), in (0, 1); default 1e-12, attention 1e-10.")
     var tolerance: Double?
 
-    @Option(name: .customLong("max-iterations"), help: "Iteration cap per stage.")
+    @Option(name: .customLong("max-iterations"), parsing: .unconditional, help: "Iteration cap per stage.")
     var maxIterations: Int = 500
 
-    @Option(help: "Seed of the random sketch.")
+    @Option(parsing: .unconditional, help: "Seed of the random sketch.")
     var seed: UInt64 = 0
 
     @Option(help: "Write the report as JSON to this file.")
@@ -73,6 +73,7 @@ struct Solve: ParsableCommand {
             options.tolerance = tolerance ?? 1e-12
             options.maxIterations = maxIterations
             options.seed = seed
+            options.memoryBudget = try memoryBudgetBytes()
             try options.validate()
             let recorder = trace == nil ? nil : TraceRecorder()
             let engine = try engineOptions.makeEngineTyped().tracing(into: recorder)
@@ -80,13 +81,12 @@ struct Solve: ParsableCommand {
             guard a.shape.count == 2 else {
                 throw .invalidInput("\(matrix) has shape \(a.header.shapeText); A must be 2-D (n, d)")
             }
-            guard a.shape[0] >= a.shape[1] else {
-                throw .invalidInput("\(matrix) has \(a.shape[0]) rows and \(a.shape[1]) columns; Tessera needs n ≥ d (a tall matrix)")
-            }
+            try Self.checkTall(a, path: matrix)
             let b = try NpyArray(path: rhs)
             for note in [a.conversionNote, b.conversionNote].compactMap({ $0 }) where !engineOptions.quiet { print("note: \(note)") }
             let columns = try RightHandSides(b, expected: problem.value == .gram ? a.shape[1] : a.shape[0], problem: problem.value)
             try checkPower()
+            try options.checkMemory(rows: a.shape[0], cols: a.shape[1])
             let progress = Progress(enabled: !engineOptions.quiet)
             defer { progress.stop() }
             let tiled = try TiledMatrix.load(a, tileRows: engineOptions.tileRows, engine: engine)
@@ -96,8 +96,7 @@ struct Solve: ParsableCommand {
                 solutions.append(problem.value == .gram ? try solver.solveGram(column, power: power) : try solver.solveLstsq(column, power: power))
             }
             progress.stop()
-            try write(solutions, columns: columns)
-            if let trace, let recorder { try AtomicFile.write(text: recorder.chromeTraceJSON(), to: trace) }
+            try write(solutions.map(\.x), reports: solutions.map(\.report.json), columns: columns, trace: recorder)
             if !engineOptions.quiet {
                 for (k, s) in solutions.enumerated() {
                     if solutions.count > 1 { print("— right-hand side \(k)") }
@@ -109,6 +108,21 @@ struct Solve: ParsableCommand {
         if !outcome { throw ExitCode(3) }
     }
 
+    /// A must be 2-D with n ≥ d ≥ 1.
+    static func checkTall(_ a: NpyArray, path: String) throws(TesseraError) {
+        guard a.shape.count == 2 else { throw .invalidInput("\(path) has shape \(a.header.shapeText); A must be 2-D (n, d)") }
+        guard a.shape[0] >= 1, a.shape[1] >= 1 else {
+            throw .invalidInput("\(path) has shape \(a.header.shapeText); A needs at least one row and one column")
+        }
+        guard a.shape[0] >= a.shape[1] else {
+            throw .invalidInput("\(path) has \(a.shape[0]) rows and \(a.shape[1]) columns; Tessera needs n ≥ d (a tall matrix)")
+        }
+    }
+
+    func memoryBudgetBytes() throws(TesseraError) -> UInt64? {
+        try memoryBudget.map { (text) throws(TesseraError) in try ByteSize.parse(text) }
+    }
+
     func checkPower() throws(TesseraError) {
         guard case .tall(let tall) = problem.kind else { return }
         let problem = TallProblemBox(value: tall)
@@ -118,22 +132,22 @@ struct Solve: ParsableCommand {
         }
     }
 
-    func write(_ solutions: [TallSolution], columns: RightHandSides) throws(TesseraError) {
-        try write(solutions.map(\.x), reports: solutions.map(\.report.json), columns: columns)
-    }
-
-    func write(_ xs: [[Double]], reports: [String], columns: RightHandSides) throws(TesseraError) {
+    /// Writes x, the report and the trace all-or-nothing: if any of them fails, none appears.
+    func write(_ xs: [[Double]], reports: [String], columns: RightHandSides, trace recorder: TraceRecorder?) throws(TesseraError) {
         let d = xs.first?.count ?? 0
+        let files = AtomicFileGroup()
         if columns.isMatrix {
             var values = [Double](repeating: 0, count: d * xs.count)
             for (k, x) in xs.enumerated() { for i in 0..<d { values[i * xs.count + k] = x[i] } }
-            try NpyWriter.write(values, shape: [d, xs.count], to: output)
+            try files.stage(NpyWriter.encode(values, shape: [d, xs.count]), to: output)
         } else {
-            try NpyWriter.write(xs[0], shape: [d], to: output)
+            try files.stage(NpyWriter.encode(xs[0], shape: [d]), to: output)
         }
         if let report {
-            try AtomicFile.write(text: reports.count == 1 ? reports[0] : "[\n" + reports.joined(separator: ",\n") + "]\n", to: report)
+            try files.stage(text: reports.count == 1 ? reports[0] : "[\n" + reports.joined(separator: ",\n") + "]\n", to: report)
         }
+        if let trace, let recorder { try files.stage(text: recorder.chromeTraceJSON(), to: trace) }
+        try files.commit()
     }
 
 }

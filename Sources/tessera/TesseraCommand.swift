@@ -5,7 +5,8 @@ import TesseraIO
 import TesseraKernels
 
 /// The `tessera` command line: see `tessera --help`. Exit codes: 0 success; 2 bad usage or input
-/// (one-line message, nothing written); 3 ran but did not reach the tolerance; 1 internal error.
+/// (one-line message, nothing written); 3 ran but did not reach the tolerance; 1 internal error;
+/// 130/143 stopped by SIGINT/SIGTERM (nothing written).
 @main
 struct TesseraCommand: ParsableCommand {
     static let version = "0.1.0"
@@ -19,6 +20,7 @@ struct TesseraCommand: ParsableCommand {
 
     static func main() {
         OpenBLASCoreFix.reexecuteIfNeeded()
+        Interruption.installSignalHandlers()
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         do {
             var command = try parseAsRoot()
@@ -37,10 +39,10 @@ struct TesseraCommand: ParsableCommand {
 
 /// Options every compute command shares.
 struct EngineOptions: ParsableArguments {
-    @Option(help: "Worker threads (default: one per core).")
+    @Option(parsing: .unconditional, help: "Worker threads (default: one per core).")
     var threads: Int?
 
-    @Option(name: .customLong("tile-rows"), help: "Rows per tile (default: chosen from the shape and caches; see `tessera info`).")
+    @Option(name: .customLong("tile-rows"), parsing: .unconditional, help: "Rows per tile (default: chosen from the shape and caches; see `tessera info`).")
     var tileRows: Int?
 
     @Flag(help: "Print nothing but errors.")
@@ -58,8 +60,14 @@ enum CLIErrors {
     static func reporting<T>(_ body: () throws(TesseraError) -> T) throws -> T {
         do { return try body() } catch {
             printError(error.message)
-            throw ExitCode(error.isUserError ? 2 : 1)
+            throw ExitCode(exitStatus(of: error))
         }
+    }
+
+    /// 2: the user's to fix; 128 + signal: stopped by SIGINT (130) or SIGTERM (143); 1: internal.
+    static func exitStatus(of error: TesseraError) -> Int32 {
+        if case .interrupted(let signal) = error { return 128 + signal }
+        return error.isUserError ? 2 : 1
     }
 
     static func printError(_ message: String) {

@@ -1,0 +1,65 @@
+#include "stop_signals.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+static atomic_int pending_signal = 0;
+static atomic_int wake_write_fd = -1;
+static int wake_read_fd = -1;
+static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void wake(int signal) {
+    int fd = atomic_load(&wake_write_fd);
+    if (fd >= 0) {
+        unsigned char byte = (unsigned char)signal;
+        ssize_t ignored = write(fd, &byte, 1);
+        (void)ignored;
+    }
+}
+
+static void on_stop_signal(int signal) {
+    int saved = errno;
+    int expected = 0;
+    atomic_compare_exchange_strong(&pending_signal, &expected, signal);
+    wake(signal);
+    errno = saved;
+}
+
+int tessera_stop_signals_install(void) {
+    pthread_mutex_lock(&install_lock);
+    if (wake_read_fd < 0) {
+        int fds[2];
+        if (pipe(fds) == 0) {
+            fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+            fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+            fcntl(fds[1], F_SETFL, O_NONBLOCK);
+            wake_read_fd = fds[0];
+            atomic_store(&wake_write_fd, fds[1]);
+            struct sigaction action;
+            memset(&action, 0, sizeof action);
+            action.sa_handler = on_stop_signal;
+            sigemptyset(&action.sa_mask);
+            action.sa_flags = SA_RESTART;
+            sigaction(SIGINT, &action, NULL);
+            sigaction(SIGTERM, &action, NULL);
+        }
+    }
+    int fd = wake_read_fd;
+    pthread_mutex_unlock(&install_lock);
+    return fd;
+}
+
+int tessera_stop_signal_pending(void) { return atomic_load(&pending_signal); }
+
+void tessera_stop_signal_request(int signal) {
+    int expected = 0;
+    atomic_compare_exchange_strong(&pending_signal, &expected, signal);
+    wake(signal);
+}
+
+void tessera_stop_signal_clear(void) { atomic_store(&pending_signal, 0); }

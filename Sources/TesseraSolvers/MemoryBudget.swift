@@ -1,0 +1,64 @@
+import TesseraCore
+import TesseraPlatform
+
+/// What a solve may allocate, and the check that refuses a plan over it before any work starts.
+///
+/// The default is 60% of the memory the system reports available (`MemAvailable`, bounded by
+/// the cgroup limit; 8 GiB when neither can be read). Estimates count Tessera's own allocations
+/// (the tiled copy of A, factors, stored kernels, work vectors), not the memory-mapped input.
+public struct MemoryBudget: Sendable, Equatable {
+    public let bytes: UInt64
+    /// True when no budget was given and the default fraction of available memory applies.
+    public let isDefault: Bool
+
+    public init(bytes: UInt64) {
+        self.bytes = bytes
+        isDefault = false
+    }
+
+    private init(defaultBytes: UInt64) {
+        bytes = defaultBytes
+        isDefault = true
+    }
+
+    /// 60% of available memory.
+    public static func systemDefault() -> MemoryBudget {
+        MemoryBudget(defaultBytes: UInt64(Double(MachineProfile.availableMemoryBytes() ?? (8 << 30)) * 0.6))
+    }
+
+    /// `bytes` when given, else the system default.
+    public static func resolve(_ bytes: UInt64?) -> MemoryBudget { bytes.map(MemoryBudget.init(bytes:)) ?? .systemDefault() }
+
+    /// Throws `resourceLimit` when `needed` exceeds the budget; `what` names the plan and
+    /// `advice` says what to change.
+    public func require(_ needed: UInt64, for what: String, advice: String) throws(TesseraError) {
+        guard needed > bytes else { return }
+        let source = isDefault ? "the default budget (60% of available memory)" : "the memory budget"
+        throw .resourceLimit("\(what) needs about \(Self.format(needed)), over \(source) of \(Self.format(bytes)); \(advice)")
+    }
+
+    /// Saturating byte count of `factors` doubles' products (never traps on overflow).
+    public static func doubles(_ factors: Int...) -> UInt64 {
+        var total: UInt64 = 8
+        for f in factors {
+            let (p, overflow) = total.multipliedReportingOverflow(by: UInt64(max(0, f)))
+            total = overflow ? .max : p
+        }
+        return total
+    }
+
+    /// Saturating sum.
+    public static func sum(_ parts: UInt64...) -> UInt64 {
+        parts.reduce(0) { let (s, o) = $0.addingReportingOverflow($1); return o ? .max : s }
+    }
+
+    /// 1.5 GiB, 300.0 MiB, 12.0 KiB, 100 B.
+    public static func format(_ bytes: UInt64) -> String {
+        let units: [(UInt64, String)] = [(1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
+        for (size, name) in units where bytes >= size {
+            let value = Double(bytes) / Double(size)
+            return (value * 10).rounded() / 10 == value.rounded() ? "\(Int(value.rounded())) \(name)" : "\((value * 10).rounded() / 10) \(name)"
+        }
+        return "\(bytes) B"
+    }
+}
