@@ -59,3 +59,11 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The libFuzzer target for the .npy reader, only when TESSERA_FUZZ=1 (scripts/fuzz.sh): it has
+// no main of its own (libFuzzer provides it), so a normal build must not link it.
+if Context.environment["TESSERA_FUZZ"] == "1" {
+    package.targets.append(.executableTarget(name: "tessera-fuzz-npy", dependencies: ["TesseraIO", "TesseraCore"],
+                                             path: "Fuzz/NpyFuzzer",
+                                             swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+}

@@ -21,30 +21,45 @@ public final class NpyArray: Sendable {
     public var shape: [Int] { header.shape }
     public var fortranOrder: Bool { header.fortranOrder }
 
-    /// Reads and validates `path`.
+    /// Reads and validates `path` (memory-mapped; float64 is used in place).
     public init(path: String) throws(TesseraError) {
         self.path = path
         let file = try MappedFile(path: path)
-        let bytes = file.bytes
-        let header = try NpyHeader.parse(bytes, name: path)
+        let (header, kind, count) = try Self.decode(file.bytes, name: path)
         self.header = header
-        let kind = try DType(descr: header.descr, name: path)
-        let count = try header.elementCount(name: path)
-        let need = try Checked.multiply(count, kind.size, "the data of \(path)")
-        let have = bytes.count - header.dataOffset
-        guard have >= need else {
-            throw .invalidInput("\(path) is truncated: shape \(header.shapeText) of \(header.descr) needs \(need) data bytes, the file has \(have)")
-        }
-        guard have == need else {
-            throw .invalidInput("\(path) has \(have - need) bytes beyond the shape \(header.shapeText) its header declares; the header does not match the data")
-        }
         if kind == .float64, header.dataOffset % MemoryLayout<Double>.alignment == 0 {
             storage = .mapped(file, offset: header.dataOffset, count: count)
             conversionNote = nil
         } else {
-            storage = .converted(kind.convert(UnsafeRawBufferPointer(rebasing: bytes[header.dataOffset...]), count: count))
+            storage = .converted(kind.convert(UnsafeRawBufferPointer(rebasing: file.bytes[header.dataOffset...]), count: count))
             conversionNote = kind == .float64 ? nil : "converted \(header.descr) (\(kind.label)) in \(path) to float64"
         }
+    }
+
+    /// Parses and validates the bytes of a `.npy` file held in memory (`name` labels messages);
+    /// the values are copied. The same checks as `init(path:)`: what the fuzz target exercises.
+    public init(bytes: UnsafeRawBufferPointer, name: String) throws(TesseraError) {
+        path = name
+        let (header, kind, count) = try Self.decode(bytes, name: name)
+        self.header = header
+        storage = .converted(kind.convert(UnsafeRawBufferPointer(rebasing: bytes[header.dataOffset...]), count: count))
+        conversionNote = kind == .float64 ? nil : "converted \(header.descr) (\(kind.label)) in \(name) to float64"
+    }
+
+    /// Header, element type and count of a whole file's bytes, after every consistency check.
+    static func decode(_ bytes: UnsafeRawBufferPointer, name: String) throws(TesseraError) -> (NpyHeader, DType, Int) {
+        let header = try NpyHeader.parse(bytes, name: name)
+        let kind = try DType(descr: header.descr, name: name)
+        let count = try header.elementCount(name: name)
+        let need = try Checked.multiply(count, kind.size, "the data of \(name)")
+        let have = bytes.count - header.dataOffset
+        guard have >= need else {
+            throw .invalidInput("\(name) is truncated: shape \(header.shapeText) of \(header.descr) needs \(need) data bytes, the file has \(have)")
+        }
+        guard have == need else {
+            throw .invalidInput("\(name) has \(have - need) bytes beyond the shape \(header.shapeText) its header declares; the header does not match the data")
+        }
+        return (header, kind, count)
     }
 
     /// Number of elements.

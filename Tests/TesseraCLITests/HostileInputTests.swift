@@ -1,0 +1,212 @@
+import XCTest
+import Foundation
+import TesseraIO
+import Tessera
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The bad-input suite: every hostile file or option, through the CLI, ends with its one-line
+/// message and exit code, never a crash, and leaves no output file and no temporary behind.
+/// Also: SIGINT/SIGTERM during a long solve (exit 130/143 within a second, nothing written).
+final class HostileInputTests: XCTestCase {
+    var directory = ""
+
+    override func setUpWithError() throws {
+        directory = NSTemporaryDirectory() + "tessera-hostile-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
+
+    func path(_ name: String) -> String { directory + "/" + name }
+
+    var executable: URL {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<3 where !FileManager.default.fileExists(atPath: dir.appendingPathComponent("tessera").path) {
+            dir.deleteLastPathComponent()
+        }
+        return dir.appendingPathComponent("tessera")
+    }
+
+    func launch(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
+        let p = Process()
+        p.executableURL = executable
+        p.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        return (p, out, err)
+    }
+
+    func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+        let (p, out, err) = try launch(arguments)
+        _ = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: e, as: UTF8.self))
+    }
+
+    /// A `.npy` file with a hand-written header (any descr/shape) and raw payload.
+    func writeNpy(_ name: String, descr: String, shape: String, fortran: Bool = false, payload: [UInt8]) throws {
+        var dict = "{'descr': \(descr), 'fortran_order': \(fortran ? "True" : "False"), 'shape': \(shape), }"
+        let total = (10 + dict.utf8.count + 1 + 63) / 64 * 64
+        dict += String(repeating: " ", count: total - 10 - dict.utf8.count - 1) + "\n"
+        let length = dict.utf8.count
+        var bytes: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(length & 0xFF), UInt8(length >> 8)]
+        bytes += Array(dict.utf8) + payload
+        try Data(bytes).write(to: URL(fileURLWithPath: path(name)))
+    }
+
+    func doubles(_ values: [Double]) -> [UInt8] { values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } } }
+
+    struct Case {
+        let name: String
+        let arguments: [String]
+        let expected: String
+    }
+
+    func testEveryHostileInputGivesItsMessageAndExitTwoWithNothingWritten() throws {
+        let n = 400, d = 4
+        let g = Philox4x32(seed: 31)
+        let a = (0..<(n * d)).map { g.normal(index: UInt64($0), stream: 0) }
+        try NpyWriter.write(a, shape: [n, d], to: path("A.npy"))
+        try NpyWriter.write((0..<d).map { Double($0) + 1 }, shape: [d], to: path("bd.npy"))
+        try NpyWriter.write((0..<n).map { Double($0 % 5) }, shape: [n], to: path("bn.npy"))
+        let raw = try Data(contentsOf: URL(fileURLWithPath: path("A.npy")))
+        try Data().write(to: URL(fileURLWithPath: path("empty.npy")))
+        try raw.prefix(raw.count - 100).write(to: URL(fileURLWithPath: path("truncated.npy")))
+        try (Data("NOTNPY".utf8) + raw.dropFirst(6)).write(to: URL(fileURLWithPath: path("magic.npy")))
+        try writeNpy("lies-shape.npy", descr: "'<f8'", shape: "(900, 4)", payload: doubles(a))
+        try writeNpy("lies-dtype.npy", descr: "'<f4'", shape: "(400, 4)", payload: doubles(a))
+        try writeNpy("big-endian.npy", descr: "'>f8'", shape: "(400, 4)", payload: doubles(a))
+        try writeNpy("complex.npy", descr: "'<c16'", shape: "(200, 4)", payload: doubles(a))
+        try writeNpy("object.npy", descr: "'|O'", shape: "(2, 2)", payload: [UInt8](repeating: 0, count: 32))
+        try writeNpy("structured.npy", descr: "[('a', '<f8'), ('b', '<f8')]", shape: "(800,)", payload: doubles(a))
+        try writeNpy("zero-d.npy", descr: "'<f8'", shape: "()", payload: doubles([1]))
+        try NpyWriter.write(Array(a.prefix(n)), shape: [n], to: path("one-d.npy"))
+        try NpyWriter.write(Array(a.prefix(12)), shape: [3, 4], to: path("wide.npy"))
+        try NpyWriter.write([], shape: [0, 4], to: path("no-rows.npy"))
+        try NpyWriter.write([], shape: [10, 0], to: path("no-cols.npy"))
+        var nan = a; nan[7 * d + 2] = .nan
+        try NpyWriter.write(nan, shape: [n, d], to: path("nan.npy"))
+        var inf = a; inf[3 * d + 1] = -.infinity
+        try NpyWriter.write(inf, shape: [n, d], to: path("inf.npy"))
+        try NpyWriter.write([1, .infinity, 3, 4], shape: [d], to: path("b-inf.npy"))
+        var duplicated = a; for i in 0..<n { duplicated[i * d + 3] = duplicated[i * d + 1] }
+        try NpyWriter.write(duplicated, shape: [n, d], to: path("duplicated.npy"))
+        var zero = a; for i in 0..<n { zero[i * d + 2] = 0 }
+        try NpyWriter.write(zero, shape: [n, d], to: path("zero-column.npy"))
+        try NpyWriter.write(a.map { $0 * 20 }, shape: [n, d], to: path("overflow.npy"))
+        let readOnly = path("read-only")
+        try FileManager.default.createDirectory(atPath: readOnly, withIntermediateDirectories: true)
+        chmod(readOnly, 0o555)
+        // Root ignores directory permissions; sysfs refuses new files even to root.
+        let unwritable = geteuid() == 0 ? "/sys/tessera-x.npy" : readOnly + "/x.npy"
+        let x = path("x.npy")
+        func gram(_ matrix: String, _ rhs: String = "bd.npy", _ extra: [String] = []) -> [String] {
+            ["solve", "gram", "--matrix", path(matrix), "--rhs", path(rhs), "--output", x] + extra
+        }
+        let cases: [Case] = [
+            Case(name: "empty file", arguments: gram("empty.npy"), expected: "is empty"),
+            Case(name: "truncated data", arguments: gram("truncated.npy"), expected: "is truncated"),
+            Case(name: "bad magic", arguments: gram("magic.npy"), expected: "bad magic"),
+            Case(name: "header lies about shape", arguments: gram("lies-shape.npy"), expected: "is truncated"),
+            Case(name: "header lies about dtype", arguments: gram("lies-dtype.npy"), expected: "header does not match the data"),
+            Case(name: "big-endian", arguments: gram("big-endian.npy"), expected: "big-endian"),
+            Case(name: "complex", arguments: gram("complex.npy"), expected: "complex"),
+            Case(name: "object", arguments: gram("object.npy"), expected: "Python objects"),
+            Case(name: "structured", arguments: gram("structured.npy"), expected: "structured"),
+            Case(name: "0-d array", arguments: gram("zero-d.npy"), expected: "A must be 2-D"),
+            Case(name: "1-D A", arguments: gram("one-d.npy"), expected: "A must be 2-D"),
+            Case(name: "n < d", arguments: gram("wide.npy"), expected: "n ≥ d"),
+            Case(name: "n = 0", arguments: gram("no-rows.npy"), expected: "at least one row"),
+            Case(name: "d = 0", arguments: gram("no-cols.npy"), expected: "at least one row and one column"),
+            Case(name: "gram b of length n", arguments: gram("A.npy", "bn.npy"), expected: "needs d (the columns of A) = 4"),
+            Case(name: "lstsq b of length d", arguments: ["solve", "lstsq", "--matrix", path("A.npy"), "--rhs", path("bd.npy"), "--output", x],
+                 expected: "needs n (the rows of A) = 400"),
+            Case(name: "NaN in A", arguments: gram("nan.npy"), expected: "non-finite value at row 7, column 2"),
+            Case(name: "-Inf in A", arguments: gram("inf.npy"), expected: "non-finite value at row 3, column 1"),
+            Case(name: "Inf in b", arguments: gram("A.npy", "b-inf.npy"), expected: "non-finite value at flat index 1"),
+            Case(name: "duplicated column", arguments: gram("duplicated.npy"), expected: "rank deficient: estimated rank 3 of 4"),
+            Case(name: "all-zero column", arguments: gram("zero-column.npy"), expected: "rank deficient: estimated rank 3 of 4"),
+            Case(name: "exp overflow", arguments: ["solve", "attention", "--matrix", path("overflow.npy"), "--rhs", path("bn.npy"), "--output", x],
+                 expected: "exp(AAᵀ) would overflow"),
+            Case(name: "negative power", arguments: gram("A.npy", "bd.npy", ["--power", "-1"]), expected: "--power must lie in 1...64"),
+            Case(name: "absurd power", arguments: gram("A.npy", "bd.npy", ["--power", "1000000"]), expected: "--power must lie in 1...64"),
+            Case(name: "power beyond Int", arguments: gram("A.npy", "bd.npy", ["--power", "99999999999999999999"]), expected: "--power"),
+            Case(name: "tolerance 0", arguments: gram("A.npy", "bd.npy", ["--tolerance", "0"]), expected: "--tolerance must lie strictly between 0 and 1"),
+            Case(name: "tolerance < 0", arguments: gram("A.npy", "bd.npy", ["--tolerance", "-1e-3"]), expected: "--tolerance must lie strictly between 0 and 1"),
+            Case(name: "tolerance 1", arguments: gram("A.npy", "bd.npy", ["--tolerance", "1"]), expected: "--tolerance must lie strictly between 0 and 1"),
+            Case(name: "tolerance NaN", arguments: gram("A.npy", "bd.npy", ["--tolerance", "nan"]), expected: "--tolerance must lie strictly between 0 and 1"),
+            Case(name: "threads 0", arguments: gram("A.npy", "bd.npy", ["--threads", "0"]), expected: "--threads must be at least 1"),
+            Case(name: "threads negative", arguments: gram("A.npy", "bd.npy", ["--threads", "-4"]), expected: "--threads must be at least 1"),
+            Case(name: "tile rows > n", arguments: gram("A.npy", "bd.npy", ["--tile-rows", "401"]), expected: "larger than the matrix"),
+            Case(name: "rank > n", arguments: ["solve", "attention", "--matrix", path("A.npy"), "--rhs", path("bn.npy"), "--output", x, "--rank", "401"],
+                 expected: "--rank 401 exceeds n = 400"),
+            Case(name: "negative ridge", arguments: ["solve", "attention", "--matrix", path("A.npy"), "--rhs", path("bn.npy"), "--output", x, "--ridge", "-1"],
+                 expected: "--ridge must be a finite number ≥ 0"),
+            Case(name: "memory budget too small (gram)", arguments: gram("A.npy", "bd.npy", ["--memory-budget", "4K"]), expected: "over the memory budget of 4 KiB"),
+            Case(name: "memory budget too small (attention direct)",
+                 arguments: ["solve", "attention", "--matrix", path("A.npy"), "--rhs", path("bn.npy"), "--output", x, "--method", "direct", "--memory-budget", "600K"],
+                 expected: "the direct method (K, 400 × 400) needs about"),
+            Case(name: "unreadable input", arguments: gram("missing.npy"), expected: "cannot read"),
+            Case(name: "input is a directory", arguments: ["solve", "gram", "--matrix", directory, "--rhs", path("bd.npy"), "--output", x], expected: "not a regular file"),
+            Case(name: "output in a missing directory", arguments: ["solve", "gram", "--matrix", path("A.npy"), "--rhs", path("bd.npy"), "--output", path("no/x.npy")],
+                 expected: "does not exist"),
+            Case(name: "output in a read-only directory", arguments: ["solve", "gram", "--matrix", path("A.npy"), "--rhs", path("bd.npy"), "--output", unwritable],
+                 expected: "cannot write"),
+            Case(name: "output on a full device", arguments: ["solve", "gram", "--matrix", path("A.npy"), "--rhs", path("bd.npy"), "--output", "/dev/full"],
+                 expected: "No space left on device"),
+            Case(name: "report on a full device", arguments: gram("A.npy", "bd.npy", ["--report", "/dev/full"]), expected: "No space left on device"),
+            Case(name: "output is a directory", arguments: ["solve", "gram", "--matrix", path("A.npy"), "--rhs", path("bd.npy"), "--output", directory],
+                 expected: "is not a regular file"),
+            Case(name: "output is the input", arguments: ["solve", "gram", "--matrix", path("A.npy"), "--rhs", path("bd.npy"), "--output", path("A.npy")],
+                 expected: "both as an input and an output"),
+            Case(name: "generate beyond memory", arguments: ["generate", "gram", "--rows", "1000000000000", "--cols", "2000", "--output-dir", path("gen")],
+                 expected: "over the default budget"),
+        ]
+        let before = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        for c in cases {
+            let r = try run(c.arguments)
+            XCTAssertEqual(r.status, 2, "\(c.name): \(r.stderr)")
+            XCTAssertTrue(r.stderr.hasPrefix("tessera: error: ") && r.stderr.contains(c.expected), "\(c.name): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(c.name): \(r.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: x), "\(c.name) left x.npy")
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory).sorted(), before, "\(c.name) left a file")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/tessera-x.npy"))
+        var info = stat()
+        XCTAssertEqual(stat("/dev/full", &info), 0)
+        XCTAssertEqual(info.st_mode & S_IFMT, S_IFCHR, "/dev/full must still be a device")
+        XCTAssertEqual(try NpyArray(path: path("A.npy")).toArray(), a, "the input must survive")
+    }
+
+    /// SIGINT and SIGTERM during a long solve: exit 130 and 143 within a second, no output, no
+    /// temporary files.
+    func testSignalsStopALongSolveWithinASecondAndWriteNothing() throws {
+        let dir = path("long")
+        XCTAssertEqual(try run(["generate", "attention", "--rows", "3000", "--cols", "8", "--output-dir", dir, "--quiet"]).status, 0)
+        for (signal, status) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
+            // The paper's iteration with a tiny preconditioner and no ridge runs for minutes.
+            let (p, out, err) = try launch(["solve", "attention", "--matrix", dir + "/A.npy", "--rhs", dir + "/b.npy", "--method", "paper",
+                                            "--rank", "3", "--max-iterations", "1000000", "--tolerance", "1e-15",
+                                            "--output", dir + "/x.npy", "--report", dir + "/r.json"])
+            Thread.sleep(forTimeInterval: 2.5)
+            XCTAssertTrue(p.isRunning, "the solve should still be running")
+            let sent = Date()
+            kill(p.processIdentifier, signal)
+            p.waitUntilExit()
+            let elapsed = Date().timeIntervalSince(sent)
+            _ = out.fileHandleForReading.readDataToEndOfFile()
+            let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            XCTAssertEqual(p.terminationReason, .exit, "signal \(signal)")
+            XCTAssertEqual(p.terminationStatus, status, "signal \(signal): \(e)")
+            XCTAssertLessThan(elapsed, 1.0, "signal \(signal)")
+            XCTAssertTrue(e.contains("stopped by SIG"), e)
+            let left = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+            XCTAssertEqual(left, ["A.npy", "b.npy", "x_true.npy"], "signal \(signal)")
+        }
+    }
+}
