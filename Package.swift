@@ -65,5 +65,5 @@ let package = Package(
 if Context.environment["TESSERA_FUZZ"] == "1" {
     package.targets.append(.executableTarget(name: "tessera-fuzz-npy", dependencies: ["TesseraIO", "TesseraCore"],
                                              path: "Fuzz/NpyFuzzer",
-                                             swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+                                             swiftSettings: strict))
 }

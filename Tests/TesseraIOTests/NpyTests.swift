@@ -166,3 +166,31 @@ final class NpyTests: XCTestCase {
         XCTAssertEqual(try NpyArray(path: path("n32.npy")).toArray(), [0, 1, 2, 3])
     }
 }
+
+/// The fuzz seed corpus (Fuzz/corpus/npy, where any crash the fuzzer finds is added) replayed
+/// through the in-memory reader: every file parses or is refused with a message; none crashes.
+final class NpyCorpusTests: XCTestCase {
+    func testEveryCorpusFileParsesOrIsRefusedWithAMessage() throws {
+        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fuzz/corpus/npy")
+        let names = try FileManager.default.contentsOfDirectory(atPath: corpus.path).sorted()
+        XCTAssertGreaterThanOrEqual(names.count, 15)
+        var parsed: [String] = []
+        for name in names {
+            let data = [UInt8](try Data(contentsOf: corpus.appendingPathComponent(name)))
+            do {
+                let array = try data.withUnsafeBytes { try NpyArray(bytes: $0, name: name) }
+                XCTAssertEqual(array.count, array.shape.reduce(1, *), name)
+                parsed.append(name)
+            } catch let error as TesseraError {
+                XCTAssertTrue(error.message.contains(name), "\(name): \(error.message)")
+            }
+        }
+        for valid in ["f8-2d.npy", "f8-1d.npy", "f4.npy", "i8.npy", "u1.npy", "bool.npy", "fortran.npy", "v2.npy", "zero-d.npy", "empty-shape.npy"] {
+            XCTAssertTrue(parsed.contains(valid), "\(valid) should parse")
+        }
+        for invalid in ["be.npy", "c16.npy", "struct.npy", "str.npy", "truncated.npy", "header-only.npy", "lying-shape.npy", "huge-shape.npy"] {
+            XCTAssertFalse(parsed.contains(invalid), "\(invalid) should be refused")
+        }
+    }
+}
