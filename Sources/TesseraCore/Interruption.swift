@@ -37,7 +37,7 @@ public enum Interruption {
     public static func clear() { tessera_stop_signal_clear() }
 
     /// Installs SIGINT/SIGTERM handlers and the watchdog thread (idempotent).
-    public static func installSignalHandlers(grace seconds: Double = 0.8) {
+    public static func installSignalHandlers(grace seconds: Double = 0.5) {
         let fd = tessera_stop_signals_install()
         guard fd >= 0 else { return }
         let start = watchdog.withLock { state -> Bool in
@@ -60,7 +60,7 @@ public enum Interruption {
 
     private struct WatchdogState {
         var started = false
-        var grace = 0.8
+        var grace = 0.5
         var readFD: Int32 = -1
         var temporaries: Set<String> = []
     }

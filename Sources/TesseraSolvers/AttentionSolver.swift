@@ -248,6 +248,7 @@ public final class AttentionSolver: Sendable {
         let residual = try kernel.apply(result.solution).plus(-1, b).norm2 / max(b.norm2, .leastNormalMagnitude)
         let t2 = MonotonicClock.nanoseconds()
         let converged = residual <= options.tolerance
+        if !converged, let why = result.status.explanation { notes.append(why) }
         if !converged {
             notes.append(options.ridge == 0
                 ? "K is very ill-conditioned without a ridge; the best iterate was kept. Try --ridge 1e-6 (or larger)"
@@ -267,27 +268,66 @@ public final class AttentionSolver: Sendable {
 public enum KernelCG {
     public static func solve(kernel: KernelOperator, b: [Double], preconditioner: WoodburyPreconditioner?, tolerance: Double,
                       maxIterations: Int) throws(TesseraError) -> IterationResult {
+        try iterate(b: b, tolerance: tolerance, maxIterations: maxIterations,
+                    apply: { (p) throws(TesseraError) in try kernel.apply(p) },
+                    precondition: { preconditioner?.apply($0) ?? $0 })
+    }
+
+    /// Preconditioned CG on any operator that should be symmetric positive definite, with a
+    /// preconditioner that should be too. Exit states: `converged` (recurrence residual ≤
+    /// tolerance/2, confirmed by a fresh product), `iterationCap`, `stagnated` (no new best
+    /// residual in 50 steps, or restarts from the true residual stop gaining), `breakdown`
+    /// (curvature pᵀAp ≤ 0, rᵀP⁻¹r ≤ 0 — an indefinite preconditioner — or a NaN/Inf anywhere).
+    /// Every exit but `converged` returns the best iterate seen.
+    public static func iterate(b: [Double], tolerance: Double, maxIterations: Int,
+                               apply: ([Double]) throws(TesseraError) -> [Double],
+                               precondition: ([Double]) -> [Double]) throws(TesseraError) -> IterationResult {
         let bNorm = b.norm2
+        guard bNorm.isFinite else { return IterationResult(solution: [Double](repeating: 0, count: b.count), iterations: 0, status: .breakdown) }
         guard bNorm > 0 else { return IterationResult(solution: b, iterations: 0, status: .converged) }
         var x = [Double](repeating: 0, count: b.count)
         var r = b
-        var z = preconditioner?.apply(r) ?? r
+        var z = precondition(r)
         var p = z, rz = r.dot(z)
         var best = x, bestNorm = bNorm, sinceBest = 0
-        for k in 1...maxIterations {
+        var bestTrue = bNorm, replacements = 0
+        guard rz > 0, rz.isFinite else { return IterationResult(solution: best, iterations: 0, status: .breakdown) }
+        for k in 1...max(1, maxIterations) {
             try Interruption.check()
-            let q = try kernel.apply(p)
+            let q = try apply(p)
             let curvature = p.dot(q)
             guard curvature > 0, curvature.isFinite else { return IterationResult(solution: best, iterations: k, status: .breakdown) }
             let alpha = rz / curvature
             x = x.plus(alpha, p)
             r = r.plus(-alpha, q)
             let norm = r.norm2
+            guard norm.isFinite else { return IterationResult(solution: best, iterations: k, status: .breakdown) }
             if norm < bestNorm { best = x; bestNorm = norm; sinceBest = 0 } else { sinceBest += 1 }
-            if norm <= 0.5 * tolerance * bNorm { return IterationResult(solution: x, iterations: k, status: .converged) }
             if sinceBest >= 50 { return IterationResult(solution: best, iterations: k, status: .stagnated) }
-            z = preconditioner?.apply(r) ?? r
+            if norm <= 0.5 * tolerance * bNorm {
+                // The recurrence drifts from the true residual when products are inexact: confirm
+                // with one fresh product, and restart from the true residual (at most 3 times)
+                // while that still gains a factor 2; otherwise the residual has stagnated.
+                let trueResidual = b.plus(-1, try apply(x))
+                let trueNorm = trueResidual.norm2
+                guard trueNorm.isFinite else { return IterationResult(solution: best, iterations: k, status: .breakdown) }
+                if trueNorm <= tolerance * bNorm { return IterationResult(solution: x, iterations: k, status: .converged) }
+                if trueNorm < bestTrue { best = x; bestNorm = trueNorm }
+                guard replacements < 3, trueNorm < 0.5 * bestTrue else {
+                    return IterationResult(solution: best, iterations: k, status: .stagnated)
+                }
+                bestTrue = min(bestTrue, trueNorm)
+                replacements += 1
+                r = trueResidual
+                z = precondition(r)
+                rz = r.dot(z)
+                guard rz > 0, rz.isFinite else { return IterationResult(solution: best, iterations: k, status: .breakdown) }
+                p = z
+                continue
+            }
+            z = precondition(r)
             let rzNew = r.dot(z)
+            guard rzNew > 0, rzNew.isFinite else { return IterationResult(solution: best, iterations: k, status: .breakdown) }
             p = z.plus(rzNew / rz, p)
             rz = rzNew
         }

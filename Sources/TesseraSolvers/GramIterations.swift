@@ -50,6 +50,7 @@ public struct GramStage: Sendable {
             var z = r
             preconditioner.solveNormal(&z)
             var p = z, rz = r.dot(z)
+            guard rz > 0, rz.isFinite else { return IterationResult(solution: best, iterations: total, status: .breakdown) }
             var sinceBest = 0, recurrenceBest = trueNorm
             while total < maxIterations {
                 try Interruption.check()
@@ -63,11 +64,13 @@ public struct GramStage: Sendable {
                 y = y.plus(alpha, p)
                 r = r.plus(-alpha, q)
                 let norm = r.norm2
+                guard norm.isFinite else { return IterationResult(solution: best, iterations: total, status: .breakdown) }
                 if norm < recurrenceBest { recurrenceBest = norm; sinceBest = 0 } else { sinceBest += 1 }
                 if norm <= 0.5 * target(y, c, eta) || sinceBest >= 30 { break }
                 z = r
                 preconditioner.solveNormal(&z)
                 let rzNew = r.dot(z)
+                guard rzNew > 0, rzNew.isFinite else { return IterationResult(solution: best, iterations: total, status: .breakdown) }
                 if total == coefficients.count + 1 && coefficients.count < 60 { coefficients.append((alpha, rzNew / rz)) }
                 p = z.plus(rzNew / rz, p)
                 rz = rzNew

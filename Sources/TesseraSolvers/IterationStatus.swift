@@ -10,6 +10,16 @@ public enum IterationStatus: String, Sendable {
     /// floating point; the best iterate is kept.
     case breakdown
 
+    /// What happened, for a report's notes (nil when converged).
+    public var explanation: String? {
+        switch self {
+        case .converged: return nil
+        case .iterationCap: return "the iteration cap was reached first; the best iterate is kept (raise --max-iterations)"
+        case .stagnated: return "the iteration stagnated (no new best residual for many steps: a rounding floor or an ill-conditioned system); the best iterate is kept"
+        case .breakdown: return "the iteration broke down (non-positive curvature, an indefinite preconditioner, or a NaN/Inf appeared); the best iterate is kept"
+        }
+    }
+
     /// The worse of two outcomes, for a multi-stage solve.
     func combined(with other: IterationStatus) -> IterationStatus {
         let rank: [IterationStatus: Int] = [.converged: 0, .iterationCap: 1, .stagnated: 2, .breakdown: 3]

@@ -296,6 +296,8 @@ public final class TallSolver: Sendable {
         }
         if report.converged && report.status == .stagnated {
             report.notes.append("the iteration stagnated at its rounding floor, which already meets the tolerance")
+        } else if !report.converged, let why = report.status.explanation {
+            report.notes.append(why)
         }
         report.seconds["total"] = ["sketch", "factor", "iterate", "verify"].reduce(0) { $0 + (report.seconds[$1] ?? 0) }
         return TallSolution(x: x, report: report)

@@ -148,3 +148,28 @@ final class SchedulerTests: XCTestCase {
         XCTAssertLessThanOrEqual(summary.criticalPathSeconds, summary.wallSeconds + 1e-6)
     }
 }
+
+/// A stop requested while a graph runs: tasks not yet started are skipped, the run ends with
+/// `interrupted`, and no worker stays busy (the next graph, after `clear`, runs completely).
+final class SchedulerStopTests: XCTestCase {
+    func testStopMidGraphEndsTheRunAndLeavesTheSchedulerUsable() throws {
+        let scheduler = try Scheduler(profile: MachineProfile.current(), threads: 2)
+        defer { Interruption.clear() }
+        let ran = Log(), g = TaskGraph(), h = DataHandle.make()
+        for t in 0..<100 {
+            g.add(name: "chain\(t)", writes: [h]) { _ in
+                ran.append(t)
+                if t == 20 { Interruption.requestStop(signal: 2) }
+            }
+        }
+        XCTAssertThrowsError(try scheduler.run(g)) { error in
+            XCTAssertEqual(error as? TesseraError, .interrupted(signal: 2))
+        }
+        XCTAssertEqual(ran.all, Array(0...20))
+        Interruption.clear()
+        let after = Log(), g2 = TaskGraph()
+        for t in 0..<50 { g2.add(name: "ok\(t)") { _ in after.append(t) } }
+        try scheduler.run(g2)
+        XCTAssertEqual(after.all.sorted(), Array(0..<50))
+    }
+}
