@@ -188,7 +188,8 @@ public final class AttentionSolver: Sendable {
             required = MemoryBudget.sum(base, dense)
             try budget.require(required, for: "the direct method (K, \(n) × \(n))", advice: "use --method pcg or raise --memory-budget")
         case .pcg, .auto:
-            let factor = MemoryBudget.sum(MemoryBudget.doubles(3, n, rank), MemoryBudget.doubles(3, rank, rank))
+            // F (n×k, and its copy while it grows), the K-column and update blocks (n × 100 each), the Woodbury core.
+            let factor = MemoryBudget.sum(MemoryBudget.doubles(2, n, rank), MemoryBudget.doubles(4, n, 100), MemoryBudget.doubles(3, rank, rank))
             required = MemoryBudget.sum(base, factor)
             try budget.require(required, for: "pcg with a rank-\(rank) preconditioner", advice: "lower --rank or raise --memory-budget")
             store = dense <= budget.bytes / 2 && MemoryBudget.sum(required, dense) <= budget.bytes

@@ -144,6 +144,28 @@ final class CLITests: XCTestCase {
         for i in 0..<6 { XCTAssertEqual(v[2 * i + 1], 2 * v[2 * i], accuracy: 1e-9 * max(1, abs(v[2 * i]))) }
     }
 
+    /// The same files, seed and default tile size give identical output bytes on 1 and 2 threads
+    /// and on a repeated run, for each problem.
+    func testOutputBytesIdenticalAcrossThreadCountsAndRuns() throws {
+        for (problem, generateExtra, solveExtra) in [("gram", ["--power", "2"], ["--power", "2"]),
+                                                      ("lstsq", ["--power", "1"], ["--power", "1"]),
+                                                      ("attention", ["--ridge", "0.001"], ["--ridge", "0.001"])] {
+            let dir = path("bytes-" + problem)
+            let rows = problem == "attention" ? "1200" : "20000"
+            XCTAssertEqual(try run(["generate", problem, "--rows", rows, "--cols", "8", "--output-dir", dir, "--quiet"] + generateExtra).status, 0)
+            var outputs: [Data] = []
+            for (k, threads) in ["1", "2", "2"].enumerated() {
+                let out = dir + "/x\(k).npy"
+                let r = try run(["solve", problem, "--matrix", dir + "/A.npy", "--rhs", dir + "/b.npy", "--threads", threads,
+                                 "--output", out, "--quiet"] + solveExtra)
+                XCTAssertEqual(r.status, 0, "\(problem): \(r.stderr)")
+                outputs.append(try Data(contentsOf: URL(fileURLWithPath: out)))
+            }
+            XCTAssertEqual(outputs[0], outputs[1], "\(problem): 1 and 2 threads")
+            XCTAssertEqual(outputs[1], outputs[2], "\(problem): repeated run")
+        }
+    }
+
     /// A run that cannot reach the tolerance writes x and exits 3.
     func testUnreachedToleranceExitsThreeWithOutput() throws {
         let dir = path("cap")

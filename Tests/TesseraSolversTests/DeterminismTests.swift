@@ -16,42 +16,57 @@ final class DeterminismTests: XCTestCase {
         }
     }
 
-    func testAttentionBitsIdenticalAcrossThreadCountsAndRepeatsForEveryMethod() throws {
-        let one = try Engine(threads: 1), two = try Engine(threads: 2)
-        let n = 700, d = 5
-        let b = (0..<n).map { Double(($0 * 37) % 11) - 5 }
-        for method in AttentionOptions.Method.allCases {
-            var options = AttentionOptions()
+    /// x for (problem, method) on 1 thread, 2 threads, 2 threads again and 1 thread again, each
+    /// from a freshly built matrix and solver; all four must have the same bits.
+    func checkTall(_ problem: TallProblem, _ method: SolveMethod) throws {
+        let j = problem == .gram ? 2 : 1
+        var runs: [[UInt64]] = []
+        for threads in [1, 2, 2, 1] {
+            let engine = try Engine(threads: threads)
+            let p = try ProblemGenerator.make(problem, rows: 3_000, cols: 12, condition: 100, power: j, seed: 5, engine: engine, tileRows: 400)
+            var options = SolveOptions()
             options.method = method
-            options.ridge = 1e-3
-            options.rank = 120
-            options.maxIterations = 60
-            var runs: [[UInt64]] = []
-            for engine in [one, two, two, one] {
-                // Tiles of 96 rows: several tile pairs, and a Cholesky block size that does not divide n.
-                let a = try attentionMatrix(n: n, d: d, engine: engine, tileRows: 96)
-                let solver = try AttentionSolver(matrix: a, engine: engine, options: options)
-                runs.append(try solver.solve(b).x.map(\.bitPattern))
-            }
-            for k in 1..<runs.count { XCTAssertEqual(runs[0], runs[k], "attention \(method): run \(k) differs") }
+            let s = try TallSolver(matrix: p.matrix, engine: engine, problem: problem, options: options)
+            let solution = problem == .gram ? try s.solveGram(p.rhs, power: j) : try s.solveLstsq(p.rhs, power: j)
+            runs.append(solution.x.map(\.bitPattern))
         }
+        for k in 1..<runs.count { XCTAssertEqual(runs[0], runs[k], "\(problem) \(method): run \(k) differs") }
     }
 
-    func testTallSolvesRepeatWithIdenticalBits() throws {
-        let engine = try Engine(threads: 2)
-        for problem in TallProblem.allCases {
-            let p = try ProblemGenerator.make(problem, rows: 2_500, cols: 9, condition: 1e3, power: 1, seed: 8, engine: engine, tileRows: 300)
-            for method in SolveMethod.allCases {
-                var options = SolveOptions()
-                options.method = method
-                let xs = try (0..<2).map { _ -> [UInt64] in
-                    let s = try TallSolver(matrix: p.matrix, engine: engine, problem: problem, options: options)
-                    return (problem == .gram ? try s.solveGram(p.rhs, power: 1) : try s.solveLstsq(p.rhs, power: 1)).x.map(\.bitPattern)
-                }
-                XCTAssertEqual(xs[0], xs[1], "\(problem) \(method)")
-            }
+    func checkAttention(_ method: AttentionOptions.Method) throws {
+        let n = 700, d = 5
+        let b = (0..<n).map { Double(($0 * 37) % 11) - 5 }
+        var options = AttentionOptions()
+        options.method = method
+        options.ridge = 1e-3
+        options.rank = 120
+        options.maxIterations = 60
+        var runs: [[UInt64]] = []
+        for threads in [1, 2, 2, 1] {
+            let engine = try Engine(threads: threads)
+            // Tiles of 96 rows: several tile pairs, and a Cholesky block size that does not divide n.
+            let a = try attentionMatrix(n: n, d: d, engine: engine, tileRows: 96)
+            let solver = try AttentionSolver(matrix: a, engine: engine, options: options)
+            runs.append(try solver.solve(b).x.map(\.bitPattern))
         }
+        for k in 1..<runs.count { XCTAssertEqual(runs[0], runs[k], "attention \(method): run \(k) differs") }
     }
+
+    func testGramAuto() throws { try checkTall(.gram, .auto) }
+    func testGramPaper() throws { try checkTall(.gram, .paper) }
+    func testGramPCG() throws { try checkTall(.gram, .pcg) }
+    func testGramDirect() throws { try checkTall(.gram, .direct) }
+    func testGramCholesky() throws { try checkTall(.gram, .cholesky) }
+    func testLstsqAuto() throws { try checkTall(.lstsq, .auto) }
+    func testLstsqPaper() throws { try checkTall(.lstsq, .paper) }
+    func testLstsqPCG() throws { try checkTall(.lstsq, .pcg) }
+    func testLstsqDirect() throws { try checkTall(.lstsq, .direct) }
+    func testLstsqCholesky() throws { try checkTall(.lstsq, .cholesky) }
+    func testAttentionAuto() throws { try checkAttention(.auto) }
+    func testAttentionPCG() throws { try checkAttention(.pcg) }
+    func testAttentionDirect() throws { try checkAttention(.direct) }
+    func testAttentionPaper() throws { try checkAttention(.paper) }
+    func testAttentionSurrogate() throws { try checkAttention(.surrogate) }
 
     /// Many solves at once from many threads, on one shared solver and on separate solvers,
     /// equal the sequential solves bit for bit.
@@ -84,6 +99,22 @@ final class DeterminismTests: XCTestCase {
             XCTAssertEqual(a[k], sequential[k], "shared solver, right-hand side \(k)")
             XCTAssertEqual(s[k], sequential[k], "separate solver, right-hand side \(k)")
         }
+    }
+
+    /// The same for one shared attention solver (its preconditioner reused by every solve).
+    func testConcurrentAttentionSolvesEqualSequentialBits() throws {
+        let engine = try Engine(threads: 2)
+        let a = try attentionMatrix(n: 500, d: 4, engine: engine, tileRows: 100)
+        let options = { var o = AttentionOptions(); o.method = .pcg; o.ridge = 1e-2; o.rank = 60; return o }()
+        let solver = try AttentionSolver(matrix: a, engine: engine, options: options)
+        let rhs = (0..<6).map { k in (0..<500).map { Double(($0 * (k + 2)) % 9) - 4 } }
+        let sequential = try rhs.map { try solver.solve($0).x.map(\.bitPattern) }
+        let results = Locked([[UInt64]](repeating: [], count: rhs.count))
+        DispatchQueue.concurrentPerform(iterations: rhs.count) { k in
+            let x = (try? solver.solve(rhs[k]).x.map(\.bitPattern)) ?? []
+            results.withLock { $0[k] = x }
+        }
+        XCTAssertEqual(results.withLock { $0 }, sequential)
     }
 
     /// The tiled Cholesky equals LAPACK's on the whole matrix to rounding, and its bits do not

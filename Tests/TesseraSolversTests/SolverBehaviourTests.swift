@@ -43,26 +43,27 @@ final class SolverBehaviourTests: XCTestCase {
         }
     }
 
-    /// Same inputs, seed and tile size: identical bits on 1 and 2 threads, for every method.
-    func testSolutionBitsIdenticalAcrossThreadCounts() throws {
-        let one = try Engine(threads: 1), two = try Engine(threads: 2)
-        for problem in TallProblem.allCases {
-            let j = problem == .gram ? 2 : 1
-            let p1 = try ProblemGenerator.make(problem, rows: 3_000, cols: 12, condition: 100, power: j, seed: 5, engine: one, tileRows: 400)
-            let p2 = try ProblemGenerator.make(problem, rows: 3_000, cols: 12, condition: 100, power: j, seed: 5, engine: two, tileRows: 400)
-            XCTAssertEqual(p1.rhs.map(\.bitPattern), p2.rhs.map(\.bitPattern), "generator")
-            for method in SolveMethod.allCases {
-                var options = SolveOptions()
-                options.method = method
-                let x = try [one, two].map { (engine: Engine) throws -> [UInt64] in
-                    let source = engine.workerCount == 1 ? p1 : p2
-                    let s = try TallSolver(matrix: source.matrix, engine: engine, problem: problem, options: options)
-                    let sol = problem == .gram ? try s.solveGram(source.rhs, power: j) : try s.solveLstsq(source.rhs, power: j)
-                    return sol.x.map(\.bitPattern)
-                }
-                XCTAssertEqual(x[0], x[1], "\(problem) \(method)")
-            }
+    /// A plan over the memory budget is refused before any work, with the estimate and the budget.
+    func testMemoryBudgetRefusesBeforeWork() throws {
+        let engine = try Engine(threads: 2)
+        let p = try ProblemGenerator.make(.gram, rows: 500, cols: 5, condition: 10, power: 1, seed: 1, engine: engine)
+        var options = SolveOptions()
+        options.memoryBudget = 4_096
+        XCTAssertThrowsError(try TallSolver(matrix: p.matrix, engine: engine, problem: .gram, options: options)) { e in
+            guard case .resourceLimit(let m)? = e as? TesseraError else { return XCTFail("\(e)") }
+            XCTAssertTrue(m.contains("over the memory budget of 4 KiB"), m)
         }
+        var attention = AttentionOptions()
+        attention.method = .direct
+        attention.memoryBudget = 4 << 30
+        XCTAssertThrowsError(try AttentionSolver.plan(rows: 60_000, cols: 64, options: attention)) { e in
+            XCTAssertTrue(((e as? TesseraError)?.message ?? "").contains("the direct method (K, 60000 × 60000) needs about 26.9 GiB, over the memory budget of 4 GiB"), "\(e)")
+        }
+        attention.method = .auto
+        let plan = try AttentionSolver.plan(rows: 60_000, cols: 64, options: attention)
+        XCTAssertEqual(plan.method, .pcg)
+        XCTAssertFalse(plan.storesKernel, "K (27 GiB) must not be stored under a 4 GiB budget")
+        XCTAssertLessThanOrEqual(plan.requiredBytes, 3 << 30, "the n = 60,000 path must fit the 3 GB target")
     }
 
     /// Ordinary least squares (j = 0) agrees with numpy.linalg.lstsq (skipped without NumPy).
