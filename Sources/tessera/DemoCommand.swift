@@ -54,7 +54,11 @@ struct GramCheck {
     }
 
     func run(engine: Engine) throws(TesseraError) -> Outcome {
-        guard rows >= cols, cols >= 1 else { throw .invalidArgument("--rows must be at least --cols (got \(rows) × \(cols))") }
+        guard cols >= 1 else { throw .invalidArgument("--cols must be at least 1 (got \(cols))") }
+        guard rows >= cols else { throw .invalidArgument("--rows must be at least --cols (got \(rows) × \(cols))") }
+        // A, its copy for the single-thread check, and the solver demos' work.
+        try MemoryBudget.systemDefault().require(MemoryBudget.sum(MemoryBudget.doubles(3, rows, cols), MemoryBudget.doubles(8, rows)),
+                                                 for: "the demo with A of \(rows) × \(cols)", advice: "choose fewer --rows or --cols")
         let layout = try TileLayout(rows: rows, cols: cols, tileRows: tileRows ?? engine.recommendedTileRows(rows: rows, cols: cols).tileRows)
         let rng = Philox4x32(seed: seed), d = cols
         let a = try TiledMatrix(layout: layout, engine: engine) { r, c in rng.normal(index: UInt64(r * d + c), stream: 0) }

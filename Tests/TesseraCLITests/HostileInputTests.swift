@@ -164,6 +164,8 @@ final class HostileInputTests: XCTestCase {
                  expected: "is not a regular file"),
             Case(name: "output is the input", arguments: ["solve", "gram", "--matrix", path("A.npy"), "--rhs", path("bd.npy"), "--output", path("A.npy")],
                  expected: "both as an input and an output"),
+            Case(name: "demo beyond memory", arguments: ["demo", "--rows", "1000000000000", "--cols", "64"], expected: "over the default budget"),
+            Case(name: "demo with negative columns", arguments: ["demo", "--rows", "100", "--cols", "-3"], expected: "--cols must be at least 1"),
             Case(name: "generate beyond memory", arguments: ["generate", "gram", "--rows", "1000000000000", "--cols", "2000", "--output-dir", path("gen")],
                  expected: "over the default budget"),
         ]
