@@ -4,12 +4,14 @@ import TesseraRuntime
 
 /// The attention kernel K = exp(AAᵀ) (entrywise) of a tiled A, used without ever storing it.
 ///
-/// (K + λI)·x runs as a task graph over tile pairs (I ≤ J): a task computes the block
-/// B = exp(A_I A_Jᵀ) in per-worker scratch (one GEMM, 2·r²·d flops, and r² exps), then
-/// c_{I←J} = B·x_J and, for I ≠ J, c_{J←I} = Bᵀ·x_I, so each off-diagonal block serves both tile
-/// rows. One task per tile row then sums its contributions in the fixed order J = 0, 1, … (plus
-/// λ·x_I): the same bits for any number of threads. Cost n²d flops and n²/2 exps per product;
-/// memory n·d (A) + workers·r² (blocks) + T·n (contributions), never n².
+/// (K + λI)·x runs as a task graph over tile pairs (I ≤ J): a task walks the pair's block
+/// exp(A_I A_Jᵀ) in cache-sized panels P×Q of at most `kernelPanelRows`² entries, each made in
+/// per-worker scratch (one GEMM, 2·P·Q·d flops, and P·Q exps) and used at once while it is in
+/// cache: c_{I←J}[P] += B·x_J[Q] and, for I ≠ J, c_{J←I}[Q] += Bᵀ·x_I[P], so each off-diagonal
+/// block serves both tile rows. Panels go in a fixed order, and one task per tile row then sums
+/// its contributions in the fixed order J = 0, 1, … (plus λ·x_I): the same bits for any number of
+/// threads. Cost n²d flops and n²/2 exps per product; memory n·d (A) + workers·kernelPanelRows²
+/// (panels) + T·n (contributions), never n².
 extension TiledMatrix {
     /// The largest squared row norm max‖aᵢ‖² (one task per tile, then a max); ⟨aᵢ, a_k⟩ ≤ it.
     public func maxRowNormSquared(engine: Engine) throws(TesseraError) -> Double {
@@ -40,13 +42,18 @@ extension TiledMatrix {
         }
     }
 
+    /// Rows of a kernel panel: a 512×512 panel (2 MiB) stays in cache between its GEMM, exp and
+    /// the two products that use it. (A whole 8,192-row tile pair made the block 512 MiB per
+    /// worker, written and read four times from memory.)
+    public static let kernelPanelRows = 512
+
     /// y = (exp(AAᵀ) + λI)·x for x ∈ ℝⁿ, without storing the kernel. Call `checkKernelOverflow`
     /// once first: this product does not repeat the check.
     public func kernelMultiply(_ x: [Double], ridge lambda: Double = 0, engine: Engine) throws(TesseraError) -> [Double] {
         guard x.count == rows else { throw .invalidArgument("x has length \(x.count), the kernel has order \(rows)") }
-        let t = layout.tileCount, r = layout.tileRows, d = cols
+        let t = layout.tileCount, d = cols, panel = Swift.min(Self.kernelPanelRows, layout.tileRows)
         let xs = try SharedBlock(x, engine: engine)
-        let scratch = try SharedBlock(rows: r * r, cols: engine.workerCount, engine: engine)
+        let scratch = try SharedBlock(rows: panel * panel, cols: engine.workerCount, engine: engine)
         // contributions[I][J] holds c_{I←J} (rowCount(I) doubles), one handle each.
         var contributions: [[SharedBlock]] = []
         for i in 0..<t {
@@ -64,14 +71,22 @@ extension TiledMatrix {
                 graph.place(cij.handle, domain: storages[i].domain)
                 graph.add(name: "kernel-block", reads: [storages[i].handle, storages[j].handle, xs.handle], writes: writes) { context in
                     let ai = storages[i].tile, aj = storages[j].tile
-                    let block = scratch.pointer + context.worker * r * r
-                    BLAS.gemm(.none, .transpose, m: ai.rows, n: aj.rows, k: d, alpha: 1, a: ai.readOnly, lda: ai.ld,
-                              b: aj.readOnly, ldb: aj.ld, beta: 0, c: block, ldc: ai.rows)
-                    VectorExp.applyInPlace(block, count: ai.rows * aj.rows)
+                    let block = scratch.pointer + context.worker * panel * panel
                     let xi = xs.pointer + lay.rowRange(ofTile: i).lowerBound, xj = xs.pointer + lay.rowRange(ofTile: j).lowerBound
-                    BLAS.gemv(.none, m: ai.rows, n: aj.rows, alpha: 1, a: block, lda: ai.rows, x: xj, beta: 0, y: cij.pointer)
-                    if i != j {
-                        BLAS.gemv(.transpose, m: ai.rows, n: aj.rows, alpha: 1, a: block, lda: ai.rows, x: xi, beta: 0, y: cji.pointer)
+                    cij.pointer.update(repeating: 0, count: ai.rows)
+                    if i != j { cji.pointer.update(repeating: 0, count: aj.rows) }
+                    for p0 in stride(from: 0, to: ai.rows, by: panel) {
+                        let pRows = Swift.min(panel, ai.rows - p0)
+                        for q0 in stride(from: 0, to: aj.rows, by: panel) {
+                            let qRows = Swift.min(panel, aj.rows - q0)
+                            BLAS.gemm(.none, .transpose, m: pRows, n: qRows, k: d, alpha: 1, a: ai.readOnly + p0, lda: ai.ld,
+                                      b: aj.readOnly + q0, ldb: aj.ld, beta: 0, c: block, ldc: pRows)
+                            VectorExp.applyInPlace(block, count: pRows * qRows)
+                            BLAS.gemv(.none, m: pRows, n: qRows, alpha: 1, a: block, lda: pRows, x: xj + q0, beta: 1, y: cij.pointer + p0)
+                            if i != j {
+                                BLAS.gemv(.transpose, m: pRows, n: qRows, alpha: 1, a: block, lda: pRows, x: xi + p0, beta: 1, y: cji.pointer + q0)
+                            }
+                        }
                     }
                 }
             }

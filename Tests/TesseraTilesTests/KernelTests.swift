@@ -40,12 +40,18 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    /// (exp(AAᵀ) + λI)·x by tile pairs equals the dense product with libm exp (random vector).
+    /// (exp(AAᵀ) + λI)·x by tile pairs equals the dense product with libm exp (random vector),
+    /// with small tiles (one panel per pair) and with tiles larger than a panel (several panels,
+    /// ragged at the edges).
     func testKernelMatvecEqualsDenseReference() throws {
+        for tileRows in [170, 700] { try checkKernelMatvec(tileRows: tileRows) }
+    }
+
+    func checkKernelMatvec(tileRows: Int) throws {
         let n = 1_300, d = 8, lambda = 0.25
         let value = rowsOfNormAtMostOne(n: n, d: d, seed: 4)
         let engine = try Engine(threads: 2)
-        let a = try TiledMatrix(layout: TileLayout(rows: n, cols: d, tileRows: 170), engine: engine, value: value)
+        let a = try TiledMatrix(layout: TileLayout(rows: n, cols: d, tileRows: tileRows), engine: engine, value: value)
         try a.checkKernelOverflow(engine: engine)
         let g = Philox4x32(seed: 9)
         let x = (0..<n).map { g.normal(index: UInt64($0), stream: 3) }
@@ -62,14 +68,14 @@ final class KernelTests: XCTestCase {
             reference[i] = s
         }
         let error = zip(y, reference).map { abs($0 - $1) }.max() ?? 0
-        XCTAssertLessThanOrEqual(error / (reference.map(abs).max() ?? 1), 1e-13)
+        XCTAssertLessThanOrEqual(error / (reference.map(abs).max() ?? 1), 1e-13, "tile rows \(tileRows)")
     }
 
     func testKernelMatvecBitsIdenticalOnOneAndTwoThreads() throws {
-        let n = 900, d = 5
+        let n = 1_500, d = 5
         let value = rowsOfNormAtMostOne(n: n, d: d, seed: 6)
         let one = try Engine(threads: 1), two = try Engine(threads: 2)
-        let layout = try TileLayout(rows: n, cols: d, tileRows: 128)
+        let layout = try TileLayout(rows: n, cols: d, tileRows: 600)
         let a1 = try TiledMatrix(layout: layout, engine: one, value: value)
         let a2 = try TiledMatrix(layout: layout, engine: two, value: value)
         let x = (0..<n).map { Double($0 % 13) - 6 }
