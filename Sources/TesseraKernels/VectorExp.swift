@@ -1,4 +1,5 @@
-/// Entrywise exp over arrays, written so the compiler vectorises it (no libm call per element).
+import CVectorMath
+/// Entrywise exp over arrays: an AVX2+FMA kernel where the CPU has it, else a portable loop.
 ///
 /// exp(x) = 2^k · e^r with k = round(x/ln 2) and r = x − k·ln2 computed with a two-part ln 2
 /// (Cody–Waite), |r| ≤ ½ln 2; e^r by its degree-13 Taylor polynomial (truncation < 10⁻¹⁷
@@ -14,13 +15,20 @@ public enum VectorExp {
 
     /// y[i] = exp(x[i]) for i in 0..<count (x and y may be the same memory).
     public static func apply(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count: Int) {
+        guard count > 0 else { return }
+        if useAVX2 { tessera_exp_avx2(x, y, count); return }
         for i in 0..<count { y[i] = exp(x[i]) }
     }
 
     /// In place: x[i] = exp(x[i]).
     public static func applyInPlace(_ x: UnsafeMutablePointer<Double>, count: Int) {
-        for i in 0..<count { x[i] = exp(x[i]) }
+        apply(UnsafePointer(x), x, count: count)
     }
+
+    /// Whether the arrays go through the AVX2+FMA kernel (`CVectorMath`, 4 lanes, the same
+    /// reduction and polynomial; groups with inputs outside [−708, 709] use libm); else the
+    /// portable scalar loop below.
+    public static let useAVX2 = OpenBLASRuntime.cpuHasAVX2FMA
 
     /// exp of one value (the scalar kernel the loops inline).
     @inline(__always)

@@ -73,10 +73,12 @@ extension Generate {
         guard rowNorm > 0, rowNorm.isFinite else { throw .invalidArgument("--row-norm must be positive (got \(rowNorm))") }
         let rng = Philox4x32(seed: seed), d = cols, norm = rowNorm
         let layout = try TileLayout(rows: rows, cols: cols, tileRows: engineOptions.tileRows ?? engine.recommendedTileRows(rows: rows, cols: cols).tileRows)
+        // Each row's length once (n·d draws), then the entries scaled by it.
+        let lengths = (0..<rows).map { r in
+            (0..<d).reduce(0.0) { s, k in let v = rng.normal(index: UInt64(r * d + k), stream: 20); return s + v * v }.squareRoot()
+        }
         let a = try TiledMatrix(layout: layout, engine: engine) { r, c in
-            var s = 0.0
-            for k in 0..<d { let v = rng.normal(index: UInt64(r * d + k), stream: 20); s += v * v }
-            return norm * rng.normal(index: UInt64(r * d + c), stream: 20) / s.squareRoot()
+            norm * rng.normal(index: UInt64(r * d + c), stream: 20) / lengths[r]
         }
         let kernel = try KernelOperator(matrix: a, engine: engine, ridge: ridge)
         let x = (0..<rows).map { rng.normal(index: UInt64($0), stream: 21) }

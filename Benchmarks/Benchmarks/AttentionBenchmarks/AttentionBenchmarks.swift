@@ -34,11 +34,10 @@ enum AttentionProblem {
     static func make(n: Int, d: Int, engine: Engine) throws -> (TiledMatrix, [Double]) {
         let rng = Philox4x32(seed: 7)
         let layout = try TileLayout(rows: n, cols: d, tileRows: engine.recommendedTileRows(rows: n, cols: d).tileRows)
-        let a = try TiledMatrix(layout: layout, engine: engine) { r, c in
-            var s = 0.0
-            for k in 0..<d { let v = rng.normal(index: UInt64(r * d + k), stream: 0); s += v * v }
-            return rng.normal(index: UInt64(r * d + c), stream: 0) / s.squareRoot()
+        let lengths = (0..<n).map { r in
+            (0..<d).reduce(0.0) { s, k in let v = rng.normal(index: UInt64(r * d + k), stream: 0); return s + v * v }.squareRoot()
         }
+        let a = try TiledMatrix(layout: layout, engine: engine) { r, c in rng.normal(index: UInt64(r * d + c), stream: 0) / lengths[r] }
         return (a, (0..<n).map { rng.normal(index: UInt64($0), stream: 1) })
     }
 }
