@@ -27,6 +27,13 @@ public enum AtomicFile {
     }
 
     /// Writes every byte of `bytes` to `fd`, retrying short writes; the error, if any.
+    /// 0666 less the process umask (read once: umask can only be read by setting it).
+    static let creationMode: mode_t = {
+        let mask = umask(0o022)
+        umask(mask)
+        return 0o666 & ~mask
+    }()
+
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) -> TesseraError? {
         var offset = 0
         while offset < bytes.count {
@@ -113,6 +120,8 @@ public final class AtomicFileGroup {
         let temporary = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         Interruption.trackTemporary(temporary)
         var failure: TesseraError?
+        // mkstemp makes the file 0600; give it the mode a plain create would (0666 less the umask).
+        if fchmod(fd, AtomicFile.creationMode) != 0 { failure = .io("cannot write \(path): \(SystemError.text(errno))") }
         for chunk in chunks where failure == nil {
             failure = chunk.withUnsafeBytes { AtomicFile.writeAll(fd, $0, path: path) }
         }

@@ -167,6 +167,19 @@ final class NpyTests: XCTestCase {
     }
 }
 
+/// Outputs get the mode a plain create gives (0666 less the umask), not mkstemp's 0600.
+final class AtomicFileModeTests: XCTestCase {
+    func testWrittenFilesHaveTheUsualMode() throws {
+        let path = NSTemporaryDirectory() + "tessera-mode-\(UUID().uuidString).npy"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try NpyWriter.write([1, 2, 3], shape: [3], to: path)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        let mode = (attributes[.posixPermissions] as? NSNumber)?.uint16Value ?? 0
+        XCTAssertEqual(mode_t(mode), AtomicFile.creationMode)
+        XCTAssertNotEqual(mode & 0o044, 0, "group/other read bits under the usual umask 022")
+    }
+}
+
 /// The fuzz seed corpus (Fuzz/corpus/npy, where any crash the fuzzer finds is added) replayed
 /// through the in-memory reader: every file parses or is refused with a message; none crashes.
 final class NpyCorpusTests: XCTestCase {
