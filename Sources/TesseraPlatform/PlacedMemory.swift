@@ -44,14 +44,23 @@ public final class PlacedMemory: @unchecked Sendable {
             placement = .bound
         } else {
             var raw: UnsafeMutableRawPointer?
-            guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
+            let alignment = bytes >= Self.hugePageBytes ? Self.hugePageBytes : 64
+            guard posix_memalign(&raw, alignment, bytes) == 0, let raw else {
                 throw .resourceLimit("could not allocate \(bytes) bytes; reduce the problem size or free memory")
             }
             baseAddress = raw.bindMemory(to: Double.self, capacity: max(count, 1))
             placement = .unbound
         }
+        if bytes >= Self.hugePageBytes {
+            // Transparent huge pages (where the kernel allows them on request): a stored 20,000²
+            // kernel is then 1,600 faults instead of 800,000, which cost ~10 s in a VM.
+            _ = madvise(UnsafeMutableRawPointer(baseAddress), bytes, MADV_HUGEPAGE)
+        }
         baseAddress.initialize(repeating: 0, count: max(count, 1))
     }
+
+    /// Blocks at least this large are 2 MiB-aligned and advised for transparent huge pages.
+    static let hugePageBytes = 2 << 20
 
     deinit {
         switch placement {
