@@ -21,6 +21,21 @@ public struct GeneratedProblem: Sendable {
 /// U = G·R_G⁻¹ for a Gaussian G (R_G by randomized Cholesky-QR, tile by tile), V from QR of a
 /// Gaussian d×d; everything from Philox, so a seed gives the same problem on any machine.
 public enum ProblemGenerator {
+    /// A ∈ ℝ^{n×d} whose rows have norm `rowNorm` in Philox-random directions: entry (r, c) is
+    /// rowNorm·g(r·d + c)/‖g(r·d ..< r·d + d)‖ for the normal stream `stream` of `seed` (each row's
+    /// length drawn once). The attention test problems of the CLI, the demo and the benchmarks.
+    public static func attentionMatrix(rows n: Int, cols d: Int, rowNorm: Double = 1, seed: UInt64, stream: UInt64,
+                                       engine: Engine, tileRows: Int? = nil) throws(TesseraError) -> TiledMatrix {
+        let rng = Philox4x32(seed: seed)
+        let layout = try TileLayout(rows: n, cols: d, tileRows: tileRows ?? engine.recommendedTileRows(rows: n, cols: d).tileRows)
+        let lengths = (0..<n).map { r in
+            (0..<d).reduce(0.0) { s, k in let v = rng.normal(index: UInt64(r * d + k), stream: stream); return s + v * v }.squareRoot()
+        }
+        return try TiledMatrix(layout: layout, engine: engine) { r, c in
+            rowNorm * rng.normal(index: UInt64(r * d + c), stream: stream) / lengths[r]
+        }
+    }
+
     public static func make(_ problem: TallProblem, rows n: Int, cols d: Int, condition kappa: Double, power j: Int,
                             seed: UInt64, engine: Engine, tileRows: Int? = nil) throws(TesseraError) -> GeneratedProblem {
         guard n >= d, d >= 1 else { throw .invalidArgument("--rows must be at least --cols (got \(n) × \(d))") }

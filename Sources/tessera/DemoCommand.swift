@@ -148,12 +148,7 @@ struct AttentionDemo {
 
     func run(engine: Engine) throws(TesseraError) -> GramCheck.Outcome {
         let n = max(rows, 2 * cols), d = cols, rng = Philox4x32(seed: seed)
-        let layout = try TileLayout(rows: n, cols: d, tileRows: engine.recommendedTileRows(rows: n, cols: d).tileRows)
-        let a = try TiledMatrix(layout: layout, engine: engine) { r, c in
-            var s = 0.0
-            for k in 0..<d { let v = rng.normal(index: UInt64(r * d + k), stream: 20); s += v * v }
-            return rng.normal(index: UInt64(r * d + c), stream: 20) / s.squareRoot()
-        }
+        let a = try ProblemGenerator.attentionMatrix(rows: n, cols: d, seed: seed, stream: 20, engine: engine)
         let x = (0..<n).map { rng.normal(index: UInt64($0), stream: 21) }
         let b = try KernelOperator(matrix: a, engine: engine, ridge: 1e-3).apply(x)
         var table = "demo: attention (exp(AAᵀ) + 1e-3·I)x = b, n = \(n), d = \(d), rows of norm 1, known x\n"

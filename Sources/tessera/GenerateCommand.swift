@@ -71,15 +71,9 @@ extension Generate {
     /// b = (exp(AAᵀ) + λI)·x_true by one exact kernel product.
     func generateAttention(engine: Engine) throws(TesseraError) {
         guard rowNorm > 0, rowNorm.isFinite else { throw .invalidArgument("--row-norm must be positive (got \(rowNorm))") }
-        let rng = Philox4x32(seed: seed), d = cols, norm = rowNorm
-        let layout = try TileLayout(rows: rows, cols: cols, tileRows: engineOptions.tileRows ?? engine.recommendedTileRows(rows: rows, cols: cols).tileRows)
-        // Each row's length once (n·d draws), then the entries scaled by it.
-        let lengths = (0..<rows).map { r in
-            (0..<d).reduce(0.0) { s, k in let v = rng.normal(index: UInt64(r * d + k), stream: 20); return s + v * v }.squareRoot()
-        }
-        let a = try TiledMatrix(layout: layout, engine: engine) { r, c in
-            norm * rng.normal(index: UInt64(r * d + c), stream: 20) / lengths[r]
-        }
+        let rng = Philox4x32(seed: seed)
+        let a = try ProblemGenerator.attentionMatrix(rows: rows, cols: cols, rowNorm: rowNorm, seed: seed, stream: 20,
+                                                     engine: engine, tileRows: engineOptions.tileRows)
         let kernel = try KernelOperator(matrix: a, engine: engine, ridge: ridge)
         let x = (0..<rows).map { rng.normal(index: UInt64($0), stream: 21) }
         let b = try kernel.apply(x)

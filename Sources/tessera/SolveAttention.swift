@@ -24,10 +24,7 @@ extension Solve {
         let recorder = trace == nil ? nil : TraceRecorder()
         let engine = try engineOptions.makeEngineTyped().tracing(into: recorder)
         let a = try NpyArray(path: matrix)
-        guard a.shape.count == 2 else { throw .invalidInput("\(matrix) has shape \(a.header.shapeText); A must be 2-D (n, d)") }
-        guard a.shape[0] >= 1, a.shape[1] >= 1 else {
-            throw .invalidInput("\(matrix) has shape \(a.header.shapeText); A needs at least one row and one column")
-        }
+        try Self.checkMatrix(a, path: matrix)
         let b = try NpyArray(path: rhs)
         for note in [a.conversionNote, b.conversionNote].compactMap({ $0 }) where !engineOptions.quiet { print("note: \(note)") }
         let columns = try RightHandSides(b, expected: a.shape[0], what: "n (the rows of A)", problem: "attention")

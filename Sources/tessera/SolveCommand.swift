@@ -108,12 +108,17 @@ struct Solve: ParsableCommand {
         if !outcome { throw ExitCode(3) }
     }
 
-    /// A must be 2-D with n ≥ d ≥ 1.
-    static func checkTall(_ a: NpyArray, path: String) throws(TesseraError) {
+    /// A must be 2-D with n, d ≥ 1.
+    static func checkMatrix(_ a: NpyArray, path: String) throws(TesseraError) {
         guard a.shape.count == 2 else { throw .invalidInput("\(path) has shape \(a.header.shapeText); A must be 2-D (n, d)") }
         guard a.shape[0] >= 1, a.shape[1] >= 1 else {
             throw .invalidInput("\(path) has shape \(a.header.shapeText); A needs at least one row and one column")
         }
+    }
+
+    /// A must be 2-D with n ≥ d ≥ 1.
+    static func checkTall(_ a: NpyArray, path: String) throws(TesseraError) {
+        try checkMatrix(a, path: path)
         guard a.shape[0] >= a.shape[1] else {
             throw .invalidInput("\(path) has \(a.shape[0]) rows and \(a.shape[1]) columns; Tessera needs n ≥ d (a tall matrix)")
         }

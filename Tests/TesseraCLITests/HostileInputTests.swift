@@ -9,45 +9,7 @@ import Glibc
 /// The bad-input suite: every hostile file or option, through the CLI, ends with its one-line
 /// message and exit code, never a crash, and leaves no output file and no temporary behind.
 /// Also: SIGINT/SIGTERM during a long solve (exit 130/143 within a second, nothing written).
-final class HostileInputTests: XCTestCase {
-    var directory = ""
-
-    override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "tessera-hostile-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
-
-    func path(_ name: String) -> String { directory + "/" + name }
-
-    var executable: URL {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<3 where !FileManager.default.fileExists(atPath: dir.appendingPathComponent("tessera").path) {
-            dir.deleteLastPathComponent()
-        }
-        return dir.appendingPathComponent("tessera")
-    }
-
-    func launch(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
-        let p = Process()
-        p.executableURL = executable
-        p.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        return (p, out, err)
-    }
-
-    func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
-        let (p, out, err) = try launch(arguments)
-        _ = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: e, as: UTF8.self))
-    }
-
+final class HostileInputTests: CLITestCase {
     /// A `.npy` file with a hand-written header (any descr/shape) and raw payload.
     func writeNpy(_ name: String, descr: String, shape: String, fortran: Bool = false, payload: [UInt8]) throws {
         var dict = "{'descr': \(descr), 'fortran_order': \(fortran ? "True" : "False"), 'shape': \(shape), }"

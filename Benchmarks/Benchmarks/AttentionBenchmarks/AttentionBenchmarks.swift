@@ -33,11 +33,7 @@ enum AttentionProblem {
     /// so b ~ N(0, I).
     static func make(n: Int, d: Int, engine: Engine) throws -> (TiledMatrix, [Double]) {
         let rng = Philox4x32(seed: 7)
-        let layout = try TileLayout(rows: n, cols: d, tileRows: engine.recommendedTileRows(rows: n, cols: d).tileRows)
-        let lengths = (0..<n).map { r in
-            (0..<d).reduce(0.0) { s, k in let v = rng.normal(index: UInt64(r * d + k), stream: 0); return s + v * v }.squareRoot()
-        }
-        let a = try TiledMatrix(layout: layout, engine: engine) { r, c in rng.normal(index: UInt64(r * d + c), stream: 0) / lengths[r] }
+        let a = try ProblemGenerator.attentionMatrix(rows: n, cols: d, seed: 7, stream: 0, engine: engine)
         return (a, (0..<n).map { rng.normal(index: UInt64($0), stream: 1) })
     }
 }
