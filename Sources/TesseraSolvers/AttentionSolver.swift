@@ -63,11 +63,17 @@ public struct AttentionSolution: Sendable {
     public var text: String {
         var lines = ["problem      attention, n = \(n), d = \(d), ridge λ = \(Format.sci(ridge))",
                      "method       \(method.rawValue) (\(reason))"]
-        if let rank, let shift { lines.append("precondition randomly pivoted Cholesky rank \(rank), shift μ = \(Format.sci(shift))") }
+        if let rank, let shift {
+            let kind = method == .paper || method == .surrogate ? "Taylor features (TensorSRHT), \(rank) columns" : "randomly pivoted Cholesky rank \(rank)"
+            lines.append("precondition \(kind), shift μ = \(Format.sci(shift))")
+        }
         lines.append("iterations   \(iterations) → \(status.rawValue)")
         lines.append("accuracy     relative residual \(Format.sci(relativeResidual)) (tolerance \(Format.sci(tolerance)): \(converged ? "met" : "NOT met"))")
         let phases = ["factor", "iterate", "verify"].compactMap { k in seconds[k].map { "\(k) \(Format.fixed($0, 3)) s" } }
         lines.append("time         " + phases.joined(separator: ", "))
+        let steps = seconds.keys.filter { $0.hasPrefix("factor.") }.sorted()
+            .map { "\($0.dropFirst("factor.".count)) \(Format.fixed(seconds[$0] ?? 0, 3)) s" }
+        if !steps.isEmpty { lines.append("factor steps " + steps.joined(separator: ", ")) }
         for note in notes { lines.append("note         \(note)") }
         return lines.joined(separator: "\n")
     }
@@ -102,6 +108,8 @@ public final class AttentionSolver: Sendable {
     let lowRank: (rank: Int, shift: Double)?
     let cholesky: SharedBlock?
     let factorSeconds: Double
+    /// The factor phase split into its steps (storing K, low-rank factor, Woodbury core, …).
+    let factorPhases: [String: Double]
 
     public init(matrix: TiledMatrix, engine: Engine, options: AttentionOptions = AttentionOptions()) throws(TesseraError) {
         guard options.tolerance > 0, options.tolerance < 1 else {
@@ -116,32 +124,46 @@ public final class AttentionSolver: Sendable {
         let reason = plan.reason
         self.method = method
         let t0 = MonotonicClock.nanoseconds()
+        var phases: [String: Double] = [:]
+        var mark = t0
+        func lap(_ name: String) {
+            let now = MonotonicClock.nanoseconds()
+            phases[name] = Double(now - mark) / 1e9
+            mark = now
+        }
         let store = plan.storesKernel
         storesKernel = store
         kernel = store ? try onTheFly.storing() : onTheFly
+        if store { lap("factor.store-kernel") }
         var fullReason = reason
         switch method {
         case .direct:
             cholesky = try Self.denseCholesky(onTheFly, engine: engine)
             preconditioner = nil
             lowRank = nil
+            lap("factor.cholesky")
         case .paper, .surrogate:
             let taylor = try TaylorFeatures(matrix: matrix, budget: options.rank ?? AttentionOptions.defaultRank(n: n, d: matrix.cols),
                                             seed: options.seed, engine: engine)
-            let lr = taylor.lowRank(diagonal: onTheFly.diagonal())
+            let lr = try taylor.lowRank(diagonal: onTheFly.diagonal(), engine: engine)
+            lap("factor.features")
             let shift = max(options.ridge + lr.residualTrace / Double(n), 1e-12 * Double(n))
-            preconditioner = try WoodburyPreconditioner(lowRank: lr, shift: shift)
+            preconditioner = try WoodburyPreconditioner(lowRank: lr, shift: shift, engine: engine)
+            lap("factor.woodbury")
             lowRank = (lr.rank, shift)
             cholesky = nil
             fullReason += "; Taylor features to degree \(taylor.degree), \(taylor.count) columns \(taylor.perDegree)"
         case .pcg, .auto:
-            let rpc = try RandomlyPivotedCholesky(kernel: kernel, rank: options.rank ?? AttentionOptions.defaultRank(n: n, d: matrix.cols),
+            let rpc = try RandomlyPivotedCholesky(kernel: onTheFly, rank: options.rank ?? AttentionOptions.defaultRank(n: n, d: matrix.cols),
                                                   seed: options.seed)
+            lap("factor.low-rank")
             let shift = options.ridge + rpc.residualTrace / Double(n)
-            preconditioner = try WoodburyPreconditioner(lowRank: rpc, shift: max(shift, 1e-300))
+            preconditioner = try WoodburyPreconditioner(lowRank: rpc, shift: max(shift, 1e-300), engine: engine)
+            lap("factor.woodbury")
             lowRank = (rpc.rank, shift)
             cholesky = nil
         }
+        factorPhases = phases
         self.reason = fullReason
         factorSeconds = Double(MonotonicClock.nanoseconds() - t0) / 1e9
     }
@@ -236,7 +258,7 @@ public final class AttentionSolver: Sendable {
             }
             result = IterationResult(solution: x, iterations: 0, status: .converged)
         } else if method == .surrogate, let preconditioner {
-            result = IterationResult(solution: preconditioner.apply(b), iterations: 0, status: .converged)
+            result = IterationResult(solution: try preconditioner.apply(b), iterations: 0, status: .converged)
             notes.append("surrogate: x solves (ΦΦᵀ + μI)x = b only; the residual below is against the true K")
         } else if method == .paper, let preconditioner {
             result = try KernelCG.richardson(kernel: kernel, b: b, preconditioner: preconditioner, tolerance: options.tolerance,
@@ -258,7 +280,7 @@ public final class AttentionSolver: Sendable {
         return AttentionSolution(x: result.solution, method: method, reason: reason, iterations: result.iterations,
                                  status: result.status, relativeResidual: residual, converged: converged,
                                  rank: lowRank?.rank, shift: lowRank?.shift,
-                                 seconds: ["factor": factorSeconds, "iterate": Double(t1 - t0) / 1e9, "verify": Double(t2 - t1) / 1e9] as [String: Double],
+                                 seconds: factorPhases.merging(["factor": factorSeconds, "iterate": Double(t1 - t0) / 1e9, "verify": Double(t2 - t1) / 1e9]) { $1 },
                                  notes: notes, n: n, d: kernel.matrix.cols, ridge: options.ridge, tolerance: options.tolerance)
     }
 }
@@ -271,7 +293,7 @@ public enum KernelCG {
                       maxIterations: Int) throws(TesseraError) -> IterationResult {
         try iterate(b: b, tolerance: tolerance, maxIterations: maxIterations,
                     apply: { (p) throws(TesseraError) in try kernel.apply(p) },
-                    precondition: { preconditioner?.apply($0) ?? $0 })
+                    precondition: { (r) throws(TesseraError) in try preconditioner?.apply(r) ?? r })
     }
 
     /// Preconditioned CG on any operator that should be symmetric positive definite, with a
@@ -282,13 +304,13 @@ public enum KernelCG {
     /// Every exit but `converged` returns the best iterate seen.
     public static func iterate(b: [Double], tolerance: Double, maxIterations: Int,
                                apply: ([Double]) throws(TesseraError) -> [Double],
-                               precondition: ([Double]) -> [Double]) throws(TesseraError) -> IterationResult {
+                               precondition: ([Double]) throws(TesseraError) -> [Double]) throws(TesseraError) -> IterationResult {
         let bNorm = b.norm2
         guard bNorm.isFinite else { return IterationResult(solution: [Double](repeating: 0, count: b.count), iterations: 0, status: .breakdown) }
         guard bNorm > 0 else { return IterationResult(solution: b, iterations: 0, status: .converged) }
         var x = [Double](repeating: 0, count: b.count)
         var r = b
-        var z = precondition(r)
+        var z = try precondition(r)
         var p = z, rz = r.dot(z)
         var best = x, bestNorm = bNorm, sinceBest = 0
         var bestTrue = bNorm, replacements = 0
@@ -320,13 +342,13 @@ public enum KernelCG {
                 bestTrue = min(bestTrue, trueNorm)
                 replacements += 1
                 r = trueResidual
-                z = precondition(r)
+                z = try precondition(r)
                 rz = r.dot(z)
                 guard rz > 0, rz.isFinite else { return IterationResult(solution: best, iterations: k, status: .breakdown) }
                 p = z
                 continue
             }
-            z = precondition(r)
+            z = try precondition(r)
             let rzNew = r.dot(z)
             guard rzNew > 0, rzNew.isFinite else { return IterationResult(solution: best, iterations: k, status: .breakdown) }
             p = z.plus(rzNew / rz, p)
@@ -347,7 +369,7 @@ public enum KernelCG {
         var r = b
         for k in 1...maxIterations {
             try Interruption.check()
-            x = x.plus(omega, preconditioner.apply(r))
+            x = x.plus(omega, try preconditioner.apply(r))
             r = b.plus(-1, try kernel.apply(x))
             let norm = r.norm2
             guard norm.isFinite else { return IterationResult(solution: best, iterations: k, status: .breakdown) }
@@ -363,7 +385,7 @@ public enum KernelCG {
     static func extremeEigenvalues(kernel: KernelOperator, b: [Double], preconditioner: WoodburyPreconditioner,
                                    steps: Int) throws(TesseraError) -> (Double, Double) {
         var x = [Double](repeating: 0, count: b.count), r = b
-        var z = preconditioner.apply(r), p = z, rz = r.dot(z)
+        var z = try preconditioner.apply(r), p = z, rz = r.dot(z)
         var alphas: [Double] = [], betas: [Double] = []
         for _ in 0..<steps {
             try Interruption.check()
@@ -373,7 +395,7 @@ public enum KernelCG {
             let alpha = rz / curvature
             x = x.plus(alpha, p)
             r = r.plus(-alpha, q)
-            z = preconditioner.apply(r)
+            z = try preconditioner.apply(r)
             let rzNew = r.dot(z)
             alphas.append(alpha)
             betas.append(rzNew / rz)

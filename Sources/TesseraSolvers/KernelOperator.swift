@@ -85,8 +85,9 @@ public struct KernelOperator: Sendable {
         return out.toArray()
     }
 
-    /// Writes K[:, S] into `out` (n × |S|, column-major).
-    func fillColumns(_ s: [Int], into out: SharedBlock) throws(TesseraError) {
+    /// Writes K[:, S] into columns `firstColumn ..< firstColumn + |S|` of `out` (n rows,
+    /// column-major, leading dimension n).
+    func fillColumns(_ s: [Int], into out: SharedBlock, firstColumn: Int = 0) throws(TesseraError) {
         let n = order, d = matrix.cols, m = s.count
         var rowsS = [Double](repeating: 0, count: m * d)   // A_S, m × d column-major
         for (k, i) in s.enumerated() { for j in 0..<d { rowsS[k + j * m] = matrix[i, j] } }
@@ -95,7 +96,7 @@ public struct KernelOperator: Sendable {
         for (t, storage) in matrix.tiles.enumerated() {
             let tile = storage.tile, first = matrix.layout.rowRange(ofTile: t).lowerBound
             graph.add(name: "kernel-columns", reads: [storage.handle, aS.handle], writes: [DataHandle.make()], domain: storage.domain) { _ in
-                let c = out.pointer + first
+                let c = out.pointer + firstColumn * n + first
                 BLAS.gemm(.none, .transpose, m: tile.rows, n: m, k: d, alpha: 1, a: tile.readOnly, lda: tile.ld,
                           b: aS.pointer, ldb: m, beta: 0, c: c, ldc: n)
                 for col in 0..<m { VectorExp.applyInPlace(c + col * n, count: tile.rows) }

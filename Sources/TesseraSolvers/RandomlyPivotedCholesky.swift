@@ -1,23 +1,36 @@
 import TesseraCore
 import TesseraKernels
+import TesseraRuntime
+import TesseraTiles
 
 /// A rank-k approximation K ≈ F·Fᵀ (F ∈ ℝ^{n×k}) by block randomly pivoted Cholesky (Chen,
 /// Epperly, Tropp, Webber): each round samples b pivots with probability ∝ the residual
 /// diagonal, forms G = K[:, S] − F·F[S, :]ᵀ, factors its pivot block H = G[S, :] = UᵀU and
 /// appends G·U⁻¹. Rounds stop at rank k or when the residual trace falls below 10⁻¹⁴ of
 /// trace(K). Cost n·k·(d + k) flops and n·k memory; K is touched only through k columns.
+/// The n-long steps of each round (K[:, S], the update GEMM, the triangular solve) are task
+/// graphs over fixed row blocks, so F has the same bits for any number of workers.
 public struct RandomlyPivotedCholesky: Sendable {
-    /// F, n × rank, column-major.
-    public let factor: [Double]
+    /// F, n × capacity, column-major (leading dimension n); its first `rank` columns are used.
+    public let factorBlock: SharedBlock
     public let rank: Int
     public let order: Int
     /// trace(K − FFᵀ) = Σ residual diagonal.
     public let residualTrace: Double
     public let pivots: [Int]
 
+    /// Rows per task of the n-long steps (fixed, so bits do not depend on the worker count).
+    static let rowBlock = 2_048
+
+    /// F as an array (n × rank, column-major).
+    public var factor: [Double] { Array(UnsafeBufferPointer(start: factorBlock.pointer, count: order * rank)) }
+
     /// A given factor F (n × rank) with its residual trace, e.g. Taylor features.
-    public init(factor: [Double], rank: Int, order: Int, residualTrace: Double) {
-        self.factor = factor
+    public init(factor: [Double], rank: Int, order: Int, residualTrace: Double, engine: Engine) throws(TesseraError) {
+        let block = try SharedBlock(rows: order, cols: max(1, rank), engine: engine)
+        let count = min(factor.count, order * rank)
+        factor.withUnsafeBufferPointer { if let base = $0.baseAddress { block.pointer.update(from: base, count: count) } }
+        factorBlock = block
         self.rank = rank
         self.order = order
         self.residualTrace = residualTrace
@@ -25,11 +38,11 @@ public struct RandomlyPivotedCholesky: Sendable {
     }
 
     public init(kernel: KernelOperator, rank requested: Int, blockSize: Int = 100, seed: UInt64) throws(TesseraError) {
-        let n = kernel.order
+        let n = kernel.order, engine = kernel.engine
         let k = max(1, min(requested, n))
         var residual = kernel.diagonal()
         let initialTrace = residual.reduce(0, +)
-        var f: [Double] = []          // grows column-block by column-block, n × cols
+        let f = try SharedBlock(rows: n, cols: k, engine: engine)
         var cols = 0, pivots: [Int] = []
         let rng = Philox4x32(seed: seed)
         var round: UInt64 = 0
@@ -41,34 +54,51 @@ public struct RandomlyPivotedCholesky: Sendable {
             let s = Self.sample(b, weights: residual, rng: rng, round: round)
             round += 1
             if s.isEmpty { break }
-            var g = try kernel.columns(s)           // n × m
             let m = s.count
+            // G = K[:, S] lands in F's next m columns and is turned into the new columns in place.
+            try kernel.fillColumns(s, into: f, firstColumn: cols)
             if cols > 0 {
                 var fs = [Double](repeating: 0, count: m * cols)   // F[S, :], m × cols
-                for (r, i) in s.enumerated() { for c in 0..<cols { fs[r + c * m] = f[i + c * n] } }
-                BLAS.gemm(.none, .transpose, m: n, n: m, k: cols, alpha: -1, a: f, lda: n, b: fs, ldb: m, beta: 1, c: &g, ldc: n)
-            }
-            var h = [Double](repeating: 0, count: m * m)
-            for (r, i) in s.enumerated() { for c in 0..<m { h[r + c * m] = g[i + c * n] } }
-            let u = try Self.robustCholesky(h, order: m)
-            u.withUnsafeBufferPointer { ub in
-                g.withUnsafeMutableBufferPointer { gb in
-                    BLAS.trsm(left: false, .upper, .none, m: n, n: m, alpha: 1, t: ub.baseAddress!, ldt: m, b: gb.baseAddress!, ldb: n)
+                for (r, i) in s.enumerated() { for c in 0..<cols { fs[r + c * m] = f.pointer[i + c * n] } }
+                let fsBlock = try SharedBlock(fs, engine: engine)
+                let done = cols
+                try Self.byRowBlocks(n: n, engine: engine, name: "rpc-update") { r0, rows in
+                    BLAS.gemm(.none, .transpose, m: rows, n: m, k: done, alpha: -1, a: f.pointer + r0, lda: n,
+                              b: fsBlock.pointer, ldb: m, beta: 1, c: f.pointer + done * n + r0, ldc: n)
                 }
             }
-            f += g
-            cols += m
-            pivots += s
+            var h = [Double](repeating: 0, count: m * m)
+            for (r, i) in s.enumerated() { for c in 0..<m { h[r + c * m] = f.pointer[i + (cols + c) * n] } }
+            let u = try SharedBlock(Self.robustCholesky(h, order: m), engine: engine)
+            let first = cols
+            try Self.byRowBlocks(n: n, engine: engine, name: "rpc-solve") { r0, rows in
+                BLAS.trsm(left: false, .upper, .none, m: rows, n: m, alpha: 1, t: u.pointer, ldt: m,
+                          b: f.pointer + first * n + r0, ldb: n)
+            }
             for c in 0..<m {
-                for i in 0..<n { let v = g[i + c * n]; residual[i] = max(0, residual[i] - v * v) }
+                let g = f.pointer + (cols + c) * n
+                for i in 0..<n { let v = g[i]; residual[i] = max(0, residual[i] - v * v) }
             }
             for i in s { residual[i] = 0 }
+            cols += m
+            pivots += s
         }
-        factor = f
+        factorBlock = f
         rank = cols
         order = n
         residualTrace = residual.reduce(0, +)
         self.pivots = pivots
+    }
+
+    /// Runs `body(firstRow, rowCount)` over fixed blocks of `rowBlock` rows of 0..<n, one task each.
+    static func byRowBlocks(n: Int, engine: Engine, name: String,
+                            _ body: @escaping @Sendable (Int, Int) -> Void) throws(TesseraError) {
+        let graph = TaskGraph()
+        for r0 in stride(from: 0, to: n, by: rowBlock) {
+            let rows = min(rowBlock, n - r0)
+            graph.add(name: name, reads: [], writes: [DataHandle.make()]) { _ in body(r0, rows) }
+        }
+        try engine.run(graph)
     }
 
     /// Up to b distinct indices drawn ∝ weights (sequential sampling without replacement).
@@ -112,41 +142,68 @@ public struct RandomlyPivotedCholesky: Sendable {
 }
 
 /// The preconditioner P = F·Fᵀ + μI applied by the Woodbury identity:
-/// P⁻¹v = (v − F·(μI + FᵀF)⁻¹·Fᵀv)/μ. Cost 4nk + k² per application, k² + nk memory.
+/// P⁻¹v = (v − F·(μI + FᵀF)⁻¹·Fᵀv)/μ. Setup: FᵀF by column blocks of its upper triangle (n·k²
+/// flops) and a tiled Cholesky (k³/3), all as task graphs; each application 4nk + 2k² flops
+/// (Fᵀv by column blocks, F·t by row blocks: fixed splits, so bits do not depend on the worker
+/// count). Memory: F (shared with the low-rank factor) and k².
 public struct WoodburyPreconditioner: Sendable {
-    let f: [Double]
+    let f: SharedBlock
     let n: Int
     let k: Int
     let mu: Double
-    let core: [Double]   // Cholesky factor (upper) of μI + FᵀF
+    let engine: Engine
+    let core: SharedBlock   // upper Cholesky factor of μI + FᵀF (k × k)
 
-    public init(lowRank: RandomlyPivotedCholesky, shift mu: Double) throws(TesseraError) {
-        let n = lowRank.order, k = lowRank.rank, f = lowRank.factor
-        var c = [Double](repeating: 0, count: k * k)
+    static let columnBlock = 256
+
+    public init(lowRank: RandomlyPivotedCholesky, shift mu: Double, engine: Engine) throws(TesseraError) {
+        let n = lowRank.order, k = lowRank.rank, f = lowRank.factorBlock
+        let c = try SharedBlock(rows: max(1, k), cols: max(1, k), engine: engine)
         if k > 0 {
-            BLAS.gemm(.transpose, .none, m: k, n: k, k: n, alpha: 1, a: f, lda: n, b: f, ldb: n, beta: 0, c: &c, ldc: k)
-            for i in 0..<k { c[i + i * k] += mu }
-            try c.withUnsafeMutableBufferPointer { (p) throws(TesseraError) in try LAPACK.potrf(n: k, a: p.baseAddress!, lda: k) }
+            let graph = TaskGraph()
+            for j0 in stride(from: 0, to: k, by: Self.columnBlock) {
+                let width = min(Self.columnBlock, k - j0)
+                // C[0 ..< j0 + width, J] = F[:, 0 ..< j0 + width]ᵀ · F[:, J]: the upper triangle's column block J.
+                graph.add(name: "woodbury-gram", reads: [], writes: [DataHandle.make()], priority: j0) { _ in
+                    BLAS.gemm(.transpose, .none, m: j0 + width, n: width, k: n, alpha: 1, a: f.pointer, lda: n,
+                              b: f.pointer + j0 * n, ldb: n, beta: 0, c: c.pointer + j0 * k, ldc: k)
+                }
+            }
+            try engine.run(graph)
+            for i in 0..<k { c.pointer[i + i * k] += mu }
+            try TiledCholesky.factor(c, order: k, engine: engine)
         }
         self.n = n
         self.k = k
         self.f = f
         self.mu = mu
+        self.engine = engine
         core = c
     }
 
-    public func apply(_ v: [Double]) -> [Double] {
+    public func apply(_ v: [Double]) throws(TesseraError) -> [Double] {
         guard k > 0 else { return v.map { $0 / mu } }
-        var t = [Double](repeating: 0, count: k)
-        BLAS.gemv(.transpose, m: n, n: k, alpha: 1, a: f, lda: n, x: v, beta: 0, y: &t)
-        core.withUnsafeBufferPointer { c in
-            t.withUnsafeMutableBufferPointer { tb in
-                BLAS.trsv(.upper, .transpose, n: k, t: c.baseAddress!, ldt: k, x: tb.baseAddress!)
-                BLAS.trsv(.upper, .none, n: k, t: c.baseAddress!, ldt: k, x: tb.baseAddress!)
+        let n = n, k = k, f = f
+        let vs = try SharedBlock(v, engine: engine)
+        let t = try SharedBlock(rows: k, engine: engine)
+        let step1 = TaskGraph()
+        for j0 in stride(from: 0, to: k, by: Self.columnBlock) {
+            let width = min(Self.columnBlock, k - j0)
+            step1.add(name: "woodbury-project", reads: [], writes: [DataHandle.make()]) { _ in
+                BLAS.gemv(.transpose, m: n, n: width, alpha: 1, a: f.pointer + j0 * n, lda: n, x: vs.pointer, beta: 0, y: t.pointer + j0)
             }
         }
-        var w = v
-        BLAS.gemv(.none, m: n, n: k, alpha: -1, a: f, lda: n, x: t, beta: 1, y: &w)
-        return w.map { $0 / mu }
+        try engine.run(step1)
+        BLAS.trsv(.upper, .transpose, n: k, t: core.pointer, ldt: k, x: t.pointer)
+        BLAS.trsv(.upper, .none, n: k, t: core.pointer, ldt: k, x: t.pointer)
+        let w = try SharedBlock(rows: n, engine: engine)
+        let scale = 1 / mu
+        try RandomlyPivotedCholesky.byRowBlocks(n: n, engine: engine, name: "woodbury-expand") { r0, rows in
+            let out = w.pointer + r0
+            for i in 0..<rows { out[i] = vs.pointer[r0 + i] }
+            BLAS.gemv(.none, m: rows, n: k, alpha: -1, a: f.pointer + r0, lda: n, x: t.pointer, beta: 1, y: out)
+            for i in 0..<rows { out[i] *= scale }
+        }
+        return w.toArray()
     }
 }

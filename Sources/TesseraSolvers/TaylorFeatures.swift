@@ -4,11 +4,14 @@ import TesseraTiles
 
 /// The paper's polynomial-kernel features for K = exp(AAᵀ) = Σ_ℓ (AAᵀ)^{∘ℓ}/ℓ!:
 /// Φ = [1, A, Z₂/√2!, …, Z_q/√q!] ∈ ℝ^{n×m}, with degrees 0 and 1 exact and degree ℓ ≥ 2
-/// sketched without forming A^{⊗ℓ}: z_ℓ(a) = m_ℓ^{−1/2}·∏_{t=1..ℓ} (G_{ℓ,t}·a) for independent
-/// Gaussian G_{ℓ,t} ∈ ℝ^{m_ℓ×d} (a Gaussian product sketch of the tensor power: unbiased,
-/// E[z_ℓ(a)·z_ℓ(b)] = ⟨a, b⟩^ℓ; the cheaper relative of TensorSRHT). q is the smallest degree
-/// whose Taylor tail n·Σ_{ℓ>q} r^ℓ/ℓ! (r = max‖aᵢ‖²) is below 10⁻⁸·n, and the feature budget is
-/// split over degrees ∝ r^ℓ/ℓ!. Cost n·Σ_ℓ ℓ·m_ℓ·d flops; memory n·m. Entries from Philox.
+/// sketched by TensorSRHT without forming A^{⊗ℓ}: for each factor t = 1..ℓ, Y_{ℓ,t} = A·D_{ℓ,t}·H
+/// (random signs D on A's columns zero-padded to p = 2^⌈log₂d⌉, H the ±1 Walsh–Hadamard matrix),
+/// and feature k of degree ℓ is z_{ℓ,k}(a) = m_ℓ^{−1/2}·∏_t (Y_{ℓ,t})[a, s_{ℓ,t,k}] for column
+/// indices s drawn uniformly from 0..<p. Unbiased: E_D[(HDa)_s·(HDb)_s] = ⟨a, b⟩ for every s, and
+/// the ℓ factors are independent, so E[z_ℓ(a)·z_ℓ(b)] = ⟨a, b⟩^ℓ. q is the smallest degree whose
+/// Taylor tail n·Σ_{ℓ>q} r^ℓ/ℓ! (r = max‖aᵢ‖²) is below 10⁻⁸·n, and the feature budget is split
+/// over degrees ∝ r^ℓ/ℓ!. Cost n·(Σ_ℓ ℓ·p·log₂p + Σ_ℓ ℓ·m_ℓ) flops (no GEMM); memory n·m plus
+/// n·p per factor. Signs and indices come from Philox keyed by (seed, degree, factor, index).
 public struct TaylorFeatures: Sendable {
     /// Φ, n × m, column-major.
     public let features: [Double]
@@ -35,17 +38,24 @@ public struct TaylorFeatures: Sendable {
         for j in 0..<d { for i in 0..<n { phi[i + (1 + j) * n] = a[i + j * n] } }
         var column = 1 + d
         let rng = Philox4x32(seed: seed)
+        let p = Self.paddedWidth(d)
         for l in 2..<per.count where per[l] > 0 {
             let ml = per[l]
-            var product = [Double](repeating: 1, count: n * ml)
-            var projected = [Double](repeating: 0, count: n * ml)
-            for t in 0..<l {
-                let g = (0..<(d * ml)).map { rng.normal(index: UInt64($0), stream: UInt64(1_000 * l + t)) }   // d × m_ℓ
-                BLAS.gemm(.none, .none, m: n, n: ml, k: d, alpha: 1, a: a, lda: n, b: g, ldb: d, beta: 0, c: &projected, ldc: n)
-                for k in 0..<(n * ml) { product[k] *= projected[k] }
-            }
             let scale = 1 / (Double(ml) * Self.factorial(l)).squareRoot()
-            for k in 0..<(n * ml) { phi[column * n + k] = product[k] * scale }
+            for k in 0..<(n * ml) { phi[column * n + k] = scale }
+            for t in 0..<l {
+                let stream = UInt64(1_000 * l + t)
+                let y = Self.signedHadamard(a, rows: n, cols: d, width: p, rng: rng, stream: stream)   // n × p
+                for k in 0..<ml {
+                    let s = min(p - 1, Int(rng.uniform(index: UInt64(k), stream: stream + (1 << 32)) * Double(p)))
+                    phi.withUnsafeMutableBufferPointer { out in
+                        y.withUnsafeBufferPointer { yb in
+                            let dst = out.baseAddress! + (column + k) * n, src = yb.baseAddress! + s * n
+                            for i in 0..<n { dst[i] *= src[i] }
+                        }
+                    }
+                }
+            }
             column += ml
         }
         features = phi
@@ -53,6 +63,27 @@ public struct TaylorFeatures: Sendable {
         count = m
         degree = q
         perDegree = per
+    }
+
+    /// The smallest power of two ≥ d.
+    static func paddedWidth(_ d: Int) -> Int { var p = 1; while p < d { p *= 2 }; return p }
+
+    /// Y = A·D·H (n × p, column-major) for A (n × d, column-major) zero-padded to p columns, D the
+    /// Philox signs of `stream`, H the ±1 Walsh–Hadamard matrix: one transform per row.
+    static func signedHadamard(_ a: [Double], rows n: Int, cols d: Int, width p: Int, rng: Philox4x32, stream: UInt64) -> [Double] {
+        let signs = (0..<d).map { rng.sign(index: UInt64($0), stream: stream) }
+        var y = [Double](repeating: 0, count: n * p)
+        var row = [Double](repeating: 0, count: p)
+        row.withUnsafeMutableBufferPointer { rb in
+            guard let base = rb.baseAddress else { return }
+            for i in 0..<n {
+                for j in 0..<d { base[j] = a[i + j * n] * signs[j] }
+                for j in d..<p { base[j] = 0 }
+                WalshHadamard.transform(base, count: p)
+                for j in 0..<p { y[i + j * n] = base[j] }
+            }
+        }
+        return y
     }
 
     /// n-free Taylor tail e^r − Σ_{ℓ≤q} r^ℓ/ℓ! (relative to the diagonal of K).
@@ -66,11 +97,11 @@ public struct TaylorFeatures: Sendable {
 
     /// As a low-rank factor for the Woodbury preconditioner (K ≈ ΦΦᵀ), with the residual trace
     /// trace(K) − ‖Φ‖²_F (clamped at 0) that sets the shift.
-    public func lowRank(diagonal: [Double]) -> RandomlyPivotedCholesky {
+    public func lowRank(diagonal: [Double], engine: Engine) throws(TesseraError) -> RandomlyPivotedCholesky {
         var norms = [Double](repeating: 0, count: order)
         for c in 0..<count { for i in 0..<order { let v = features[i + c * order]; norms[i] += v * v } }
         let residual = zip(diagonal, norms).reduce(0.0) { $0 + max(0, $1.0 - $1.1) }
-        return RandomlyPivotedCholesky(factor: features, rank: count, order: order, residualTrace: residual)
+        return try RandomlyPivotedCholesky(factor: features, rank: count, order: order, residualTrace: residual, engine: engine)
     }
 }
 
