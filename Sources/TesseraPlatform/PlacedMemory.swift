@@ -29,9 +29,11 @@ public final class PlacedMemory: @unchecked Sendable {
     private let topology: HwlocTopology
     private let byteCount: Int
 
-    /// Allocates `count` zeroed doubles requested from `domain`. Throws `resourceLimit` when the
-    /// size overflows or the system has no memory for it.
-    public init(count: Int, domain: Int, profile: MachineProfile) throws(TesseraError) {
+    /// Allocates `count` doubles requested from `domain`, zeroed unless `zeroed` is false (for a
+    /// block its first task overwrites whole: its pages are then first touched by that task, in
+    /// parallel and on its domain, instead of by a serial memset here). Throws `resourceLimit`
+    /// when the size overflows or the system has no memory for it.
+    public init(count: Int, domain: Int, profile: MachineProfile, zeroed: Bool = true) throws(TesseraError) {
         let bytes = try Checked.multiply(max(count, 1), MemoryLayout<Double>.stride, "allocation of \(count) doubles")
         self.count = count
         self.byteCount = bytes
@@ -56,7 +58,7 @@ public final class PlacedMemory: @unchecked Sendable {
             // kernel is then 1,600 faults instead of 800,000, which cost ~10 s in a VM.
             _ = madvise(UnsafeMutableRawPointer(baseAddress), bytes, MADV_HUGEPAGE)
         }
-        baseAddress.initialize(repeating: 0, count: max(count, 1))
+        if zeroed { baseAddress.initialize(repeating: 0, count: max(count, 1)) }
     }
 
     /// Blocks at least this large are 2 MiB-aligned and advised for transparent huge pages.

@@ -99,7 +99,7 @@ public struct AttentionSolution: Sendable {
 /// and reused for every right-hand side).
 public final class AttentionSolver: Sendable {
     public let kernel: KernelOperator
-    /// Whether K is stored (`pcg` when n² doubles fit half the memory budget).
+    /// Whether K's upper triangle is stored (`pcg` when it fits half the memory budget).
     public let storesKernel: Bool
     public let options: AttentionOptions
     public let method: AttentionOptions.Method
@@ -173,8 +173,9 @@ public final class AttentionSolver: Sendable {
     public struct Plan: Sendable {
         public let method: AttentionOptions.Method
         public let reason: String
-        /// PCG keeps K in memory when n² doubles fit half the budget: each product becomes one
-        /// memory-bound pass instead of n²d flops and n² exps.
+        /// PCG keeps K's upper triangle in memory (`StoredKernel`) when it fits half the budget:
+        /// each product becomes one memory-bound pass over n²/2 numbers instead of n²d flops and
+        /// n²/2 exps.
         public let storesKernel: Bool
         /// Tessera's allocations: A's tiles, vectors, and the factor, features or stored K.
         public let requiredBytes: UInt64
@@ -187,6 +188,7 @@ public final class AttentionSolver: Sendable {
         if let r = options.rank, r > n { throw .invalidArgument("--rank \(r) exceeds n = \(n), the order of K; use at most \(n)") }
         let budget = MemoryBudget.resolve(options.memoryBudget)
         let dense = MemoryBudget.doubles(n, n)
+        let stored = StoredKernel.bytes(order: n)
         let base = MemoryBudget.sum(MemoryBudget.doubles(n, d), MemoryBudget.doubles(16, n))
         var method = options.method
         var reason = "chosen with --method"
@@ -214,15 +216,15 @@ public final class AttentionSolver: Sendable {
             let factor = MemoryBudget.sum(MemoryBudget.doubles(2, n, rank), MemoryBudget.doubles(4, n, 100), MemoryBudget.doubles(3, rank, rank))
             required = MemoryBudget.sum(base, factor)
             try budget.require(required, for: "pcg with a rank-\(rank) preconditioner", advice: "lower --rank or raise --memory-budget")
-            store = dense <= budget.bytes / 2 && MemoryBudget.sum(required, dense) <= budget.bytes
-            reason += store ? "; K stored (\(MemoryBudget.format(dense)) fits half the budget)" : "; K products on the fly"
+            store = stored <= budget.bytes / 2 && MemoryBudget.sum(required, stored) <= budget.bytes
+            reason += store ? "; K's upper triangle stored (\(MemoryBudget.format(stored)) fits half the budget)" : "; K products on the fly"
         case .paper, .surrogate:
             let features = MemoryBudget.sum(MemoryBudget.doubles(4, n, rank), MemoryBudget.doubles(3, rank, rank))
             required = MemoryBudget.sum(base, features)
             try budget.require(required, for: "the \(method.rawValue) method with \(rank) Taylor features", advice: "lower --rank or raise --memory-budget")
         }
         return Plan(method: method, reason: reason, storesKernel: store,
-                    requiredBytes: MemoryBudget.sum(required, store ? dense : 0), budget: budget)
+                    requiredBytes: MemoryBudget.sum(required, store ? stored : 0), budget: budget)
     }
 
     /// K + λI formed tile by tile (one GEMM + exp per tile) into one n×n block, then factored

@@ -10,9 +10,9 @@ public struct KernelOperator: Sendable {
     public let matrix: TiledMatrix
     public let engine: Engine
     public let ridge: Double
-    /// K stored densely (n × n, column-major) when the caller chose to (`storing()`): a product
-    /// is then a memory-bound pass over n² doubles instead of n²d flops and n²/2 exps.
-    public let stored: SharedBlock?
+    /// K's upper-triangle blocks kept in memory when the caller chose to (`storing()`): a product
+    /// is then one memory-bound pass over n²/2 numbers instead of n²d flops and n²/2 exps.
+    public let stored: StoredKernel?
 
     public init(matrix: TiledMatrix, engine: Engine, ridge: Double) throws(TesseraError) {
         guard ridge >= 0, ridge.isFinite else { throw .invalidArgument("--ridge must be a finite number ≥ 0 (got \(ridge))") }
@@ -23,43 +23,25 @@ public struct KernelOperator: Sendable {
         stored = nil
     }
 
-    private init(_ other: KernelOperator, stored: SharedBlock) {
+    private init(_ other: KernelOperator, stored: StoredKernel) {
         matrix = other.matrix
         engine = other.engine
         ridge = other.ridge
         self.stored = stored
     }
 
-    /// The same operator with K formed once and kept (n² doubles).
+    /// The same operator with K's upper triangle formed once and kept (`StoredKernel`).
     public func storing() throws(TesseraError) -> KernelOperator {
-        let n = order
-        let block = try SharedBlock(rows: n, cols: n, engine: engine)
-        try fillColumns(Array(0..<n), into: block)
-        return KernelOperator(self, stored: block)
+        KernelOperator(self, stored: try StoredKernel(matrix: matrix, engine: engine))
     }
 
     public var order: Int { matrix.rows }
 
-    /// (K + λI)·x: over tile pairs, or over the stored K by column blocks (y_I = K[:, I]ᵀx, K
-    /// symmetric), one task per tile of rows, with a fixed summation order either way.
+    /// (K + λI)·x: over tile pairs of A (K never stored) or over the stored blocks, with a fixed
+    /// summation order either way.
     public func apply(_ x: [Double]) throws(TesseraError) -> [Double] {
-        guard let stored else { return try matrix.kernelMultiply(x, ridge: ridge, engine: engine) }
-        let n = order, lambda = ridge
-        guard x.count == n else { throw .invalidArgument("x has length \(x.count), the kernel has order \(n)") }
-        let xs = try SharedBlock(x, engine: engine)
-        let y = try SharedBlock(rows: n, engine: engine)
-        let graph = TaskGraph()
-        for t in 0..<matrix.layout.tileCount {
-            let range = matrix.layout.rowRange(ofTile: t)
-            graph.add(name: "stored-kernel-gemv", reads: [stored.handle, xs.handle], writes: [DataHandle.make()]) { _ in
-                let out = y.pointer + range.lowerBound
-                for k in 0..<range.count { out[k] = lambda * xs.pointer[range.lowerBound + k] }
-                BLAS.gemv(.transpose, m: n, n: range.count, alpha: 1, a: stored.pointer + range.lowerBound * n, lda: n,
-                          x: xs.pointer, beta: 1, y: out)
-            }
-        }
-        try engine.run(graph)
-        return y.toArray()
+        if let stored { return try stored.multiply(x, ridge: ridge, engine: engine) }
+        return try matrix.kernelMultiply(x, ridge: ridge, engine: engine)
     }
 
     /// diag(K) = exp(‖aᵢ‖²) (without the ridge).
@@ -74,12 +56,6 @@ public struct KernelOperator: Sendable {
 
     /// K[:, S] (without the ridge) as an n × |S| column-major array: one GEMM + exp per tile.
     public func columns(_ s: [Int]) throws(TesseraError) -> [Double] {
-        if let stored {
-            let n = order
-            var out = [Double](repeating: 0, count: n * s.count)
-            for (c, j) in s.enumerated() { for i in 0..<n { out[i + c * n] = stored.pointer[i + j * n] } }
-            return out
-        }
         let out = try SharedBlock(rows: order, cols: s.count, engine: engine)
         try fillColumns(s, into: out)
         return out.toArray()

@@ -42,7 +42,7 @@ public struct RandomlyPivotedCholesky: Sendable {
         let k = max(1, min(requested, n))
         var residual = kernel.diagonal()
         let initialTrace = residual.reduce(0, +)
-        let f = try SharedBlock(rows: n, cols: k, engine: engine)
+        let f = try SharedBlock(rows: n, cols: k, engine: engine, zeroed: false)   // each column written before it is read
         var cols = 0, pivots: [Int] = []
         let rng = Philox4x32(seed: seed)
         var round: UInt64 = 0

@@ -11,9 +11,9 @@ public final class TileStorage: Sendable {
     public let cols: Int
     public let handle: DataHandle
 
-    public init(rows: Int, cols: Int, domain: Int, profile: MachineProfile) throws(TesseraError) {
+    public init(rows: Int, cols: Int, domain: Int, profile: MachineProfile, zeroed: Bool = true) throws(TesseraError) {
         let count = try Checked.multiply(rows, cols, "a tile of \(rows)×\(cols)")
-        memory = try PlacedMemory(count: count, domain: domain, profile: profile)
+        memory = try PlacedMemory(count: count, domain: domain, profile: profile, zeroed: zeroed)
         self.rows = rows
         self.cols = cols
         handle = DataHandle.make()

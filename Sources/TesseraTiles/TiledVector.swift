@@ -44,8 +44,9 @@ public final class TiledVector: Sendable {
 public final class SharedBlock: Sendable {
     public let storage: TileStorage
 
-    public init(rows: Int, cols: Int = 1, engine: Engine, domain: Int = 0) throws(TesseraError) {
-        storage = try TileStorage(rows: rows, cols: cols, domain: domain, profile: engine.profile)
+    /// A rows × cols block, zeroed unless `zeroed` is false (see `PlacedMemory`).
+    public init(rows: Int, cols: Int = 1, engine: Engine, domain: Int = 0, zeroed: Bool = true) throws(TesseraError) {
+        storage = try TileStorage(rows: rows, cols: cols, domain: domain, profile: engine.profile, zeroed: zeroed)
     }
 
     public convenience init(_ values: [Double], engine: Engine) throws(TesseraError) {

@@ -10,4 +10,16 @@
 /// element's result never depends on its position.
 void tessera_exp_avx2(const double *x, double *y, size_t n);
 
+/// One pass over a column-major block K (rows × cols, leading dimension ldk) of a symmetric
+/// matrix, for both of its uses in a symmetric product:
+///   y_rows[r] += Σ_c K[r, c]·x_cols[c]   and, when `transposed_too`,   y_cols[c] += Σ_r K[r, c]·x_rows[r].
+/// Each element of K is loaded once (the product is memory-bound). The summation order is fixed
+/// by (rows, cols) alone. `_avx2` needs AVX2 + FMA; `_portable` is plain C.
+void tessera_symmetric_block_gemv_avx2(const double *k, size_t ldk, size_t rows, size_t cols,
+                                       const double *x_rows, const double *x_cols,
+                                       double *y_rows, double *y_cols, int transposed_too);
+void tessera_symmetric_block_gemv_portable(const double *k, size_t ldk, size_t rows, size_t cols,
+                                           const double *x_rows, const double *x_cols,
+                                           double *y_rows, double *y_cols, int transposed_too);
+
 #endif

@@ -1,0 +1,99 @@
+import TesseraCore
+import TesseraKernels
+import TesseraRuntime
+import TesseraTiles
+
+/// K = exp(AAᵀ) kept in memory as the blocks K_IJ (I ≤ J) of its upper triangle, over fixed row
+/// blocks of `blockRows` rows (independent of A's tiles and of the worker count).
+///
+/// Filling: one task per block pair, a GEMM A_I·A_Jᵀ and an in-place exp by column panels
+/// (n²d flops, n²/2 exps over the pairs, half of the full square). A product (K + λI)·x: one
+/// task per pair reads K_IJ once and produces both K_IJ·x_J and K_IJᵀ·x_I
+/// (`SymmetricBlockProduct`), then one task per row block sums its contributions in a fixed
+/// order — the same bits for any number of workers. Memory (n² + n·blockRows)/2 doubles, half of
+/// storing K whole; each product streams it once.
+public final class StoredKernel: Sendable {
+    public let order: Int
+    public let blockRows: Int
+    /// blocks[I][J - I] = K_IJ for J ≥ I (rows(I) × rows(J), column-major).
+    let blocks: [[SharedBlock]]
+
+    public static let defaultBlockRows = 2_048
+
+    /// The bytes `init` allocates for an n×n kernel (the blocks of the upper triangle).
+    public static func bytes(order n: Int, blockRows: Int = defaultBlockRows) -> UInt64 {
+        let b = max(1, min(blockRows, max(n, 1)))
+        return MemoryBudget.sum(MemoryBudget.doubles(n, n) / 2, MemoryBudget.doubles(n, b) / 2 + UInt64(8 * n))
+    }
+
+    public init(matrix: TiledMatrix, engine: Engine, blockRows requested: Int = defaultBlockRows) throws(TesseraError) {
+        let n = matrix.rows, d = matrix.cols
+        let b = max(1, min(requested, n))
+        let count = Checked.ceilDiv(n, b)
+        let a = try SharedBlock(matrix.toColumnMajorArray(), engine: engine)   // n × d
+        var blocks: [[SharedBlock]] = []
+        for i in 0..<count {
+            var row: [SharedBlock] = []
+            for j in i..<count { row.append(try SharedBlock(rows: Self.size(i, b, n), cols: Self.size(j, b, n), engine: engine, zeroed: false)) }
+            blocks.append(row)
+        }
+        let graph = TaskGraph()
+        let panel = 128
+        for i in 0..<count {
+            for j in i..<count {
+                let block = blocks[i][j - i]
+                let rows = Self.size(i, b, n), cols = Self.size(j, b, n), i0 = i * b, j0 = j * b
+                graph.add(name: "store-kernel-block", reads: [a.handle], writes: [block.handle], priority: count - (j - i)) { _ in
+                    for q0 in stride(from: 0, to: cols, by: panel) {
+                        let width = min(panel, cols - q0)
+                        let c = block.pointer + q0 * rows
+                        BLAS.gemm(.none, .transpose, m: rows, n: width, k: d, alpha: 1, a: a.pointer + i0, lda: n,
+                                  b: a.pointer + j0 + q0, ldb: n, beta: 0, c: c, ldc: rows)
+                        VectorExp.applyInPlace(c, count: rows * width)
+                    }
+                }
+            }
+        }
+        try engine.run(graph)
+        order = n
+        blockRows = b
+        self.blocks = blocks
+    }
+
+    static func size(_ i: Int, _ b: Int, _ n: Int) -> Int { min(b, n - i * b) }
+
+    /// (K + λI)·x.
+    public func multiply(_ x: [Double], ridge lambda: Double, engine: Engine) throws(TesseraError) -> [Double] {
+        let n = order, b = blockRows, count = blocks.count
+        guard x.count == n else { throw .invalidArgument("x has length \(x.count), the kernel has order \(n)") }
+        let xs = try SharedBlock(x, engine: engine)
+        // contributions[I][J] = K_IJ·x_J (J ≥ I) or K_JIᵀ·x_J (J < I), rows(I) long.
+        var contributions: [[SharedBlock]] = []
+        for i in 0..<count { contributions.append(try (0..<count).map { _ throws(TesseraError) in try SharedBlock(rows: Self.size(i, b, n), engine: engine) }) }
+        let y = try SharedBlock(rows: n, engine: engine)
+        let graph = TaskGraph()
+        for i in 0..<count {
+            for j in i..<count {
+                let block = blocks[i][j - i], cij = contributions[i][j], cji = contributions[j][i]
+                let rows = Self.size(i, b, n), cols = Self.size(j, b, n), i0 = i * b, j0 = j * b
+                let writes = i == j ? [cij.handle] : [cij.handle, cji.handle]
+                graph.add(name: "stored-kernel-block", reads: [block.handle, xs.handle], writes: writes, priority: count - (j - i)) { _ in
+                    // Zeroed by allocation; the diagonal block's transposed half would repeat its own rows.
+                    SymmetricBlockProduct.apply(block.pointer, ld: rows, rows: rows, cols: cols,
+                                                xRows: xs.pointer + i0, xCols: xs.pointer + j0,
+                                                yRows: cij.pointer, yCols: cji.pointer, transposedToo: i != j)
+                }
+            }
+        }
+        for i in 0..<count {
+            let parts = contributions[i], i0 = i * b, rows = Self.size(i, b, n)
+            graph.add(name: "stored-kernel-sum", reads: parts.map(\.handle), writes: [DataHandle.make()]) { _ in
+                let out = y.pointer + i0
+                for k in 0..<rows { out[k] = lambda * xs.pointer[i0 + k] }
+                for part in parts { BLAS.axpy(count: rows, alpha: 1, x: part.pointer, y: out) }
+            }
+        }
+        try engine.run(graph)
+        return y.toArray()
+    }
+}
