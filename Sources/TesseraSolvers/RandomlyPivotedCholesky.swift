@@ -6,8 +6,9 @@ import TesseraTiles
 /// A rank-k approximation K ≈ F·Fᵀ (F ∈ ℝ^{n×k}) by block randomly pivoted Cholesky (Chen,
 /// Epperly, Tropp, Webber): each round samples b pivots with probability ∝ the residual
 /// diagonal, forms G = K[:, S] − F·F[S, :]ᵀ, factors its pivot block H = G[S, :] = UᵀU and
-/// appends G·U⁻¹. Rounds stop at rank k or when the residual trace falls below 10⁻¹⁴ of
-/// trace(K). Cost n·k·(d + k) flops and n·k memory; K is touched only through k columns.
+/// appends G·U⁻¹. Rounds stop at rank k, when the residual trace falls below 10⁻¹⁴ of
+/// trace(K), or when it falls below `enoughTrace` (for a ridge λ, λ/10: the residual's largest
+/// eigenvalue is then below λ/10, and more rank cannot help the preconditioner). Cost n·k·(d + k) flops and n·k memory; K is touched only through k columns.
 /// The n-long steps of each round (K[:, S], the update GEMM, the triangular solve) are task
 /// graphs over fixed row blocks, so F has the same bits for any number of workers.
 public struct RandomlyPivotedCholesky: Sendable {
@@ -37,7 +38,8 @@ public struct RandomlyPivotedCholesky: Sendable {
         pivots = []
     }
 
-    public init(kernel: KernelOperator, rank requested: Int, blockSize: Int = 100, seed: UInt64) throws(TesseraError) {
+    public init(kernel: KernelOperator, rank requested: Int, blockSize: Int = 100, seed: UInt64,
+                enoughTrace: Double = 0) throws(TesseraError) {
         let n = kernel.order, engine = kernel.engine
         let k = max(1, min(requested, n))
         var residual = kernel.diagonal()
@@ -49,7 +51,7 @@ public struct RandomlyPivotedCholesky: Sendable {
         while cols < k {
             try Interruption.check()
             let trace = residual.reduce(0, +)
-            if !(trace > 1e-14 * initialTrace) { break }
+            if !(trace > 1e-14 * initialTrace) || trace <= enoughTrace { break }
             let b = min(blockSize, k - cols)
             let s = Self.sample(b, weights: residual, rng: rng, round: round)
             round += 1
