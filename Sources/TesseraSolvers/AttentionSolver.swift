@@ -43,6 +43,10 @@ public struct AttentionOptions: Sendable {
     }
     /// Bytes the solver may allocate (nil: 60% of available memory); a plan over it is refused.
     public var memoryBudget: UInt64?
+    /// false: `pcg` never stores K, every product runs on the fly (for comparisons, or to keep
+    /// memory for other work); true (default): K's upper triangle is stored when it fits half
+    /// the memory budget.
+    public var mayStoreKernel = true
     public var seed: UInt64 = 0
 
     public init() {}
@@ -225,7 +229,7 @@ public final class AttentionSolver: Sendable {
             let factor = MemoryBudget.sum(MemoryBudget.doubles(2, n, rank), MemoryBudget.doubles(4, n, 100), MemoryBudget.doubles(3, rank, rank))
             required = MemoryBudget.sum(base, factor)
             try budget.require(required, for: "pcg with a rank-\(rank) preconditioner", advice: "lower --rank or raise --memory-budget")
-            store = stored <= budget.bytes / 2 && MemoryBudget.sum(required, stored) <= budget.bytes
+            store = options.mayStoreKernel && stored <= budget.bytes / 2 && MemoryBudget.sum(required, stored) <= budget.bytes
             reason += store ? "; K's upper triangle stored (\(MemoryBudget.format(stored)) fits half the budget)" : "; K products on the fly"
         case .paper, .surrogate:
             let features = MemoryBudget.sum(MemoryBudget.doubles(4, n, rank), MemoryBudget.doubles(3, rank, rank))
