@@ -20,7 +20,16 @@ public struct AttentionOptions: Sendable {
         /// Solves the surrogate (ΦΦᵀ + μI)x = b only, for study; the report shows the true residual.
         case surrogate
     }
+    /// The low-rank factor behind `pcg`'s preconditioner.
+    public enum LowRank: String, Sendable, CaseIterable {
+        /// Block randomly pivoted Cholesky (`RandomlyPivotedCholesky`): n·k·(d + k) flops.
+        case rpcholesky
+        /// Randomized Nyström with a Gaussian test matrix (`RandomizedNystrom`): 2n²(d + k) flops.
+        case nystrom
+    }
     public var method: Method = .auto
+    /// `pcg`'s low-rank factor (default randomly pivoted Cholesky).
+    public var lowRank: LowRank = .rpcholesky
     public var ridge = 0.0
     /// Target relative residual ‖(K + λI)x − b‖/‖b‖.
     public var tolerance = 1e-10
@@ -64,6 +73,8 @@ public struct AttentionSolution: Sendable {
     public let converged: Bool
     public let rank: Int?
     public let shift: Double?
+    /// What the preconditioner's low-rank factor is, in words (nil for `direct`).
+    public let lowRankKind: String?
     public let seconds: [String: Double]
     public let notes: [String]
     public let n: Int
@@ -75,8 +86,7 @@ public struct AttentionSolution: Sendable {
         var lines = ["problem      attention, n = \(n), d = \(d), ridge λ = \(Format.sci(ridge))",
                      "method       \(method.rawValue) (\(reason))"]
         if let rank, let shift {
-            let kind = method == .paper || method == .surrogate ? "Taylor features (TensorSRHT), \(rank) columns" : "randomly pivoted Cholesky rank \(rank)"
-            lines.append("precondition \(kind), shift μ = \(Format.sci(shift))")
+            lines.append("precondition \(lowRankKind ?? "low-rank factor") rank \(rank), shift μ = \(Format.sci(shift))")
         }
         lines.append("iterations   \(iterations) → \(status.rawValue)")
         lines.append("accuracy     relative residual \(Format.sci(relativeResidual)) (tolerance \(Format.sci(tolerance)): \(converged ? "met" : "NOT met"))")
@@ -97,7 +107,7 @@ public struct AttentionSolution: Sendable {
           "problem": "attention", "method": "\(method.rawValue)", "reason": "\(Format.escape(reason))",
           "rows": \(n), "cols": \(d), "ridge": \(num(ridge)), "iterations": \(iterations), "status": "\(status.rawValue)",
           "relative_residual": \(num(relativeResidual)), "tolerance": \(num(tolerance)), "converged": \(converged),
-          "rank": \(rank.map(String.init) ?? "null"), "shift": \(num(shift)),
+          "rank": \(rank.map(String.init) ?? "null"), "shift": \(num(shift)), "low_rank": \(lowRankKind.map { "\"\($0)\"" } ?? "null"),
           "seconds": {\(seconds.keys.sorted().map { "\"\($0)\": \(num(seconds[$0]))" }.joined(separator: ", "))},
           "notes": [\(notesJSON)]
         }
@@ -116,7 +126,7 @@ public final class AttentionSolver: Sendable {
     public let method: AttentionOptions.Method
     public let reason: String
     let preconditioner: WoodburyPreconditioner?
-    let lowRank: (rank: Int, shift: Double)?
+    let lowRank: (rank: Int, shift: Double, kind: String)?
     let cholesky: SharedBlock?
     let factorSeconds: Double
     /// The factor phase split into its steps (storing K, low-rank factor, Woodbury core, …).
@@ -161,17 +171,18 @@ public final class AttentionSolver: Sendable {
             let shift = max(options.ridge + lr.residualTrace / Double(n), 1e-12 * Double(n))
             preconditioner = try WoodburyPreconditioner(lowRank: lr, shift: shift, engine: engine)
             lap("factor.woodbury")
-            lowRank = (lr.rank, shift)
+            lowRank = (lr.rank, shift, "Taylor features (TensorSRHT)")
             cholesky = nil
             fullReason += "; Taylor features to degree \(taylor.degree), \(taylor.count) columns \(taylor.perDegree)"
         case .pcg, .auto:
-            let rpc = try RandomlyPivotedCholesky(kernel: onTheFly, rank: plan.rank, seed: options.seed,
-                                                  enoughTrace: options.ridge / 10)
+            let rpc = options.lowRank == .nystrom
+                ? try RandomizedNystrom.factor(kernel: onTheFly, rank: plan.rank, seed: options.seed)
+                : try RandomlyPivotedCholesky(kernel: onTheFly, rank: plan.rank, seed: options.seed, enoughTrace: options.ridge / 10)
             lap("factor.low-rank")
             let shift = options.ridge + rpc.residualTrace / Double(n)
             preconditioner = try WoodburyPreconditioner(lowRank: rpc, shift: max(shift, 1e-300), engine: engine)
             lap("factor.woodbury")
-            lowRank = (rpc.rank, shift)
+            lowRank = (rpc.rank, shift, options.lowRank == .nystrom ? "randomized Nyström" : "randomly pivoted Cholesky")
             cholesky = nil
         }
         factorPhases = phases
@@ -298,7 +309,7 @@ public final class AttentionSolver: Sendable {
         }
         return AttentionSolution(x: result.solution, method: method, reason: reason, iterations: result.iterations,
                                  status: result.status, relativeResidual: residual, converged: converged,
-                                 rank: lowRank?.rank, shift: lowRank?.shift,
+                                 rank: lowRank?.rank, shift: lowRank?.shift, lowRankKind: lowRank?.kind,
                                  seconds: factorPhases.merging(["factor": factorSeconds, "iterate": Double(t1 - t0) / 1e9, "verify": Double(t2 - t1) / 1e9]) { $1 },
                                  notes: notes, n: n, d: kernel.matrix.cols, ridge: options.ridge, tolerance: options.tolerance)
     }

@@ -38,6 +38,15 @@ public struct RandomlyPivotedCholesky: Sendable {
         pivots = []
     }
 
+    /// A factor already in a block (n × ≥ rank), e.g. randomized Nyström's.
+    init(block: SharedBlock, rank: Int, order: Int, residualTrace: Double) {
+        factorBlock = block
+        self.rank = rank
+        self.order = order
+        self.residualTrace = residualTrace
+        pivots = []
+    }
+
     public init(kernel: KernelOperator, rank requested: Int, blockSize: Int = 100, seed: UInt64,
                 enoughTrace: Double = 0) throws(TesseraError) {
         let n = kernel.order, engine = kernel.engine

@@ -11,12 +11,15 @@ import TesseraTiles
 /// task per pair reads K_IJ once and produces both K_IJ·x_J and K_IJᵀ·x_I
 /// (`SymmetricBlockProduct`), then one task per row block sums its contributions in a fixed
 /// order — the same bits for any number of workers. Memory (n² + n·blockRows)/2 doubles, half of
-/// storing K whole; each product streams it once.
+/// storing K whole; each product streams it once. NUMA: block row I lives on the domain of A's
+/// tile that holds its first row, and its tasks run there (first touch and every later read).
 public final class StoredKernel: Sendable {
     public let order: Int
     public let blockRows: Int
     /// blocks[I][J - I] = K_IJ for J ≥ I (rows(I) × rows(J), column-major).
     let blocks: [[SharedBlock]]
+    /// The NUMA domain of each block row.
+    let domains: [Int]
 
     public static let defaultBlockRows = 2_048
 
@@ -31,10 +34,13 @@ public final class StoredKernel: Sendable {
         let b = max(1, min(requested, n))
         let count = Checked.ceilDiv(n, b)
         let a = try SharedBlock(matrix.toColumnMajorArray(), engine: engine)   // n × d
+        let domains = (0..<count).map { i in matrix.tiles[min(matrix.layout.tileCount - 1, i * b / matrix.layout.tileRows)].domain }
         var blocks: [[SharedBlock]] = []
         for i in 0..<count {
             var row: [SharedBlock] = []
-            for j in i..<count { row.append(try SharedBlock(rows: Self.size(i, b, n), cols: Self.size(j, b, n), engine: engine, zeroed: false)) }
+            for j in i..<count {
+                row.append(try SharedBlock(rows: Self.size(i, b, n), cols: Self.size(j, b, n), engine: engine, domain: domains[i], zeroed: false))
+            }
             blocks.append(row)
         }
         let graph = TaskGraph()
@@ -43,7 +49,7 @@ public final class StoredKernel: Sendable {
             for j in i..<count {
                 let block = blocks[i][j - i]
                 let rows = Self.size(i, b, n), cols = Self.size(j, b, n), i0 = i * b, j0 = j * b
-                graph.add(name: "store-kernel-block", reads: [a.handle], writes: [block.handle], priority: count - (j - i)) { _ in
+                graph.add(name: "store-kernel-block", reads: [a.handle], writes: [block.handle], domain: domains[i], priority: count - (j - i)) { _ in
                     for q0 in stride(from: 0, to: cols, by: panel) {
                         let width = min(panel, cols - q0)
                         let c = block.pointer + q0 * rows
@@ -58,6 +64,7 @@ public final class StoredKernel: Sendable {
         order = n
         blockRows = b
         self.blocks = blocks
+        self.domains = domains
     }
 
     static func size(_ i: Int, _ b: Int, _ n: Int) -> Int { min(b, n - i * b) }
@@ -77,7 +84,7 @@ public final class StoredKernel: Sendable {
                 let block = blocks[i][j - i], cij = contributions[i][j], cji = contributions[j][i]
                 let rows = Self.size(i, b, n), cols = Self.size(j, b, n), i0 = i * b, j0 = j * b
                 let writes = i == j ? [cij.handle] : [cij.handle, cji.handle]
-                graph.add(name: "stored-kernel-block", reads: [block.handle, xs.handle], writes: writes, priority: count - (j - i)) { _ in
+                graph.add(name: "stored-kernel-block", reads: [block.handle, xs.handle], writes: writes, domain: domains[i], priority: count - (j - i)) { _ in
                     // Zeroed by allocation; the diagonal block's transposed half would repeat its own rows.
                     SymmetricBlockProduct.apply(block.pointer, ld: rows, rows: rows, cols: cols,
                                                 xRows: xs.pointer + i0, xCols: xs.pointer + j0,

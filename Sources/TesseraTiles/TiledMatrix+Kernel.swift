@@ -104,3 +104,46 @@ extension TiledMatrix {
         return y.toArray()
     }
 }
+
+extension TiledMatrix {
+    /// Y = exp(AAᵀ)·X for a block X ∈ ℝ^{n×k} (column-major, leading dimension n), without
+    /// storing the kernel: one task per tile row I owns Y_I and walks every panel pair
+    /// (P of tile I, Q of any tile) in a fixed order — one GEMM and P·Q exps for the panel, then
+    /// Y_I[P] += panel·X[Q] (a GEMM with k columns). The same bits for any number of workers.
+    /// Cost 2n²d + 2n²k flops and n² exps (symmetry is not used: each task owns its rows);
+    /// memory workers·kernelPanelRows² beyond X and Y.
+    public func kernelMultiply(block x: SharedBlock, columns k: Int, into y: SharedBlock, engine: Engine) throws(TesseraError) {
+        let needed = rows * Swift.max(k, 0)
+        guard x.storage.rows * x.storage.cols >= needed, y.storage.rows * y.storage.cols >= needed else {
+            throw .internalFailure("kernelMultiply(block:): X and Y must have n = \(rows) rows and \(k) columns")
+        }
+        guard k > 0 else { return }
+        let n = rows, d = cols, panel = Swift.min(Self.kernelPanelRows, layout.tileRows)
+        let scratch = try SharedBlock(rows: panel * panel, cols: engine.workerCount, engine: engine)
+        let graph = TaskGraph()
+        let storages = tiles, lay = layout, t = layout.tileCount
+        for i in 0..<t {
+            let i0 = lay.rowRange(ofTile: i).lowerBound
+            graph.add(name: "kernel-block-product", reads: [x.handle] + storages.map(\.handle), writes: [DataHandle.make()],
+                      domain: storages[i].domain) { context in
+                let ai = storages[i].tile
+                let block = scratch.pointer + context.worker * panel * panel
+                for p0 in stride(from: 0, to: ai.rows, by: panel) {
+                    let pRows = Swift.min(panel, ai.rows - p0)
+                    for j in 0..<t {
+                        let aj = storages[j].tile, j0 = lay.rowRange(ofTile: j).lowerBound
+                        for q0 in stride(from: 0, to: aj.rows, by: panel) {
+                            let qRows = Swift.min(panel, aj.rows - q0)
+                            BLAS.gemm(.none, .transpose, m: pRows, n: qRows, k: d, alpha: 1, a: ai.readOnly + p0, lda: ai.ld,
+                                      b: aj.readOnly + q0, ldb: aj.ld, beta: 0, c: block, ldc: pRows)
+                            VectorExp.applyInPlace(block, count: pRows * qRows)
+                            BLAS.gemm(.none, .none, m: pRows, n: k, k: qRows, alpha: 1, a: block, lda: pRows,
+                                      b: x.pointer + j0 + q0, ldb: n, beta: 1, c: y.pointer + i0 + p0, ldc: n)
+                        }
+                    }
+                }
+            }
+        }
+        try engine.run(graph)
+    }
+}

@@ -19,6 +19,7 @@ extension Solve {
         options.tolerance = tolerance ?? 1e-10
         options.maxIterations = maxIterations
         options.rank = rank
+        options.lowRank = preconditioner == .nystrom ? .nystrom : .rpcholesky
         options.seed = seed
         options.memoryBudget = try memoryBudgetBytes()
         let recorder = trace == nil ? nil : TraceRecorder()

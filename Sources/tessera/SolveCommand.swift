@@ -29,8 +29,11 @@ struct Solve: ParsableCommand {
     @Option(parsing: .unconditional, help: "attention: the ridge λ ≥ 0 added to exp(AAᵀ).")
     var ridge: Double = 0
 
-    @Option(parsing: .unconditional, help: "attention: rank of the preconditioner (default: 1 + d + d(d+1)/2 + 256 columns, within [500, min(n/2, 4000)]).")
+    @Option(parsing: .unconditional, help: "attention: rank of the preconditioner (default: 1 + d + d(d+1)/2 + 256 columns, within [500, min(n/2, 4000)], at most √(100·n) when K is stored).")
     var rank: Int?
+
+    @Option(help: "attention pcg: the preconditioner's low-rank factor, rpcholesky (randomly pivoted Cholesky, default) or nystrom (randomized Nyström: 2n²(d + k) flops, far slower to build).")
+    var preconditioner: LowRankArgument = .rpcholesky
 
     @Option(name: .customLong("memory-budget"), help: "Bytes the solver may allocate, e.g. 4G or 512M (default 60% of available memory); a larger plan is refused before any work.")
     var memoryBudget: String?
@@ -209,6 +212,10 @@ enum SolveProblemArgument: String, ExpressibleByArgument, CaseIterable {
 enum ProblemArgument: String, ExpressibleByArgument, CaseIterable {
     case gram, lstsq
     var value: TallProblem { self == .gram ? .gram : .lstsq }
+}
+
+enum LowRankArgument: String, ExpressibleByArgument, CaseIterable {
+    case rpcholesky, nystrom
 }
 
 enum MethodArgument: String, ExpressibleByArgument, CaseIterable {

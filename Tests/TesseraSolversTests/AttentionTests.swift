@@ -52,6 +52,41 @@ final class AttentionTests: XCTestCase {
         XCTAssertEqual(bits[0], bits[1])
     }
 
+    /// K·X for a block X equals the single-vector products column by column (1e-13), and
+    /// randomized Nyström's factor reproduces K on its range: FFᵀ ≼ K, trace gap = residual trace.
+    func testKernelBlockProductAndNystromFactor() throws {
+        let engine = try Engine(threads: 2)
+        let n = 700, d = 6, k = 40
+        let a = try matrix(n: n, d: d, norm: 1, seed: 4, engine: engine, tileRows: 160)
+        let g = Philox4x32(seed: 8)
+        let xs = (0..<(n * k)).map { g.normal(index: UInt64($0), stream: 2) }
+        let x = try SharedBlock(xs, engine: engine), y = try SharedBlock(rows: n, cols: k, engine: engine)
+        try a.kernelMultiply(block: x, columns: k, into: y, engine: engine)
+        let kernel = try KernelOperator(matrix: a, engine: engine, ridge: 0)
+        let blockY = y.toArray()
+        for c in [0, 17, k - 1] {
+            let reference = try kernel.apply(Array(xs[(c * n)..<((c + 1) * n)]))
+            let got = Array(blockY[(c * n)..<((c + 1) * n)])
+            XCTAssertLessThanOrEqual(got.plus(-1, reference).norm2 / reference.norm2, 1e-13, "column \(c)")
+        }
+        let f = try RandomizedNystrom.factor(kernel: kernel, rank: 60, seed: 3)
+        let factor = f.factor
+        var frobenius = 0.0
+        for v in factor { frobenius += v * v }
+        let trace = kernel.diagonal().reduce(0, +)
+        XCTAssertEqual(f.residualTrace, trace - frobenius, accuracy: 1e-9 * trace)
+        XCTAssertGreaterThan(frobenius, 0.5 * trace)          // the leading Taylor layers are captured
+        // FFᵀ ≼ K: for random v, vᵀ(K − FFᵀ)v ≥ −1e-9·vᵀKv.
+        for s in 0..<3 {
+            let v = (0..<n).map { g.normal(index: UInt64($0), stream: 10 + UInt64(s)) }
+            let kv = try kernel.apply(v)
+            var ftv = [Double](repeating: 0, count: 60)
+            for c in 0..<60 { for i in 0..<n { ftv[c] += factor[i + c * n] * v[i] } }
+            let quad = v.dot(kv), low = ftv.dot(ftv)
+            XCTAssertGreaterThanOrEqual(quad - low, -1e-9 * quad, "sample \(s)")
+        }
+    }
+
     func testPCGAndDirectReachTenToMinusTenAndAgreeWithDenseCholesky() throws {
         let engine = try Engine(threads: 2)
         let n = 1_200, d = 16
@@ -71,6 +106,15 @@ final class AttentionTests: XCTestCase {
                 let diff = s.x.plus(-1, reference).norm2 / reference.norm2
                 XCTAssertLessThanOrEqual(diff, 1e-6, "\(method) λ=\(ridge)")
             }
+            var nystrom = AttentionOptions()
+            nystrom.method = .pcg
+            nystrom.lowRank = .nystrom
+            nystrom.ridge = ridge
+            nystrom.rank = 300
+            let s = try AttentionSolver(matrix: a, engine: engine, options: nystrom).solve(b)
+            XCTAssertLessThanOrEqual(s.relativeResidual, 1e-10, "nystrom λ=\(ridge):\n\(s.text)")
+            XCTAssertTrue(s.text.contains("randomized Nyström rank 300"), s.text)
+            XCTAssertLessThanOrEqual(s.x.plus(-1, reference).norm2 / reference.norm2, 1e-6, "nystrom λ=\(ridge)")
         }
     }
 

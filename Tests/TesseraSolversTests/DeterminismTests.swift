@@ -33,11 +33,12 @@ final class DeterminismTests: XCTestCase {
         for k in 1..<runs.count { XCTAssertEqual(runs[0], runs[k], "\(problem) \(method): run \(k) differs") }
     }
 
-    func checkAttention(_ method: AttentionOptions.Method) throws {
+    func checkAttention(_ method: AttentionOptions.Method, lowRank: AttentionOptions.LowRank = .rpcholesky) throws {
         let n = 700, d = 5
         let b = (0..<n).map { Double(($0 * 37) % 11) - 5 }
         var options = AttentionOptions()
         options.method = method
+        options.lowRank = lowRank
         options.ridge = 1e-3
         options.rank = 120
         options.maxIterations = 60
@@ -64,6 +65,7 @@ final class DeterminismTests: XCTestCase {
     func testLstsqCholesky() throws { try checkTall(.lstsq, .cholesky) }
     func testAttentionAuto() throws { try checkAttention(.auto) }
     func testAttentionPCG() throws { try checkAttention(.pcg) }
+    func testAttentionPCGNystrom() throws { try checkAttention(.pcg, lowRank: .nystrom) }
     func testAttentionDirect() throws { try checkAttention(.direct) }
     func testAttentionPaper() throws { try checkAttention(.paper) }
     func testAttentionSurrogate() throws { try checkAttention(.surrogate) }
