@@ -37,6 +37,18 @@ public struct UpperTriangular: Sendable {
         solve(&x)
     }
 
+    /// X ← (RᵀR)⁻¹X for a block X (order × m, column-major): two BLAS-3 triangular solves.
+    public func solveNormal(block x: inout [Double], columns m: Int) {
+        guard m > 0 else { return }
+        let n = order
+        values.withUnsafeBufferPointer { t in
+            x.withUnsafeMutableBufferPointer { xb in
+                BLAS.trsm(left: true, .upper, .transpose, m: n, n: m, alpha: 1, t: t.baseAddress!, ldt: n, b: xb.baseAddress!, ldb: n)
+                BLAS.trsm(left: true, .upper, .none, m: n, n: m, alpha: 1, t: t.baseAddress!, ldt: n, b: xb.baseAddress!, ldb: n)
+            }
+        }
+    }
+
     /// R·x.
     public func times(_ x: [Double]) -> [Double] {
         var y = x

@@ -8,7 +8,12 @@ enum Verification {
     /// gram: r = (AᵀA)^j x − b (j passes).
     static func gram(op: TallOperator, x: [Double], b: [Double], power j: Int, normA: Double,
                      into report: inout SolveReport) throws(TesseraError) {
-        let r = try op.applyGramPower(x, j).plus(-1, b)
+        gram(product: try op.applyGramPower(x, j), x: x, b: b, power: j, normA: normA, into: &report)
+    }
+
+    /// gram, from (AᵀA)^j x already computed by fresh passes (e.g. for a whole block at once).
+    static func gram(product: [Double], x: [Double], b: [Double], power j: Int, normA: Double, into report: inout SolveReport) {
+        let r = product.plus(-1, b)
         let bNorm = b.norm2
         report.relativeResidual = r.norm2 / max(bNorm, .leastNormalMagnitude)
         report.backwardError = r.norm2 / (pow(normA, 2 * Double(j)) * x.norm2 + bNorm)

@@ -55,15 +55,33 @@ extension TiledMatrix {
         } extraReads: { _ in [ys.handle] }
     }
 
-    /// Runs `kernel(context, i, partialᵢ)` for every tile into a private d-vector, then sums the partials
-    /// with a fixed binary tree and returns the total.
-    func reducedPerTile(engine: Engine, name: String,
+    /// W = AᵀA·Y for a block Y ∈ ℝ^{d×m} (column-major), in one pass over A: per tile
+    /// T = AᵢY then Wᵢ = AᵢᵀT (two GEMMs, 4ndm flops in all), partials summed by the fixed tree.
+    public func gramMultiply(block y: [Double], columns m: Int, engine: Engine) throws(TesseraError) -> [Double] {
+        guard m > 0, y.count == cols * m else { throw .invalidArgument("Y has \(y.count) entries, expected d·m = \(cols)·\(m)") }
+        let ys = try SharedBlock(y, engine: engine)
+        let ldScratch = layout.tileRows
+        let scratch = try SharedBlock(rows: ldScratch * m, cols: engine.workerCount, engine: engine)
+        let d = cols
+        return try reducedPerTile(engine: engine, name: "AtAY", partialCount: d * m) { context, i, partial in
+            let tile = self.tiles[i].tile
+            let t = scratch.pointer + context.worker * ldScratch * m
+            BLAS.gemm(.none, .none, m: tile.rows, n: m, k: d, alpha: 1, a: tile.readOnly, lda: tile.ld,
+                      b: ys.pointer, ldb: d, beta: 0, c: t, ldc: ldScratch)
+            BLAS.gemm(.transpose, .none, m: d, n: m, k: tile.rows, alpha: 1, a: tile.readOnly, lda: tile.ld,
+                      b: t, ldb: ldScratch, beta: 0, c: partial, ldc: d)
+        } extraReads: { _ in [ys.handle] }
+    }
+
+    /// Runs `kernel(context, i, partialᵢ)` for every tile into a private block of `partialCount`
+    /// doubles (default d), then sums the partials with a fixed binary tree and returns the total.
+    func reducedPerTile(engine: Engine, name: String, partialCount: Int? = nil,
                         kernel: @escaping @Sendable (TaskContext, Int, UnsafeMutablePointer<Double>) -> Void,
                         extraReads: (Int) -> [DataHandle]) throws(TesseraError) -> [Double] {
+        let d = partialCount ?? cols
         var partials: [SharedBlock] = []
-        for t in tiles { partials.append(try SharedBlock(rows: cols, engine: engine, domain: t.domain)) }
+        for t in tiles { partials.append(try SharedBlock(rows: d, engine: engine, domain: t.domain)) }
         let graph = TaskGraph()
-        let d = cols
         for (i, a) in tiles.enumerated() {
             let p = partials[i]
             graph.place(p.handle, domain: a.domain)

@@ -95,8 +95,10 @@ struct Solve: ParsableCommand {
             let tiled = try TiledMatrix.load(a, tileRows: engineOptions.tileRows, engine: engine)
             let solver = try TallSolver(matrix: tiled, engine: engine, problem: problem.value, options: options)
             var solutions: [TallSolution] = []
-            for column in columns.vectors {
-                solutions.append(problem.value == .gram ? try solver.solveGram(column, power: power) : try solver.solveLstsq(column, power: power))
+            if problem.value == .gram {
+                solutions = try solver.solveGram(block: columns.vectors, power: power)
+            } else {
+                for column in columns.vectors { solutions.append(try solver.solveLstsq(column, power: power)) }
             }
             progress.stop()
             try write(solutions.map(\.x), reports: solutions.map(\.report.json), columns: columns, trace: recorder)
