@@ -93,6 +93,7 @@ struct LargeAttention {
         print("\nattention n = \(n), d = \(d), λ = \(ridge): one kernel product \(Format.fixed(product, 2)) s; "
               + "solve \(Format.fixed(total, 1)) s = \(Format.fixed(total / product, 1)) products; \(s.iterations) iterations, "
               + "relative residual \(Format.sci(s.relativeResidual)) (target 1e-8); peak resident memory: see the table")
+        print(s.text)
     }
 }
 
