@@ -166,7 +166,7 @@ public final class AttentionSolver: Sendable {
         case .paper, .surrogate:
             let taylor = try TaylorFeatures(matrix: matrix, budget: options.rank ?? AttentionOptions.defaultRank(n: n, d: matrix.cols),
                                             seed: options.seed, engine: engine)
-            let lr = try taylor.lowRank(diagonal: onTheFly.diagonal(), engine: engine)
+            let lr = taylor.lowRank(diagonal: onTheFly.diagonal())
             lap("factor.features")
             let shift = max(options.ridge + lr.residualTrace / Double(n), 1e-12 * Double(n))
             preconditioner = try WoodburyPreconditioner(lowRank: lr, shift: shift, engine: engine)

@@ -1,6 +1,5 @@
 import TesseraCore
 import TesseraKernels
-import TesseraRuntime
 import TesseraTiles
 
 /// The randomized Nyström approximation K ≈ F·Fᵀ (Frangella, Tropp, Udell 2023, "Randomized
@@ -19,7 +18,7 @@ public enum RandomizedNystrom {
         let rng = Philox4x32(seed: seed)
         let scale = 1 / Double(n).squareRoot()
         let omega = try SharedBlock(rows: n, cols: k, engine: engine, zeroed: false)
-        try RandomlyPivotedCholesky.byRowBlocks(n: n, engine: engine, name: "nystrom-test-matrix") { r0, rows in
+        try engine.forEachBlock(of: n, size: RandomlyPivotedCholesky.rowBlock, name: "nystrom-test-matrix") { r0, rows in
             for c in 0..<k {
                 for i in r0..<(r0 + rows) {
                     omega.pointer[i + c * n] = scale * rng.normal(index: UInt64(c) * UInt64(n) + UInt64(i), stream: 7_000)
@@ -35,7 +34,7 @@ public enum RandomizedNystrom {
                   b: y.pointer, ldb: n, beta: 0, c: &core, ldc: k)
         for j in 0..<k { for i in 0..<j { let s = (core[i + j * k] + core[j + i * k]) / 2; core[i + j * k] = s; core[j + i * k] = s } }
         let c = try SharedBlock(RandomlyPivotedCholesky.robustCholesky(core, order: k), engine: engine)
-        try RandomlyPivotedCholesky.byRowBlocks(n: n, engine: engine, name: "nystrom-solve") { r0, rows in
+        try engine.forEachBlock(of: n, size: RandomlyPivotedCholesky.rowBlock, name: "nystrom-solve") { r0, rows in
             BLAS.trsm(left: false, .upper, .none, m: rows, n: k, alpha: 1, t: c.pointer, ldt: k, b: y.pointer + r0, ldb: n)
         }
         var norms = 0.0

@@ -1,6 +1,5 @@
 import TesseraCore
 import TesseraKernels
-import TesseraRuntime
 import TesseraTiles
 
 /// A rank-k approximation K ≈ F·Fᵀ (F ∈ ℝ^{n×k}) by block randomly pivoted Cholesky (Chen,
@@ -8,7 +7,8 @@ import TesseraTiles
 /// diagonal, forms G = K[:, S] − F·F[S, :]ᵀ, factors its pivot block H = G[S, :] = UᵀU and
 /// appends G·U⁻¹. Rounds stop at rank k, when the residual trace falls below 10⁻¹⁴ of
 /// trace(K), or when it falls below `enoughTrace` (for a ridge λ, λ/10: the residual's largest
-/// eigenvalue is then below λ/10, and more rank cannot help the preconditioner). Cost n·k·(d + k) flops and n·k memory; K is touched only through k columns.
+/// eigenvalue is then below λ/10, and more rank cannot help the preconditioner). Cost
+/// n·k·(d + k) flops and n·k memory; K is touched only through k columns.
 /// The n-long steps of each round (K[:, S], the update GEMM, the triangular solve) are task
 /// graphs over fixed row blocks, so F has the same bits for any number of workers.
 public struct RandomlyPivotedCholesky: Sendable {
@@ -26,19 +26,7 @@ public struct RandomlyPivotedCholesky: Sendable {
     /// F as an array (n × rank, column-major).
     public var factor: [Double] { Array(UnsafeBufferPointer(start: factorBlock.pointer, count: order * rank)) }
 
-    /// A given factor F (n × rank) with its residual trace, e.g. Taylor features.
-    public init(factor: [Double], rank: Int, order: Int, residualTrace: Double, engine: Engine) throws(TesseraError) {
-        let block = try SharedBlock(rows: order, cols: max(1, rank), engine: engine)
-        let count = min(factor.count, order * rank)
-        factor.withUnsafeBufferPointer { if let base = $0.baseAddress { block.pointer.update(from: base, count: count) } }
-        factorBlock = block
-        self.rank = rank
-        self.order = order
-        self.residualTrace = residualTrace
-        pivots = []
-    }
-
-    /// A factor already in a block (n × ≥ rank), e.g. randomized Nyström's.
+    /// A factor already in a block (n × ≥ rank): Taylor features, randomized Nyström's F.
     init(block: SharedBlock, rank: Int, order: Int, residualTrace: Double) {
         factorBlock = block
         self.rank = rank
@@ -73,7 +61,7 @@ public struct RandomlyPivotedCholesky: Sendable {
                 for (r, i) in s.enumerated() { for c in 0..<cols { fs[r + c * m] = f.pointer[i + c * n] } }
                 let fsBlock = try SharedBlock(fs, engine: engine)
                 let done = cols
-                try Self.byRowBlocks(n: n, engine: engine, name: "rpc-update") { r0, rows in
+                try engine.forEachBlock(of: n, size: Self.rowBlock, name: "rpc-update") { r0, rows in
                     BLAS.gemm(.none, .transpose, m: rows, n: m, k: done, alpha: -1, a: f.pointer + r0, lda: n,
                               b: fsBlock.pointer, ldb: m, beta: 1, c: f.pointer + done * n + r0, ldc: n)
                 }
@@ -82,7 +70,7 @@ public struct RandomlyPivotedCholesky: Sendable {
             for (r, i) in s.enumerated() { for c in 0..<m { h[r + c * m] = f.pointer[i + (cols + c) * n] } }
             let u = try SharedBlock(Self.robustCholesky(h, order: m), engine: engine)
             let first = cols
-            try Self.byRowBlocks(n: n, engine: engine, name: "rpc-solve") { r0, rows in
+            try engine.forEachBlock(of: n, size: Self.rowBlock, name: "rpc-solve") { r0, rows in
                 BLAS.trsm(left: false, .upper, .none, m: rows, n: m, alpha: 1, t: u.pointer, ldt: m,
                           b: f.pointer + first * n + r0, ldb: n)
             }
@@ -99,17 +87,6 @@ public struct RandomlyPivotedCholesky: Sendable {
         order = n
         residualTrace = residual.reduce(0, +)
         self.pivots = pivots
-    }
-
-    /// Runs `body(firstRow, rowCount)` over fixed blocks of `rowBlock` rows of 0..<n, one task each.
-    static func byRowBlocks(n: Int, engine: Engine, name: String,
-                            _ body: @escaping @Sendable (Int, Int) -> Void) throws(TesseraError) {
-        let graph = TaskGraph()
-        for r0 in stride(from: 0, to: n, by: rowBlock) {
-            let rows = min(rowBlock, n - r0)
-            graph.add(name: name, reads: [], writes: [DataHandle.make()]) { _ in body(r0, rows) }
-        }
-        try engine.run(graph)
     }
 
     /// Up to b distinct indices drawn ∝ weights (sequential sampling without replacement).
@@ -171,16 +148,11 @@ public struct WoodburyPreconditioner: Sendable {
         let n = lowRank.order, k = lowRank.rank, f = lowRank.factorBlock
         let c = try SharedBlock(rows: max(1, k), cols: max(1, k), engine: engine)
         if k > 0 {
-            let graph = TaskGraph()
-            for j0 in stride(from: 0, to: k, by: Self.columnBlock) {
-                let width = min(Self.columnBlock, k - j0)
-                // C[0 ..< j0 + width, J] = F[:, 0 ..< j0 + width]ᵀ · F[:, J]: the upper triangle's column block J.
-                graph.add(name: "woodbury-gram", reads: [], writes: [DataHandle.make()], priority: j0) { _ in
-                    BLAS.gemm(.transpose, .none, m: j0 + width, n: width, k: n, alpha: 1, a: f.pointer, lda: n,
-                              b: f.pointer + j0 * n, ldb: n, beta: 0, c: c.pointer + j0 * k, ldc: k)
-                }
+            // C[0 ..< j0 + width, J] = F[:, 0 ..< j0 + width]ᵀ · F[:, J]: the upper triangle's column block J.
+            try engine.forEachBlock(of: k, size: Self.columnBlock, name: "woodbury-gram") { j0, width in
+                BLAS.gemm(.transpose, .none, m: j0 + width, n: width, k: n, alpha: 1, a: f.pointer, lda: n,
+                          b: f.pointer + j0 * n, ldb: n, beta: 0, c: c.pointer + j0 * k, ldc: k)
             }
-            try engine.run(graph)
             for i in 0..<k { c.pointer[i + i * k] += mu }
             try TiledCholesky.factor(c, order: k, engine: engine)
         }
@@ -197,19 +169,14 @@ public struct WoodburyPreconditioner: Sendable {
         let n = n, k = k, f = f
         let vs = try SharedBlock(v, engine: engine)
         let t = try SharedBlock(rows: k, engine: engine)
-        let step1 = TaskGraph()
-        for j0 in stride(from: 0, to: k, by: Self.columnBlock) {
-            let width = min(Self.columnBlock, k - j0)
-            step1.add(name: "woodbury-project", reads: [], writes: [DataHandle.make()]) { _ in
-                BLAS.gemv(.transpose, m: n, n: width, alpha: 1, a: f.pointer + j0 * n, lda: n, x: vs.pointer, beta: 0, y: t.pointer + j0)
-            }
+        try engine.forEachBlock(of: k, size: Self.columnBlock, name: "woodbury-project") { j0, width in
+            BLAS.gemv(.transpose, m: n, n: width, alpha: 1, a: f.pointer + j0 * n, lda: n, x: vs.pointer, beta: 0, y: t.pointer + j0)
         }
-        try engine.run(step1)
         BLAS.trsv(.upper, .transpose, n: k, t: core.pointer, ldt: k, x: t.pointer)
         BLAS.trsv(.upper, .none, n: k, t: core.pointer, ldt: k, x: t.pointer)
         let w = try SharedBlock(rows: n, engine: engine)
         let scale = 1 / mu
-        try RandomlyPivotedCholesky.byRowBlocks(n: n, engine: engine, name: "woodbury-expand") { r0, rows in
+        try engine.forEachBlock(of: n, size: RandomlyPivotedCholesky.rowBlock, name: "woodbury-expand") { r0, rows in
             let out = w.pointer + r0
             for i in 0..<rows { out[i] = vs.pointer[r0 + i] }
             BLAS.gemv(.none, m: rows, n: k, alpha: -1, a: f.pointer + r0, lda: n, x: t.pointer, beta: 1, y: out)

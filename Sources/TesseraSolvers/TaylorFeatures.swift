@@ -13,8 +13,10 @@ import TesseraTiles
 /// over degrees ∝ r^ℓ/ℓ!. Cost n·(Σ_ℓ ℓ·p·log₂p + Σ_ℓ ℓ·m_ℓ) flops (no GEMM); memory n·m plus
 /// n·p per factor. Signs and indices come from Philox keyed by (seed, degree, factor, index).
 public struct TaylorFeatures: Sendable {
-    /// Φ, n × m, column-major.
-    public let features: [Double]
+    /// Φ, n × m, column-major (leading dimension n); used in place as the preconditioner's factor.
+    public let featureBlock: SharedBlock
+    /// Φ as an array (a copy).
+    public var features: [Double] { Array(UnsafeBufferPointer(start: featureBlock.pointer, count: order * count)) }
     public let order: Int
     public let count: Int
     /// Truncation degree q.
@@ -33,7 +35,8 @@ public struct TaylorFeatures: Sendable {
         if q < 2 { per = [1, d] }
         let m = per.reduce(0, +)
         let a = matrix.toColumnMajorArray()
-        var phi = [Double](repeating: 0, count: n * m)
+        let block = try SharedBlock(rows: n, cols: max(1, m), engine: engine)
+        let phi = block.pointer
         for i in 0..<n { phi[i] = 1 }
         for j in 0..<d { for i in 0..<n { phi[i + (1 + j) * n] = a[i + j * n] } }
         var column = 1 + d
@@ -48,17 +51,15 @@ public struct TaylorFeatures: Sendable {
                 let y = Self.signedHadamard(a, rows: n, cols: d, width: p, rng: rng, stream: stream)   // n × p
                 for k in 0..<ml {
                     let s = min(p - 1, Int(rng.uniform(index: UInt64(k), stream: stream + (1 << 32)) * Double(p)))
-                    phi.withUnsafeMutableBufferPointer { out in
-                        y.withUnsafeBufferPointer { yb in
-                            let dst = out.baseAddress! + (column + k) * n, src = yb.baseAddress! + s * n
-                            for i in 0..<n { dst[i] *= src[i] }
-                        }
+                    y.withUnsafeBufferPointer { yb in
+                        let dst = phi + (column + k) * n, src = yb.baseAddress! + s * n
+                        for i in 0..<n { dst[i] *= src[i] }
                     }
                 }
             }
             column += ml
         }
-        features = phi
+        featureBlock = block
         order = n
         count = m
         degree = q
@@ -97,11 +98,12 @@ public struct TaylorFeatures: Sendable {
 
     /// As a low-rank factor for the Woodbury preconditioner (K ≈ ΦΦᵀ), with the residual trace
     /// trace(K) − ‖Φ‖²_F (clamped at 0) that sets the shift.
-    public func lowRank(diagonal: [Double], engine: Engine) throws(TesseraError) -> RandomlyPivotedCholesky {
+    public func lowRank(diagonal: [Double]) -> RandomlyPivotedCholesky {
         var norms = [Double](repeating: 0, count: order)
-        for c in 0..<count { for i in 0..<order { let v = features[i + c * order]; norms[i] += v * v } }
+        let phi = featureBlock.pointer
+        for c in 0..<count { for i in 0..<order { let v = phi[i + c * order]; norms[i] += v * v } }
         let residual = zip(diagonal, norms).reduce(0.0) { $0 + max(0, $1.0 - $1.1) }
-        return try RandomlyPivotedCholesky(factor: features, rank: count, order: order, residualTrace: residual, engine: engine)
+        return RandomlyPivotedCholesky(block: featureBlock, rank: count, order: order, residualTrace: residual)
     }
 }
 
