@@ -25,7 +25,12 @@ enum Verification {
                       into report: inout SolveReport) throws(TesseraError) {
         let r = try op.apply(op.applyGramPower(x, j)).plus(-1, b)
         let mtr = try op.applyGramPower(op.applyTransposed(r), j)
-        let rNorm = r.norm2
+        lstsq(residualNorm: r.norm2, mtr: mtr, x: x, b: b, power: j, normA: normA, into: &report)
+    }
+
+    /// lstsq, from ‖r‖ and Mᵀr already computed by fresh passes (e.g. for a whole block at once).
+    static func lstsq(residualNorm rNorm: Double, mtr: [Double], x: [Double], b: [Double], power j: Int, normA: Double,
+                      into report: inout SolveReport) {
         report.relativeResidual = rNorm / max(b.norm2, .leastNormalMagnitude)
         let normM = pow(normA, 2 * Double(j) + 1)
         report.optimality = rNorm == 0 ? 0 : mtr.norm2 / (normM * rNorm)

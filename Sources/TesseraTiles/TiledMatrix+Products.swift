@@ -8,7 +8,8 @@ import TesseraRuntime
 ///   summed by a fixed binary tree (`TaskGraph.addTreeReduction`), so the bits do not depend on
 ///   the thread count;
 /// - `gramMultiply(_:)`: w = AᵀA·y fused in one pass: per tile t = Aᵢy then wᵢ = Aᵢᵀt while Aᵢ is
-///   still in cache (4nd flops), partials summed by the same tree.
+///   still in cache (4nd flops), partials summed by the same tree;
+/// - the block forms `gramMultiply(block:)` and `residualGradient(block:rhs:)` (BLAS-3).
 extension TiledMatrix {
     /// y = Ax for x ∈ ℝ^d.
     public func multiply(_ x: [Double], engine: Engine) throws(TesseraError) -> TiledVector {
@@ -71,6 +72,36 @@ extension TiledMatrix {
             BLAS.gemm(.transpose, .none, m: d, n: m, k: tile.rows, alpha: 1, a: tile.readOnly, lda: tile.ld,
                       b: t, ldb: ldScratch, beta: 0, c: partial, ldc: d)
         } extraReads: { _ in [ys.handle] }
+    }
+
+    /// G = Aᵀ(B − AY) and the squared column norms of B − AY, for Y ∈ ℝ^{d×m} (column-major;
+    /// `nil` for Y = 0, which gives G = AᵀB) and B ∈ ℝ^{n×m} (column-major, ld = n), in one pass
+    /// over A: per tile T = Bᵢ − AᵢY (a copy and a GEMM), then Gᵢ = AᵢᵀT (a GEMM) and the squares
+    /// of T's columns, partials summed by the fixed tree. 4ndm flops. The least-squares gradient
+    /// and residual norms of a whole block of right-hand sides at once.
+    public func residualGradient(block y: [Double]?, rhs b: SharedBlock, columns m: Int,
+                                 engine: Engine) throws(TesseraError) -> (gradient: [Double], squaredNorms: [Double]) {
+        let n = rows, d = cols
+        guard m > 0, b.storage.rows * b.storage.cols == n * m, y.map({ $0.count == d * m }) ?? true else {
+            throw .invalidArgument("residualGradient: B must be n×m = \(n)×\(m) and Y d×m = \(d)×\(m)")
+        }
+        let ys = try y.map { (v) throws(TesseraError) in try SharedBlock(v, engine: engine) }
+        let ldScratch = layout.tileRows
+        let scratch = try SharedBlock(rows: ldScratch * m, cols: engine.workerCount, engine: engine)
+        let rowStarts = (0..<layout.tileCount).map { layout.rowRange(ofTile: $0).lowerBound }
+        let total = try reducedPerTile(engine: engine, name: "At(B-AY)", partialCount: d * m + m) { context, i, partial in
+            let tile = self.tiles[i].tile
+            let t = scratch.pointer + context.worker * ldScratch * m
+            for c in 0..<m { (t + c * ldScratch).update(from: b.pointer + c * n + rowStarts[i], count: tile.rows) }
+            if let ys {
+                BLAS.gemm(.none, .none, m: tile.rows, n: m, k: d, alpha: -1, a: tile.readOnly, lda: tile.ld,
+                          b: ys.pointer, ldb: d, beta: 1, c: t, ldc: ldScratch)
+            }
+            BLAS.gemm(.transpose, .none, m: d, n: m, k: tile.rows, alpha: 1, a: tile.readOnly, lda: tile.ld,
+                      b: t, ldb: ldScratch, beta: 0, c: partial, ldc: d)
+            for c in 0..<m { partial[d * m + c] = BLAS.dot(count: tile.rows, t + c * ldScratch, t + c * ldScratch) }
+        } extraReads: { _ in [b.handle] + (ys.map { [$0.handle] } ?? []) }
+        return (Array(total[0..<(d * m)]), Array(total[(d * m)...]))
     }
 
     /// Runs `kernel(context, i, partialᵢ)` for every tile into a private block of `partialCount`

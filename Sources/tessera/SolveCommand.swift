@@ -98,7 +98,7 @@ struct Solve: ParsableCommand {
             if problem.value == .gram {
                 solutions = try solver.solveGram(block: columns.vectors, power: power)
             } else {
-                for column in columns.vectors { solutions.append(try solver.solveLstsq(column, power: power)) }
+                solutions = try solver.solveLstsq(block: columns.vectors, power: power)
             }
             progress.stop()
             try write(solutions.map(\.x), reports: solutions.map(\.report.json), columns: columns, trace: recorder)

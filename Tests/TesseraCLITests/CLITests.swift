@@ -106,6 +106,19 @@ final class CLITests: CLITestCase {
         XCTAssertEqual(x.shape, [6, 2])
         let v = x.toArray()
         for i in 0..<6 { XCTAssertEqual(v[2 * i + 1], 2 * v[2 * i], accuracy: 1e-9 * max(1, abs(v[2 * i]))) }
+
+        // lstsq: an (n, 2) b gives a (d, 2) x, through the block path.
+        let ls = path("block-lstsq")
+        XCTAssertEqual(try run(["generate", "lstsq", "--rows", "2000", "--cols", "6", "--condition", "10", "--power", "1", "--output-dir", ls]).status, 0)
+        let c = try NpyArray(path: ls + "/b.npy").toArray()
+        try NpyWriter.write(c.flatMap { [$0, -3 * $0] }, shape: [2000, 2], to: ls + "/B.npy")
+        let l = try run(["solve", "lstsq", "--matrix", ls + "/A.npy", "--rhs", ls + "/B.npy", "--power", "1", "--output", ls + "/X.npy"])
+        XCTAssertEqual(l.status, 0, l.stderr)
+        XCTAssertTrue(l.stdout.contains("block of 2"), l.stdout)
+        let y = try NpyArray(path: ls + "/X.npy")
+        XCTAssertEqual(y.shape, [6, 2])
+        let w = y.toArray()
+        for i in 0..<6 { XCTAssertEqual(w[2 * i + 1], -3 * w[2 * i], accuracy: 1e-9 * max(1, abs(w[2 * i]))) }
     }
 
     /// The same files, seed and default tile size give identical output bytes on 1 and 2 threads

@@ -37,6 +37,37 @@ final class TiledProductTests: XCTestCase {
         XCTAssertLessThanOrEqual(Reference.maxRelativeDifference(g, reference), 1e-13)
     }
 
+    /// G = Aᵀ(B − AY) and ‖B − AY‖² per column (the block least-squares pass) against plain
+    /// loops, with an uneven last tile, for Y = 0 (G = AᵀB) too; same bits on 1 and 2 workers.
+    func testBlockResidualGradientMatchesDenseReference() throws {
+        let n = 2_003, d = 9, m = 3
+        let value = Reference.randomMatrix(rows: n, cols: d, seed: 8)
+        let two = try Engine(threads: 2), one = try Engine(threads: 1)
+        let a = try TiledMatrix(layout: TileLayout(rows: n, cols: d, tileRows: 300), engine: two, value: value)
+        let g = Philox4x32(seed: 5)
+        let y = (0..<(d * m)).map { g.normal(index: UInt64($0), stream: 3) }
+        let b = (0..<(n * m)).map { g.normal(index: UInt64($0), stream: 4) }
+        let rhs = try SharedBlock(b, engine: two)
+        for block in [Optional(y), nil] {
+            var gradient = [Double](repeating: 0, count: d * m), squares = [Double](repeating: 0, count: m)
+            for c in 0..<m {
+                for r in 0..<n {
+                    var residual = b[r + c * n]
+                    if let block { for k in 0..<d { residual -= value(r, k) * block[k + c * d] } }
+                    squares[c] += residual * residual
+                    for k in 0..<d { gradient[k + c * d] += value(r, k) * residual }
+                }
+            }
+            let got = try a.residualGradient(block: block, rhs: rhs, columns: m, engine: two)
+            XCTAssertLessThanOrEqual(Reference.maxRelativeDifference(got.gradient, gradient), 1e-12)
+            XCTAssertLessThanOrEqual(Reference.maxRelativeDifference(got.squaredNorms, squares), 1e-12)
+            let onOne = try a.residualGradient(block: block, rhs: rhs, columns: m, engine: one)
+            XCTAssertEqual(got.gradient.map(\.bitPattern), onOne.gradient.map(\.bitPattern))
+            XCTAssertEqual(got.squaredNorms.map(\.bitPattern), onOne.squaredNorms.map(\.bitPattern))
+        }
+        XCTAssertThrowsError(try a.residualGradient(block: y, rhs: rhs, columns: m + 1, engine: two))
+    }
+
     /// y = Ax, w = Aᵀu and w = AᵀA·y against plain loops, checked BLIS-style with random vectors.
     func testMatrixVectorPassesMatchDenseReference() throws {
         let n = 3_001, d = 17
