@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore"]),
         .testTarget(name: "TesseraPlatformTests", dependencies: ["TesseraPlatform", "TesseraCore"]),
         .testTarget(name: "TesseraRuntimeTests", dependencies: ["TesseraRuntime", "TesseraPlatform", "TesseraCore"]),
-        .testTarget(name: "TesseraTilesTests", dependencies: ["Tessera", "TesseraKernels"]),
+        .testTarget(name: "TesseraTilesTests", dependencies: ["Tessera", "TesseraKernels", "CVectorMath"]),
         .testTarget(name: "TesseraSketchTests", dependencies: ["TesseraSketch", "Tessera", "TesseraKernels"]),
         .testTarget(name: "TesseraSolversTests", dependencies: ["Tessera", "TesseraIO"]),
         .testTarget(name: "TesseraIOTests", dependencies: ["TesseraIO", "Tessera"]),

@@ -119,8 +119,18 @@ public final class TallSolver: Sendable {
         return finish(x, &report)
     }
 
-    /// Solves min ‖A(AᵀA)^j x − b‖ for b ∈ ℝ^n, j ≥ 0.
+    /// Solves min ‖A(AᵀA)^j x − b‖ for b ∈ ℝ^n, j ≥ 0. With an exact factor, as a block of one
+    /// (corrected semi-normal equations: one fused pass over A per step); otherwise, and when
+    /// that misses the tolerance, by the method's least-squares stage (LSQR, Richardson).
     public func solveLstsq(_ b: [Double], power j: Int) throws(TesseraError) -> TallSolution {
+        guard isExact else { return try solveLstsqAlone(b, power: j) }
+        let solutions = try solveLstsq(block: [b], power: j)
+        guard let solution = solutions.first else { throw .internalFailure("lstsq: the block of one gave no solution") }
+        return solution
+    }
+
+    /// min ‖A(AᵀA)^j x − b‖ by the method's own least-squares stage, then the power stages.
+    func solveLstsqAlone(_ b: [Double], power j: Int) throws(TesseraError) -> TallSolution {
         try checkPower(j, minimum: 0)
         guard b.count == op.rows else { throw .invalidInput("b has \(b.count) entries; the lstsq problem needs n = \(op.rows)") }
         try checkFinite(b)
@@ -215,9 +225,9 @@ public final class TallSolver: Sendable {
     /// vector passes. A column that misses the tolerance is solved again alone (LSQR and the
     /// refinement of `solveLstsq(_:power:)`). Iterative methods solve column by column.
     public func solveLstsq(block: [[Double]], power j: Int) throws(TesseraError) -> [TallSolution] {
-        guard isExact, block.count > 1 else {
+        guard isExact, !block.isEmpty else {
             var out: [TallSolution] = []
-            for b in block { out.append(try solveLstsq(b, power: j)) }
+            for b in block { out.append(try solveLstsqAlone(b, power: j)) }
             return out
         }
         try checkPower(j, minimum: 0)
@@ -241,7 +251,9 @@ public final class TallSolver: Sendable {
         var last: (gradient: [Double], squaredNorms: [Double])
         while true {
             last = try a.residualGradient(block: y, rhs: rhs, columns: m, engine: engine)
-            if worstOptimality(last, columns: m) <= 0.1 * options.tolerance || corrections == 3 { break }
+            // For j = 0 this pass is the verification itself, so the tolerance is enough.
+            let target = j == 0 ? options.tolerance : 0.1 * options.tolerance
+            if worstOptimality(last, columns: m) <= target || corrections == 3 { break }
             var step = last.gradient
             factor.r.solveNormal(block: &step, columns: m)
             for k in 0..<(d * m) { y[k] += step[k] }
@@ -271,10 +283,12 @@ public final class TallSolver: Sendable {
             Verification.lstsq(residualNorm: squares[c].squareRoot(), mtr: Array(mtr[(c * d)..<((c + 1) * d)]), x: xc, b: b,
                                power: j, normA: normA, into: &report)
             if !(report.accuracy <= max(options.tolerance, report.accuracyFloor)) {
-                out.append(try solveLstsq(b, power: j))      // alone, with LSQR and the refinement
+                out.append(try solveLstsqAlone(b, power: j))      // with LSQR and the refinement
                 continue
             }
-            report.notes.append("solved as a block of \(m) right-hand sides (BLAS-3, \(corrections) semi-normal correction(s)); the times are the whole block's")
+            if m > 1 {
+                report.notes.append("solved as a block of \(m) right-hand sides (BLAS-3, \(corrections) semi-normal correction(s)); the times are the whole block's")
+            }
             out.append(finish(xc, &report))
         }
         return out

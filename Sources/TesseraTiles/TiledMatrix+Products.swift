@@ -7,8 +7,9 @@ import TesseraRuntime
 /// - `transposeMultiply(_:)`: w = Aᵀu, one GEMVᵀ per tile into a private d-vector, partials
 ///   summed by a fixed binary tree (`TaskGraph.addTreeReduction`), so the bits do not depend on
 ///   the thread count;
-/// - `gramMultiply(_:)`: w = AᵀA·y fused in one pass: per tile t = Aᵢy then wᵢ = Aᵢᵀt while Aᵢ is
-///   still in cache (4nd flops), partials summed by the same tree;
+/// - `gramMultiply(_:)`: w = AᵀA·y in one pass: per tile t = Aᵢy then wᵢ = Aᵢᵀt (4nd flops);
+///   for d ≤ 256 panel by panel of rows, so A is read from memory once (`GramVectorProduct`),
+///   wider tiles by two GEMVs; partials summed by the same tree;
 /// - the block forms `gramMultiply(block:)` and `residualGradient(block:rhs:)` (BLAS-3).
 extension TiledMatrix {
     /// y = Ax for x ∈ ℝ^d.
@@ -49,10 +50,15 @@ extension TiledMatrix {
             let tile = self.tiles[i].tile
             // Reentrant per worker: column `worker` of the scratch block belongs to one task at a time.
             let t = scratch.pointer + context.worker * ldScratch
-            BLAS.gemv(.none, m: tile.rows, n: tile.cols, alpha: 1, a: tile.readOnly, lda: tile.ld,
-                      x: ys.pointer, beta: 0, y: t)
-            BLAS.gemv(.transpose, m: tile.rows, n: tile.cols, alpha: 1, a: tile.readOnly, lda: tile.ld,
-                      x: t, beta: 0, y: partial)
+            if GramVectorProduct.fusedPays(cols: tile.cols) {
+                GramVectorProduct.apply(tile.readOnly, ld: tile.ld, rows: tile.rows, cols: tile.cols, y: ys.pointer,
+                                        scratch: t, w: partial)
+            } else {
+                BLAS.gemv(.none, m: tile.rows, n: tile.cols, alpha: 1, a: tile.readOnly, lda: tile.ld,
+                          x: ys.pointer, beta: 0, y: t)
+                BLAS.gemv(.transpose, m: tile.rows, n: tile.cols, alpha: 1, a: tile.readOnly, lda: tile.ld,
+                          x: t, beta: 0, y: partial)
+            }
         } extraReads: { _ in [ys.handle] }
     }
 

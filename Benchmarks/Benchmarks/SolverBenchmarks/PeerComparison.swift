@@ -43,8 +43,9 @@ struct PeerComparison {
                 times.append(Double(MonotonicClock.nanoseconds() - t0) / 1e9)
             } while times.count < 3 && (times.last ?? 0) <= 5
             let tessera = times.sorted()[times.count / 2]
+            let floor = s.report.accuracyFloor > 1e-13 ? "  (float64 floor for this x: \(Format.sci(s.report.accuracyFloor)))" : ""
             print("  \(j)  tessera auto→\(s.report.method.rawValue)".padding(33) + Format.fixed(tessera, 3).padding(11)
-                  + Format.sci(s.report.accuracy))
+                  + Format.sci(s.report.accuracy) + floor)
             let routes = problem == .gram ? ["numpy-normal", "scipy-qr"] : ["numpy-lstsq", "scipy-gelsy"]
             var fastest = Double.infinity
             for peer in try Peers.run(problem: problem, a: dir + "/A.npy", b: dir + "/b.npy", power: j, routes: routes) {

@@ -22,4 +22,13 @@ void tessera_symmetric_block_gemv_portable(const double *k, size_t ldk, size_t r
                                            const double *x_rows, const double *x_cols,
                                            double *y_rows, double *y_cols, int transposed_too);
 
+/// w = AᵀA·y for one column-major tile A (rows × cols, leading dimension lda), reading A from
+/// memory once: the rows are taken in panels of `panel` rows small enough to stay in cache, and
+/// for each panel t = A_p·y (into scratch t, ≥ panel doubles) then w += A_pᵀ·t. w (cols) is
+/// overwritten. The summation order is fixed by (rows, cols, panel) alone.
+void tessera_gram_gemv_avx2(const double *a, size_t lda, size_t rows, size_t cols, size_t panel,
+                            const double *y, double *t, double *w);
+void tessera_gram_gemv_portable(const double *a, size_t lda, size_t rows, size_t cols, size_t panel,
+                                const double *y, double *t, double *w);
+
 #endif

@@ -1,0 +1,98 @@
+#include "vector_math.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#define TESSERA_AVX2 __attribute__((target("avx2,fma")))
+
+TESSERA_AVX2 static inline double sum4(__m256d a) {
+    const __m128d pair = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
+    return _mm_cvtsd_f64(pair) + _mm_cvtsd_f64(_mm_unpackhi_pd(pair, pair));
+}
+
+// t[0..p) = A_p·y for the p-row panel starting at a (four columns per sweep of t).
+TESSERA_AVX2 static void panel_times(const double *a, size_t lda, size_t p, size_t cols, const double *y, double *t) {
+    const size_t body = p & ~(size_t)3;
+    memset(t, 0, p * sizeof(double));
+    size_t c = 0;
+    for (; c + 4 <= cols; c += 4) {
+        const double *a0 = a + c * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+        const __m256d y0 = _mm256_set1_pd(y[c]), y1 = _mm256_set1_pd(y[c + 1]);
+        const __m256d y2 = _mm256_set1_pd(y[c + 2]), y3 = _mm256_set1_pd(y[c + 3]);
+        size_t r = 0;
+        for (; r < body; r += 4) {
+            const __m256d s0 = _mm256_fmadd_pd(_mm256_loadu_pd(a1 + r), y1, _mm256_mul_pd(_mm256_loadu_pd(a0 + r), y0));
+            const __m256d s1 = _mm256_fmadd_pd(_mm256_loadu_pd(a3 + r), y3, _mm256_mul_pd(_mm256_loadu_pd(a2 + r), y2));
+            _mm256_storeu_pd(t + r, _mm256_add_pd(_mm256_loadu_pd(t + r), _mm256_add_pd(s0, s1)));
+        }
+        for (; r < p; r++) t[r] += (a0[r] * y[c] + a1[r] * y[c + 1]) + (a2[r] * y[c + 2] + a3[r] * y[c + 3]);
+    }
+    for (; c < cols; c++) {
+        const double *col = a + c * lda;
+        for (size_t r = 0; r < p; r++) t[r] += col[r] * y[c];
+    }
+}
+
+// w[c] += Σ_r A_p[r, c]·t[r] (four columns per sweep of t, the panel read from cache).
+TESSERA_AVX2 static void panel_transposed_times(const double *a, size_t lda, size_t p, size_t cols, const double *t, double *w) {
+    const size_t body = p & ~(size_t)3;
+    size_t c = 0;
+    for (; c + 4 <= cols; c += 4) {
+        const double *a0 = a + c * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+        __m256d s0 = _mm256_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+        size_t r = 0;
+        for (; r < body; r += 4) {
+            const __m256d tr = _mm256_loadu_pd(t + r);
+            s0 = _mm256_fmadd_pd(_mm256_loadu_pd(a0 + r), tr, s0);
+            s1 = _mm256_fmadd_pd(_mm256_loadu_pd(a1 + r), tr, s1);
+            s2 = _mm256_fmadd_pd(_mm256_loadu_pd(a2 + r), tr, s2);
+            s3 = _mm256_fmadd_pd(_mm256_loadu_pd(a3 + r), tr, s3);
+        }
+        double e0 = 0, e1 = 0, e2 = 0, e3 = 0;
+        for (; r < p; r++) {
+            e0 += a0[r] * t[r];
+            e1 += a1[r] * t[r];
+            e2 += a2[r] * t[r];
+            e3 += a3[r] * t[r];
+        }
+        w[c] += sum4(s0) + e0;
+        w[c + 1] += sum4(s1) + e1;
+        w[c + 2] += sum4(s2) + e2;
+        w[c + 3] += sum4(s3) + e3;
+    }
+    for (; c < cols; c++) {
+        const double *col = a + c * lda;
+        double acc = 0;
+        for (size_t r = 0; r < p; r++) acc += col[r] * t[r];
+        w[c] += acc;
+    }
+}
+
+TESSERA_AVX2 void tessera_gram_gemv_avx2(const double *a, size_t lda, size_t rows, size_t cols, size_t panel,
+                                         const double *y, double *t, double *w) {
+    memset(w, 0, cols * sizeof(double));
+    for (size_t r0 = 0; r0 < rows; r0 += panel) {
+        const size_t p = rows - r0 < panel ? rows - r0 : panel;
+        panel_times(a + r0, lda, p, cols, y, t);
+        panel_transposed_times(a + r0, lda, p, cols, t, w);
+    }
+}
+
+void tessera_gram_gemv_portable(const double *a, size_t lda, size_t rows, size_t cols, size_t panel,
+                                const double *y, double *t, double *w) {
+    memset(w, 0, cols * sizeof(double));
+    for (size_t r0 = 0; r0 < rows; r0 += panel) {
+        const size_t p = rows - r0 < panel ? rows - r0 : panel;
+        memset(t, 0, p * sizeof(double));
+        for (size_t c = 0; c < cols; c++) {
+            const double *col = a + r0 + c * lda;
+            for (size_t r = 0; r < p; r++) t[r] += col[r] * y[c];
+        }
+        for (size_t c = 0; c < cols; c++) {
+            const double *col = a + r0 + c * lda;
+            double acc = 0;
+            for (size_t r = 0; r < p; r++) acc += col[r] * t[r];
+            w[c] += acc;
+        }
+    }
+}
