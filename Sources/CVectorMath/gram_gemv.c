@@ -1,14 +1,7 @@
 #include "vector_math.h"
 
-#include <immintrin.h>
+#include "avx2_lanes.h"
 #include <string.h>
-
-#define TESSERA_AVX2 __attribute__((target("avx2,fma")))
-
-TESSERA_AVX2 static inline double sum4(__m256d a) {
-    const __m128d pair = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
-    return _mm_cvtsd_f64(pair) + _mm_cvtsd_f64(_mm_unpackhi_pd(pair, pair));
-}
 
 // t[0..p) = A_p·y for the p-row panel starting at a (four columns per sweep of t).
 TESSERA_AVX2 static void panel_times(const double *a, size_t lda, size_t p, size_t cols, const double *y, double *t) {
@@ -55,10 +48,10 @@ TESSERA_AVX2 static void panel_transposed_times(const double *a, size_t lda, siz
             e2 += a2[r] * t[r];
             e3 += a3[r] * t[r];
         }
-        w[c] += sum4(s0) + e0;
-        w[c + 1] += sum4(s1) + e1;
-        w[c + 2] += sum4(s2) + e2;
-        w[c + 3] += sum4(s3) + e3;
+        w[c] += tessera_sum4(s0) + e0;
+        w[c + 1] += tessera_sum4(s1) + e1;
+        w[c + 2] += tessera_sum4(s2) + e2;
+        w[c + 3] += tessera_sum4(s3) + e3;
     }
     for (; c < cols; c++) {
         const double *col = a + c * lda;

@@ -1,13 +1,6 @@
 #include "vector_math.h"
 
-#include <immintrin.h>
-
-#define TESSERA_AVX2 __attribute__((target("avx2,fma")))
-
-TESSERA_AVX2 static inline double sum4(__m256d a) {
-    const __m128d pair = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
-    return _mm_cvtsd_f64(pair) + _mm_cvtsd_f64(_mm_unpackhi_pd(pair, pair));
-}
+#include "avx2_lanes.h"
 
 // Four columns at a time: one load and one store of y_rows and one load of x_rows serve four
 // columns of K, which keeps the loop limited by K's stream from memory.
@@ -43,10 +36,10 @@ TESSERA_AVX2 void tessera_symmetric_block_gemv_avx2(const double *k, size_t ldk,
             s3 += k3[r] * x_rows[r];
         }
         if (transposed_too) {
-            y_cols[c] += sum4(a0) + s0;
-            y_cols[c + 1] += sum4(a1) + s1;
-            y_cols[c + 2] += sum4(a2) + s2;
-            y_cols[c + 3] += sum4(a3) + s3;
+            y_cols[c] += tessera_sum4(a0) + s0;
+            y_cols[c + 1] += tessera_sum4(a1) + s1;
+            y_cols[c + 2] += tessera_sum4(a2) + s2;
+            y_cols[c + 3] += tessera_sum4(a3) + s3;
         }
     }
     for (; c < cols; c++) {

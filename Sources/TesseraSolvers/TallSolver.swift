@@ -15,7 +15,7 @@ public struct TallSolution: Sendable {
 ///
 /// Costs (n×d A, j the power): sketch + QR(SA) O(s·d²); Gram Cholesky n·d² + d³/3;
 /// randomized Cholesky-QR sketch + 2n·d²; each iteration one pass over A (4nd flops, two for LSQR);
-/// verification j passes (gram) or 2j + 2 (lstsq).
+/// verification j passes (gram) or 2j + 2 (lstsq; 2j + 1 block passes with an exact factor).
 public final class TallSolver: Sendable {
     public let op: TallOperator
     public let options: SolveOptions
