@@ -25,6 +25,33 @@ final class TiledProductTests: XCTestCase {
         for j in 0..<d { for i in 0..<d { XCTAssertEqual(g2[i + j * d], g2[j + i * d]) } }
     }
 
+    /// Few row groups and several column panels (GEMM above each diagonal block, SYRK on it):
+    /// against one DSYRK of the dense A, both triangles, same bits on 1 and 2 workers; the panels split the
+    /// upper triangle's work evenly.
+    func testGramWithColumnPanelsMatchesLoopsAndHasSameBits() throws {
+        let n = 2_503, d = 600
+        let value = Reference.randomMatrix(rows: n, cols: d, seed: 5)
+        let two = try Engine(threads: 2), one = try Engine(threads: 1)
+        let a = try TiledMatrix(layout: TileLayout(rows: n, cols: d, tileRows: 1_000), engine: two, value: value)
+        XCTAssertEqual(a.gramGroupCount, 3)
+        let bounds = a.gramPanelBounds(chains: 16)
+        XCTAssertEqual(bounds.count - 1, 3, "\(bounds)")
+        XCTAssertEqual(bounds.first, 0)
+        XCTAssertEqual(bounds.last, d)
+        for k in 1..<bounds.count {
+            let share = Double(bounds[k] * bounds[k] - bounds[k - 1] * bounds[k - 1]) / Double(d * d)
+            XCTAssertEqual(share, 1.0 / 3.0, accuracy: 0.05, "\(bounds)")
+        }
+        let g2 = try a.gram(engine: two, chains: 16), g1 = try a.gram(engine: one, chains: 16)
+        XCTAssertEqual(g2.map(\.bitPattern), g1.map(\.bitPattern), "bits differ between 1 and 2 threads")
+        // Reference: one DSYRK over the whole dense A.
+        let dense = Reference.dense(rows: n, cols: d, value)
+        var reference = [Double](repeating: 0, count: d * d)
+        BLAS.syrk(.upper, .transpose, n: d, k: n, alpha: 1, a: dense, lda: n, beta: 0, c: &reference, ldc: d)
+        for j in 0..<d { for i in (j + 1)..<d { reference[i + j * d] = reference[j + i * d] } }
+        XCTAssertLessThanOrEqual(Reference.maxRelativeDifference(g2, reference), 1e-13)
+    }
+
     func testGramWithManyGroupsAndUnevenLastTile() throws {
         let n = 5_003, d = 5
         let value = Reference.randomMatrix(rows: n, cols: d, seed: 3)
