@@ -34,25 +34,30 @@ struct PeerComparison {
             }
             try NpyWriter.write(b, shape: [b.count], to: dir + "/b.npy")
             // Like the peers: up to three runs (one if a run takes over 5 s), the median reported.
-            var times: [Double] = []
+            var times: [Double] = [], verifications: [Double] = []
             var s: TallSolution
             repeat {
                 let t0 = MonotonicClock.nanoseconds()
                 let solver = try TallSolver(matrix: a, engine: engine, problem: problem)
                 s = problem == .gram ? try solver.solveGram(b, power: j) : try solver.solveLstsq(b, power: j)
                 times.append(Double(MonotonicClock.nanoseconds() - t0) / 1e9)
+                verifications.append(s.report.seconds["verify"] ?? 0)
             } while times.count < 3 && (times.last ?? 0) <= 5
             let tessera = times.sorted()[times.count / 2]
+            // The peers do not verify; Tessera's time includes its verification passes over A.
+            let unverified = zip(times, verifications).map { $0 - $1 }.sorted()[times.count / 2]
             let floor = s.report.accuracyFloor > 1e-13 ? "  (float64 floor for this x: \(Format.sci(s.report.accuracyFloor)))" : ""
             print("  \(j)  tessera auto→\(s.report.method.rawValue)".padding(33) + Format.fixed(tessera, 3).padding(11)
                   + Format.sci(s.report.accuracy) + floor)
+            print("  \(j)    (before verification)".padding(33) + Format.fixed(unverified, 3))
             let routes = problem == .gram ? ["numpy-normal", "scipy-qr"] : ["numpy-lstsq", "scipy-gelsy"]
             var fastest = Double.infinity
             for peer in try Peers.run(problem: problem, a: dir + "/A.npy", b: dir + "/b.npy", power: j, routes: routes) {
                 if let seconds = peer.seconds {
                     fastest = min(fastest, seconds)
                     print("  \(j)  \(peer.route)".padding(33) + Format.fixed(seconds, 3).padding(11)
-                          + Format.sci(peer.accuracy ?? .nan).padding(11) + Format.fixed(seconds / tessera, 2) + "×")
+                          + Format.sci(peer.accuracy ?? .nan).padding(11) + Format.fixed(seconds / tessera, 2) + "×"
+                          + " (\(Format.fixed(seconds / unverified, 2))× before verification)")
                 } else {
                     print("  \(j)  \(peer.route)".padding(33) + "failed: \(peer.error ?? "?")")
                 }
