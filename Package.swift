@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "TesseraRuntimeTests", dependencies: ["TesseraRuntime", "TesseraPlatform", "TesseraCore"]),
         .testTarget(name: "TesseraTilesTests", dependencies: ["Tessera", "TesseraKernels", "CVectorMath"]),
         .testTarget(name: "TesseraSketchTests", dependencies: ["TesseraSketch", "Tessera", "TesseraKernels"]),
-        .testTarget(name: "TesseraSolversTests", dependencies: ["Tessera", "TesseraIO"]),
+        .testTarget(name: "TesseraSolversTests", dependencies: ["Tessera", "TesseraSolvers", "TesseraIO"]),
         .testTarget(name: "TesseraIOTests", dependencies: ["TesseraIO", "Tessera"]),
         .testTarget(name: "TesseraCLITests", dependencies: ["TesseraIO", "Tessera", "TesseraKernels", "tessera"]),
     ],

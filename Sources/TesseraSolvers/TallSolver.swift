@@ -15,7 +15,9 @@ public struct TallSolution: Sendable {
 ///
 /// Costs (n×d A, j the power): sketch + QR(SA) O(s·d²); Gram Cholesky n·d² + d³/3;
 /// randomized Cholesky-QR sketch + 2n·d²; each iteration one pass over A (4nd flops, two for LSQR);
-/// verification j passes (gram) or 2j + 2 (lstsq; 2j + 1 block passes with an exact factor).
+/// verification j passes (gram) or 2j + 2 (lstsq); with an exact factor one block pass for gram
+/// and three for lstsq (`Verification.gramPowerOnePass`: the power's probes G^k x, G = RᵀR, go
+/// through A together).
 public final class TallSolver: Sendable {
     public let op: TallOperator
     public let options: SolveOptions
@@ -104,7 +106,7 @@ public final class TallSolver: Sendable {
         report.seconds["iterate"] = clock.lap()
         report.iterations = iterations
         report.status = status
-        try Verification.gram(op: op, x: x, b: b, power: j, normA: normA, into: &report)
+        try Verification.gram(op: op, exactFactor: exactFactor, x: x, b: b, power: j, normA: normA, into: &report)
         report.seconds["verify"] = clock.lap()
         if isExact && !(report.accuracy <= max(options.tolerance, report.accuracyFloor)) {
             let refined = try refinePower(b, power: j, eta: options.tolerance / Double(j))
@@ -112,7 +114,7 @@ public final class TallSolver: Sendable {
             report.status = refined.status
             report.notes.append("the direct solve missed the tolerance; refined with preconditioned CG")
             report.seconds["iterate", default: 0] += clock.lap()
-            try Verification.gram(op: op, x: refined.x, b: b, power: j, normA: normA, into: &report)
+            try Verification.gram(op: op, exactFactor: exactFactor, x: refined.x, b: b, power: j, normA: normA, into: &report)
             report.seconds["verify", default: 0] += clock.lap()
             return finish(refined.x, &report)
         }
@@ -176,8 +178,8 @@ public final class TallSolver: Sendable {
 
     /// Solves for each column of a block B = [b₁ … b_m] of right-hand sides (reusing R). With an
     /// exact factor (`direct`, `cholesky`) the block goes through BLAS-3: X = (RᵀR)^{-j}B by 2j
-    /// triangular solves with m columns, and the verification (AᵀA)^j X by j block passes over A
-    /// (two GEMMs per tile) instead of j·m vector passes; a column that misses the tolerance is
+    /// triangular solves with m columns, and the verification (AᵀA)^j X by one block pass over A
+    /// (two GEMMs per tile, `Verification.gramPowerOnePass`) instead of j·m vector passes; a column that misses the tolerance is
     /// then solved again alone (with its refinement). Iterative methods solve column by column.
     public func solveGram(block: [[Double]], power j: Int) throws(TesseraError) -> [TallSolution] {
         guard isExact, block.count > 1 else {
@@ -195,8 +197,7 @@ public final class TallSolver: Sendable {
         var x = block.flatMap { $0 }
         for _ in 0..<j { factor.r.solveNormal(block: &x, columns: m) }
         let iterate = clock.lap()
-        var product = x
-        for _ in 0..<j { product = try op.matrix.gramMultiply(block: product, columns: m, engine: op.engine) }
+        let product = try Verification.gramPower(op: op, exactFactor: exactFactor, block: x, columns: m, power: j, normA: normA)
         let verify = clock.lap()
         var out: [TallSolution] = []
         for (c, b) in block.enumerated() {
@@ -221,7 +222,7 @@ public final class TallSolver: Sendable {
     /// exact factor (`direct`, `cholesky`) the block goes through BLAS-3: Y = argmin ‖AY − B‖ by
     /// the corrected semi-normal equations (Y ← Y + (RᵀR)⁻¹Aᵀ(B − AY), each step one block pass
     /// over A, two GEMMs per tile), X = (RᵀR)^{-j}Y by 2j triangular solves with m columns, and
-    /// the verification r = A(AᵀA)^j X − B, Mᵀr by 2j + 1 block passes instead of (2j + 2)·m
+    /// the verification r = A(AᵀA)^j X − B, Mᵀr by three block passes instead of (2j + 2)·m
     /// vector passes. A column that misses the tolerance is solved again alone (LSQR and the
     /// refinement of `solveLstsq(_:power:)`). Iterative methods solve column by column.
     public func solveLstsq(block: [[Double]], power j: Int) throws(TesseraError) -> [TallSolution] {
@@ -266,10 +267,9 @@ public final class TallSolver: Sendable {
         // the last pass above was already that fresh pass over A for this very X.
         var (mtr, squares) = last
         if j > 0 {
-            var product = x
-            for _ in 0..<j { product = try a.gramMultiply(block: product, columns: m, engine: engine) }
+            let product = try Verification.gramPower(op: op, exactFactor: exactFactor, block: x, columns: m, power: j, normA: normA)
             (mtr, squares) = try a.residualGradient(block: product, rhs: rhs, columns: m, engine: engine)
-            for _ in 0..<j { mtr = try a.gramMultiply(block: mtr, columns: m, engine: engine) }
+            mtr = try Verification.gramPower(op: op, exactFactor: exactFactor, block: mtr, columns: m, power: j, normA: normA)
         }
         let verify = clock.lap()
         var out: [TallSolution] = []
@@ -348,6 +348,10 @@ public final class TallSolver: Sendable {
     }
 
     var isExact: Bool { method == .direct || method == .cholesky }
+
+    /// R when it is the exact factor of A (RᵀR = AᵀA to rounding), which lets the verification
+    /// apply (AᵀA)^j in one pass (`Verification.gramPowerOnePass`); nil for sketch preconditioners.
+    var exactFactor: UpperTriangular? { isExact ? factor.r : nil }
 
     /// argmin ‖Ay − b‖ by the method's least-squares stage.
     func leastSquares(_ b: [Double]) throws(TesseraError) -> IterationResult {
