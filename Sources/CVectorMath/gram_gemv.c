@@ -61,31 +61,47 @@ TESSERA_AVX2 static void panel_transposed_times(const double *a, size_t lda, siz
     }
 }
 
-TESSERA_AVX2 void tessera_gram_gemv_avx2(const double *a, size_t lda, size_t rows, size_t cols, size_t panel,
-                                         const double *y, double *t, double *w) {
-    memset(w, 0, cols * sizeof(double));
+TESSERA_AVX2 void tessera_gram_gemm_avx2(const double *a, size_t lda, size_t rows, size_t cols, size_t panel,
+                                         size_t m, const double *y, double *t, double *w) {
+    memset(w, 0, cols * m * sizeof(double));
     for (size_t r0 = 0; r0 < rows; r0 += panel) {
         const size_t p = rows - r0 < panel ? rows - r0 : panel;
-        panel_times(a + r0, lda, p, cols, y, t);
-        panel_transposed_times(a + r0, lda, p, cols, t, w);
+        for (size_t k = 0; k < m; k++) {
+            panel_times(a + r0, lda, p, cols, y + k * cols, t);
+            panel_transposed_times(a + r0, lda, p, cols, t, w + k * cols);
+        }
+    }
+}
+
+TESSERA_AVX2 void tessera_gram_gemv_avx2(const double *a, size_t lda, size_t rows, size_t cols, size_t panel,
+                                         const double *y, double *t, double *w) {
+    tessera_gram_gemm_avx2(a, lda, rows, cols, panel, 1, y, t, w);
+}
+
+void tessera_gram_gemm_portable(const double *a, size_t lda, size_t rows, size_t cols, size_t panel,
+                                size_t m, const double *y, double *t, double *w) {
+    memset(w, 0, cols * m * sizeof(double));
+    for (size_t r0 = 0; r0 < rows; r0 += panel) {
+        const size_t p = rows - r0 < panel ? rows - r0 : panel;
+        for (size_t k = 0; k < m; k++) {
+            const double *yk = y + k * cols;
+            double *wk = w + k * cols;
+            memset(t, 0, p * sizeof(double));
+            for (size_t c = 0; c < cols; c++) {
+                const double *col = a + r0 + c * lda;
+                for (size_t r = 0; r < p; r++) t[r] += col[r] * yk[c];
+            }
+            for (size_t c = 0; c < cols; c++) {
+                const double *col = a + r0 + c * lda;
+                double acc = 0;
+                for (size_t r = 0; r < p; r++) acc += col[r] * t[r];
+                wk[c] += acc;
+            }
+        }
     }
 }
 
 void tessera_gram_gemv_portable(const double *a, size_t lda, size_t rows, size_t cols, size_t panel,
                                 const double *y, double *t, double *w) {
-    memset(w, 0, cols * sizeof(double));
-    for (size_t r0 = 0; r0 < rows; r0 += panel) {
-        const size_t p = rows - r0 < panel ? rows - r0 : panel;
-        memset(t, 0, p * sizeof(double));
-        for (size_t c = 0; c < cols; c++) {
-            const double *col = a + r0 + c * lda;
-            for (size_t r = 0; r < p; r++) t[r] += col[r] * y[c];
-        }
-        for (size_t c = 0; c < cols; c++) {
-            const double *col = a + r0 + c * lda;
-            double acc = 0;
-            for (size_t r = 0; r < p; r++) acc += col[r] * t[r];
-            w[c] += acc;
-        }
-    }
+    tessera_gram_gemm_portable(a, lda, rows, cols, panel, 1, y, t, w);
 }

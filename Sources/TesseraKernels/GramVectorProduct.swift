@@ -18,6 +18,24 @@ public enum GramVectorProduct {
     /// Whether the fused kernel beats two GEMVs at this width (measured: d ≤ 256).
     public static func fusedPays(cols: Int) -> Bool { cols <= 256 }
 
+    /// Columns of a block for which the fused kernel is used (each panel stays in cache while it
+    /// is applied to all of them); wider blocks go through two GEMMs per tile.
+    public static let maxBlockColumns = 8
+
+    /// W = AᵀA·Y for a block Y (cols × m, column-major): each panel read from memory once and
+    /// applied to the m columns while in cache; column k gets the same bits as `apply` on y_k.
+    /// `scratch` must hold min(rows, panelRows(cols)) doubles; `w` (cols × m) is overwritten.
+    public static func apply(block a: UnsafePointer<Double>, ld: Int, rows: Int, cols: Int, columns m: Int,
+                             y: UnsafePointer<Double>, scratch: UnsafeMutablePointer<Double>, w: UnsafeMutablePointer<Double>) {
+        guard cols > 0, m > 0 else { return }
+        let panel = panelRows(cols: cols)
+        if VectorExp.useAVX2 {
+            tessera_gram_gemm_avx2(a, ld, rows, cols, panel, m, y, scratch, w)
+        } else {
+            tessera_gram_gemm_portable(a, ld, rows, cols, panel, m, y, scratch, w)
+        }
+    }
+
     /// `scratch` must hold min(rows, panelRows(cols)) doubles; `w` (cols) is overwritten.
     public static func apply(_ a: UnsafePointer<Double>, ld: Int, rows: Int, cols: Int, y: UnsafePointer<Double>,
                              scratch: UnsafeMutablePointer<Double>, w: UnsafeMutablePointer<Double>) {

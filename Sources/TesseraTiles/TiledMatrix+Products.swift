@@ -64,15 +64,25 @@ extension TiledMatrix {
 
     /// W = AᵀA·Y for a block Y ∈ ℝ^{d×m} (column-major), in one pass over A: per tile
     /// T = AᵢY then Wᵢ = AᵢᵀT (two GEMMs, 4ndm flops in all), partials summed by the fixed tree.
+    /// For d ≤ 256 and m ≤ 8 the fused panel kernel (`GramVectorProduct.apply(block:)`) instead,
+    /// which reads each tile from memory once (two GEMMs with a few columns read it twice and
+    /// pack it: measured 0.30 s at m = 2 and 0.44 s at m = 3 against 0.20 s for one vector pass
+    /// on a 1,000,000 × 256 A, 2 threads).
     public func gramMultiply(block y: [Double], columns m: Int, engine: Engine) throws(TesseraError) -> [Double] {
         guard m > 0, y.count == cols * m else { throw .invalidArgument("Y has \(y.count) entries, expected d·m = \(cols)·\(m)") }
         let ys = try SharedBlock(y, engine: engine)
         let ldScratch = layout.tileRows
         let scratch = try SharedBlock(rows: ldScratch * m, cols: engine.workerCount, engine: engine)
         let d = cols
+        let fused = GramVectorProduct.fusedPays(cols: d) && m <= GramVectorProduct.maxBlockColumns
         return try reducedPerTile(engine: engine, name: "AtAY", partialCount: d * m) { context, i, partial in
             let tile = self.tiles[i].tile
             let t = scratch.pointer + context.worker * ldScratch * m
+            if fused {
+                GramVectorProduct.apply(block: tile.readOnly, ld: tile.ld, rows: tile.rows, cols: tile.cols, columns: m,
+                                        y: ys.pointer, scratch: t, w: partial)
+                return
+            }
             BLAS.gemm(.none, .none, m: tile.rows, n: m, k: d, alpha: 1, a: tile.readOnly, lda: tile.ld,
                       b: ys.pointer, ldb: d, beta: 0, c: t, ldc: ldScratch)
             BLAS.gemm(.transpose, .none, m: d, n: m, k: tile.rows, alpha: 1, a: tile.readOnly, lda: tile.ld,

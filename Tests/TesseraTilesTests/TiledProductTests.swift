@@ -120,6 +120,24 @@ final class TiledProductTests: XCTestCase {
         XCTAssertThrowsError(try a.multiply([1, 2], engine: engine))
     }
 
+    /// W = AᵀA·Y for a block: the fused panel kernel (d ≤ 256, m ≤ 8) gives each column the very
+    /// bits of the one-vector pass, on 1 and 2 threads; the GEMM path (m = 9) agrees to rounding.
+    func testBlockGramProductMatchesVectorPassesBitForBit() throws {
+        let n = 3_001, d = 17
+        let value = Reference.randomMatrix(rows: n, cols: d, seed: 6)
+        let engine = try Engine(threads: 2)
+        let a = try TiledMatrix(layout: TileLayout(rows: n, cols: d, tileRows: 1_000), engine: engine, value: value)
+        let g = Philox4x32(seed: 98)
+        let y = (0..<(d * 9)).map { g.normal(index: UInt64($0), stream: 1) }
+        let columns = try (0..<9).map { k in try a.gramMultiply(Array(y[(k * d)..<((k + 1) * d)]), engine: engine) }
+        let fused = try a.gramMultiply(block: Array(y[0..<(3 * d)]), columns: 3, engine: engine)
+        XCTAssertEqual(fused.map(\.bitPattern), columns[0..<3].flatMap { $0 }.map(\.bitPattern))
+        let fusedOne = try a.gramMultiply(block: Array(y[0..<(3 * d)]), columns: 3, engine: Engine(threads: 1))
+        XCTAssertEqual(fused.map(\.bitPattern), fusedOne.map(\.bitPattern))
+        let gemm = try a.gramMultiply(block: y, columns: 9, engine: engine)
+        XCTAssertLessThanOrEqual(Reference.maxRelativeDifference(gemm, columns.flatMap { $0 }), 1e-13)
+    }
+
     /// 400 concurrent tasks each call DGEMM on private operands; every product must be right.
     func testBLASFromManyTasksAtOnceGivesCorrectResults() throws {
         let engine = try Engine(threads: 4)

@@ -31,4 +31,13 @@ void tessera_gram_gemv_avx2(const double *a, size_t lda, size_t rows, size_t col
 void tessera_gram_gemv_portable(const double *a, size_t lda, size_t rows, size_t cols, size_t panel,
                                 const double *y, double *t, double *w);
 
+/// W = AᵀA·Y for a block Y (cols × m, column-major, ld = cols) with the same panels: each panel
+/// is read from memory once and applied to the m columns while it is in cache (per column the
+/// same operations, in the same order, as the one-vector kernel above). t: ≥ panel doubles;
+/// W (cols × m) is overwritten.
+void tessera_gram_gemm_avx2(const double *a, size_t lda, size_t rows, size_t cols, size_t panel,
+                            size_t m, const double *y, double *t, double *w);
+void tessera_gram_gemm_portable(const double *a, size_t lda, size_t rows, size_t cols, size_t panel,
+                                size_t m, const double *y, double *t, double *w);
+
 #endif
