@@ -179,8 +179,9 @@ public final class TallSolver: Sendable {
     /// Solves for each column of a block B = [b₁ … b_m] of right-hand sides (reusing R). With an
     /// exact factor (`direct`, `cholesky`) the block goes through BLAS-3: X = (RᵀR)^{-j}B by 2j
     /// triangular solves with m columns, and the verification (AᵀA)^j X by one block pass over A
-    /// (two GEMMs per tile, `Verification.gramPowerOnePass`) instead of j·m vector passes; a column that misses the tolerance is
-    /// then solved again alone (with its refinement). Iterative methods solve column by column.
+    /// (`Verification.gramPowerOnePass`) instead of j·m vector passes; a column that misses the
+    /// tolerance is then solved again alone (with its refinement). Iterative methods solve column
+    /// by column.
     public func solveGram(block: [[Double]], power j: Int) throws(TesseraError) -> [TallSolution] {
         guard isExact, block.count > 1 else {
             var out: [TallSolution] = []

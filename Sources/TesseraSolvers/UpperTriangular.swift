@@ -63,6 +63,9 @@ public struct UpperTriangular: Sendable {
         return y
     }
 
+    /// RᵀR·x (2d² flops): the Gram matrix the factor stands for, applied without forming it.
+    public func normalTimes(_ x: [Double]) -> [Double] { transposedTimes(times(x)) }
+
     /// This·other for another upper-triangular factor (the product is upper triangular).
     public func times(_ other: UpperTriangular) -> UpperTriangular {
         var c = [Double](repeating: 0, count: order * order)
@@ -77,7 +80,7 @@ public struct UpperTriangular: Sendable {
         var x = [Double](repeating: 1 / Double(order).squareRoot(), count: order)
         var sigma = 0.0
         for _ in 0..<30 {
-            let y = transposedTimes(times(x))
+            let y = normalTimes(x)
             let norm = y.norm2
             guard norm > 0 else { return 0 }
             sigma = norm.squareRoot()

@@ -43,43 +43,25 @@ enum Verification {
         let d = op.cols
         guard j >= 1, m >= 1, x.count == d * m else { return nil }
         if j == 1 { return try op.matrix.gramMultiply(block: x, columns: m, engine: op.engine) }
-        func gTimes(_ v: ArraySlice<Double>) -> [Double] { r.transposedTimes(r.times(Array(v))) }
-        // probes[k·dm ..< (k+1)·dm] = G^k X; gv[k] = G·V_k.
-        var probes = x
-        probes.reserveCapacity(d * m * j)
-        var gv: [Double] = []
-        gv.reserveCapacity(d * m * j)
+        func column(_ block: [Double], _ i: Int) -> [Double] { Array(block[(i * d)..<((i + 1) * d)]) }
+        // Column k·m + c of `probes` is V_k's column c = G^k x_c; the same column of `gProbes` is G·V_k.
+        var probes = x, gProbes: [Double] = []
         for k in 0..<j {
-            for c in 0..<m {
-                let start = (k * m + c) * d
-                gv.append(contentsOf: gTimes(probes[start..<(start + d)]))
-            }
-            if k + 1 < j { probes.append(contentsOf: gv[(k * m * d)..<((k + 1) * m * d)]) }
+            for c in 0..<m { gProbes += r.normalTimes(column(probes, k * m + c)) }
+            if k + 1 < j { probes += gProbes[(k * m * d)..<((k + 1) * m * d)] }
         }
         let w = try op.matrix.gramMultiply(block: probes, columns: j * m, engine: op.engine)
         let normM = normA * normA
-        for k in 0..<j {
-            for c in 0..<m {
-                let start = (k * m + c) * d
-                var e = 0.0, v = 0.0
-                for i in start..<(start + d) {
-                    e += (w[i] - gv[i]) * (w[i] - gv[i])
-                    v += probes[i] * probes[i]
-                }
-                let delta = e.squareRoot() / (normM * v.squareRoot())
-                guard delta <= onePassAgreementLimit || (e == 0 && v == 0) else { return nil }
-            }
+        for i in 0..<(j * m) {
+            let disagreement = column(w, i).plus(-1, column(gProbes, i)).norm2
+            guard disagreement <= onePassAgreementLimit * normM * column(probes, i).norm2 else { return nil }
         }
         var u = Array(w[0..<(d * m)])
         for k in 1..<j {
             var next: [Double] = []
-            next.reserveCapacity(d * m)
             for c in 0..<m {
-                let start = c * d, kStart = (k * m + c) * d
-                var diff = [Double](repeating: 0, count: d)
-                for i in 0..<d { diff[i] = u[start + i] - probes[kStart + i] }
-                let g = gTimes(diff[...])
-                for i in 0..<d { next.append(w[kStart + i] + g[i]) }
+                let correction = r.normalTimes(column(u, c).plus(-1, column(probes, k * m + c)))
+                next += zip(column(w, k * m + c), correction).map(+)
             }
             u = next
         }

@@ -10,7 +10,8 @@ import TesseraRuntime
 /// - `gramMultiply(_:)`: w = AᵀA·y in one pass: per tile t = Aᵢy then wᵢ = Aᵢᵀt (4nd flops);
 ///   for d ≤ 256 panel by panel of rows, so A is read from memory once (`GramVectorProduct`),
 ///   wider tiles by two GEMVs; partials summed by the same tree;
-/// - the block forms `gramMultiply(block:)` and `residualGradient(block:rhs:)` (BLAS-3).
+/// - the block forms `gramMultiply(block:)` (the fused panel kernel for d ≤ 256 and a few
+///   columns, else BLAS-3) and `residualGradient(block:rhs:)` (BLAS-3).
 extension TiledMatrix {
     /// y = Ax for x ∈ ℝ^d.
     public func multiply(_ x: [Double], engine: Engine) throws(TesseraError) -> TiledVector {
