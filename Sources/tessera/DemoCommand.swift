@@ -117,15 +117,15 @@ struct SolverDemo {
         var passed = true, failure = ""
         for (problem, j) in [(TallProblem.gram, 1), (.gram, 2), (.lstsq, 0), (.lstsq, 1)] {
             let p = try ProblemGenerator.make(problem, rows: rows, cols: cols, condition: 1e3, power: j, seed: seed, engine: engine)
-            for method in [SolveMethod.auto, .paper] {
+            for method in [nil, SolveMethod.paper] {
                 var options = SolveOptions()
                 options.method = method
                 let t0 = MonotonicClock.nanoseconds()
-                let solver = try TallSolver(matrix: p.matrix, engine: engine, problem: problem, options: options)
-                let s = problem == .gram ? try solver.solveGram(p.rhs, power: j) : try solver.solveLstsq(p.rhs, power: j)
+                let solver = try TallSolver(matrix: p.matrix, engine: engine, problem: .tall(problem, power: j), options: options)
+                let s = try solver.solve(p.rhs)
                 let seconds = Double(MonotonicClock.nanoseconds() - t0) / 1e9
                 let forward = s.x.plus(-1, p.solution).norm2 / p.solution.norm2
-                let name = method == .auto ? "auto→\(s.report.method.rawValue)" : method.rawValue
+                let name = method.map(\.rawValue) ?? "auto→\(s.report.method.rawValue)"
                 let measure = (problem == .gram ? "bwd " : "opt ") + Format.sci(s.report.accuracy)
                 table += "  \(problem.rawValue.padding(7))\(String(j).padding(3))\(name.padding(17))"
                 table += "\(s.report.iterations.map(String.init).joined(separator: "+").padding(13))\(measure.padding(12))"
@@ -133,7 +133,7 @@ struct SolverDemo {
                 let required = pow(1e3, 2 * Double(j) + 1) * 1e-16 < 1e-2
                 if required && !s.report.converged {
                     passed = false
-                    failure = "\(problem.rawValue) j=\(j) \(method.rawValue) missed the tolerance: \(Format.sci(s.report.accuracy))"
+                    failure = "\(problem.rawValue) j=\(j) \(method?.rawValue ?? "auto") missed the tolerance: \(Format.sci(s.report.accuracy))"
                 }
             }
         }
@@ -154,18 +154,17 @@ struct AttentionDemo {
         var table = "demo: attention (exp(AAᵀ) + 1e-3·I)x = b, n = \(n), d = \(d), rows of norm 1, known x\n"
         table += "  method   iterations  relative residual  forward error  time (s)\n"
         var passed = true, failure = ""
-        for method in [AttentionOptions.Method.auto, .pcg, .direct] {
-            var options = AttentionOptions()
+        for method in [nil, SolveMethod.pcg, .direct] {
+            var options = SolveOptions()
             options.method = method
-            options.ridge = 1e-3
             let t0 = MonotonicClock.nanoseconds()
-            let s = try AttentionSolver(matrix: a, engine: engine, options: options).solve(b)
+            let solution = try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: 1e-3), options: options).solve(b)
             let seconds = Double(MonotonicClock.nanoseconds() - t0) / 1e9
-            let forward = s.x.plus(-1, x).norm2 / x.norm2
-            let name = method == .auto ? "auto→\(s.method.rawValue)" : method.rawValue
-            table += "  \(name.padding(9))\(String(s.iterations).padding(12))\(Format.sci(s.relativeResidual).padding(19))"
+            let s = solution.report, forward = solution.x.plus(-1, x).norm2 / x.norm2
+            let name = method.map(\.rawValue) ?? "auto→\(s.method.rawValue)"
+            table += "  \(name.padding(9))\(String(s.iterations.reduce(0, +)).padding(12))\(Format.sci(s.relativeResidual).padding(19))"
             table += "\(Format.sci(forward).padding(15))\(format3(seconds))\n"
-            if !s.converged { passed = false; failure = "attention \(method.rawValue) missed 1e-10: \(Format.sci(s.relativeResidual))" }
+            if !s.converged { passed = false; failure = "attention \(method?.rawValue ?? "auto") missed 1e-10: \(Format.sci(s.relativeResidual))" }
         }
         table += "  (relative residual ‖(K + λI)x − b‖/‖b‖ from an exact kernel product, checked ≤ 1e-10)"
         return GramCheck.Outcome(table: table, passed: passed, failure: failure)

@@ -42,17 +42,13 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         try CLIErrors.reporting { () throws(TesseraError) in
-            guard rows >= 1, cols >= 1 else { throw .invalidArgument("--rows and --cols must be at least 1") }
-            _ = try Checked.product([rows, cols, 8], "A of \(rows) × \(cols)")
-            guard rows >= cols else { throw .invalidArgument("--rows must be at least --cols (got \(rows) × \(cols))") }
-            let needed = MemoryBudget.sum(MemoryBudget.doubles(2, rows, cols), MemoryBudget.doubles(6, rows))
-            try MemoryBudget.systemDefault().require(needed, for: "generating A of \(rows) × \(cols)", advice: "choose fewer --rows or --cols")
+            try ProblemGenerator.checkSize(rows: rows, cols: cols)
             if mkdir(outputDir, 0o755) != 0 && errno != EEXIST {
                 throw .io("cannot create \(outputDir): \(String(cString: strerror(errno)))")
             }
             let engine = try engineOptions.makeEngineTyped()
-            guard case .tall(let tall) = problem.kind else { return try generateAttention(engine: engine) }
-            let p = try ProblemGenerator.make(tall, rows: rows, cols: cols, condition: condition, power: power,
+            if problem == .attention { return try generateAttention(engine: engine) }
+            let p = try ProblemGenerator.make(problem == .gram ? .gram : .lstsq, rows: rows, cols: cols, condition: condition, power: power,
                                               seed: seed, engine: engine, tileRows: engineOptions.tileRows)
             let files = AtomicFileGroup()
             try files.stage(NpyWriter.encode(p.matrix), to: outputDir + "/A.npy")

@@ -64,42 +64,19 @@ struct Solve: ParsableCommand {
     func run() throws {
         let outcome = try CLIErrors.reporting { () throws(TesseraError) -> Bool in
             try PathChecks.distinct(inputs: [matrix, rhs], outputs: [output] + [report, trace].compactMap { $0 })
-            guard case .tall(let tallProblem) = problem.kind else { return try runAttention() }
-            let problem = TallProblemBox(value: tallProblem)
-            guard method != .surrogate else {
-                throw .invalidArgument("--method surrogate is only for attention; gram/lstsq take auto, paper, pcg, direct or cholesky")
-            }
-            var options = SolveOptions()
-            options.method = method.value
-            options.sketch = sketch.value
-            options.sketchSizeFactor = sketchSizeFactor
-            options.tolerance = tolerance ?? 1e-12
-            options.maxIterations = maxIterations
-            options.seed = seed
-            options.memoryBudget = try memoryBudgetBytes()
-            try options.validate()
+            let request = self.problem.problem(power: power, ridge: ridge)
             let recorder = trace == nil ? nil : TraceRecorder()
             let engine = try engineOptions.makeEngineTyped().tracing(into: recorder)
             let a = try NpyArray(path: matrix)
-            guard a.shape.count == 2 else {
-                throw .invalidInput("\(matrix) has shape \(a.header.shapeText); A must be 2-D (n, d)")
-            }
-            try Self.checkTall(a, path: matrix)
             let b = try NpyArray(path: rhs)
             for note in [a.conversionNote, b.conversionNote].compactMap({ $0 }) where !engineOptions.quiet { print("note: \(note)") }
-            let columns = try RightHandSides(b, expected: problem.value == .gram ? a.shape[1] : a.shape[0], problem: problem.value)
-            try checkPower()
-            try options.checkMemory(rows: a.shape[0], cols: a.shape[1])
+            let plan = try SolvePlan.make(request, shape: a.shape, source: matrix, workers: engine.workerCount, options: try options())
+            let columns = try RightHandSides(values: b.toArray(), shape: b.shape, columnMajor: b.fortranOrder, source: b.path,
+                                             problem: request, rows: plan.rows, cols: plan.cols)
             let progress = Progress(enabled: !engineOptions.quiet)
             defer { progress.stop() }
             let tiled = try TiledMatrix.load(a, tileRows: engineOptions.tileRows, engine: engine)
-            let solver = try TallSolver(matrix: tiled, engine: engine, problem: problem.value, options: options)
-            var solutions: [TallSolution] = []
-            if problem.value == .gram {
-                solutions = try solver.solveGram(block: columns.vectors, power: power)
-            } else {
-                solutions = try solver.solveLstsq(block: columns.vectors, power: power)
-            }
+            let solutions = try plan.prepare(matrix: tiled, engine: engine).solve(columns)
             progress.stop()
             try write(solutions.map(\.x), reports: solutions.map(\.report.json), columns: columns, trace: recorder)
             if !engineOptions.quiet {
@@ -113,33 +90,19 @@ struct Solve: ParsableCommand {
         if !outcome { throw ExitCode(3) }
     }
 
-    /// A must be 2-D with n, d ≥ 1.
-    static func checkMatrix(_ a: NpyArray, path: String) throws(TesseraError) {
-        guard a.shape.count == 2 else { throw .invalidInput("\(path) has shape \(a.header.shapeText); A must be 2-D (n, d)") }
-        guard a.shape[0] >= 1, a.shape[1] >= 1 else {
-            throw .invalidInput("\(path) has shape \(a.header.shapeText); A needs at least one row and one column")
-        }
-    }
-
-    /// A must be 2-D with n ≥ d ≥ 1.
-    static func checkTall(_ a: NpyArray, path: String) throws(TesseraError) {
-        try checkMatrix(a, path: path)
-        guard a.shape[0] >= a.shape[1] else {
-            throw .invalidInput("\(path) has \(a.shape[0]) rows and \(a.shape[1]) columns; Tessera needs n ≥ d (a tall matrix)")
-        }
-    }
-
-    func memoryBudgetBytes() throws(TesseraError) -> UInt64? {
-        try memoryBudget.map { (text) throws(TesseraError) in try ByteSize.parse(text) }
-    }
-
-    func checkPower() throws(TesseraError) {
-        guard case .tall(let tall) = problem.kind else { return }
-        let problem = TallProblemBox(value: tall)
-        let minimum = problem.value == .gram ? 1 : 0
-        guard power >= minimum, power <= maximumPower else {
-            throw .invalidArgument("--power must lie in \(minimum)...\(maximumPower) for \(problem.value.rawValue) (got \(power))")
-        }
+    /// The flags as library options (no checks here: `SolvePlan.make` validates them).
+    func options() throws(TesseraError) -> SolveOptions {
+        var options = SolveOptions()
+        options.method = method.value
+        options.sketch = sketch.value
+        options.sketchSizeFactor = sketchSizeFactor
+        options.tolerance = tolerance
+        options.maxIterations = maxIterations
+        options.seed = seed
+        options.memoryBudget = try memoryBudget.map { (text) throws(TesseraError) in try ByteSize.parse(text) }
+        options.rank = rank
+        options.lowRank = preconditioner == .nystrom ? .nystrom : .rpcholesky
+        return options
     }
 
     /// Writes x, the report and the trace all-or-nothing: if any of them fails, none appears.
@@ -162,51 +125,14 @@ struct Solve: ParsableCommand {
 
 }
 
-/// The columns of b: a vector, or each column of a 2-D array.
-struct RightHandSides {
-    let vectors: [[Double]]
-    let isMatrix: Bool
-
-    init(_ b: NpyArray, expected: Int, problem: TallProblem) throws(TesseraError) {
-        try self.init(b, expected: expected, what: problem == .gram ? "d (the columns of A)" : "n (the rows of A)", problem: problem.rawValue)
-    }
-
-    init(_ b: NpyArray, expected: Int, what: String, problem: String) throws(TesseraError) {
-        if let bad = b.firstNonFiniteIndex() {
-            throw .invalidInput("\(b.path) holds a non-finite value at flat index \(bad); remove or replace NaN/Inf entries")
-        }
-        let values = b.toArray()
-        switch b.shape.count {
-        case 1:
-            guard b.shape[0] == expected else {
-                throw .invalidInput("\(b.path) has \(b.shape[0]) entries; \(problem) needs \(what) = \(expected)")
-            }
-            vectors = [values]
-            isMatrix = false
-        case 2:
-            let (m, k) = (b.shape[0], b.shape[1])
-            guard m == expected, k >= 1 else {
-                throw .invalidInput("\(b.path) has shape \(b.header.shapeText); \(problem) needs \(what) = \(expected) rows")
-            }
-            vectors = (0..<k).map { c in (0..<m).map { r in b.fortranOrder ? values[r + c * m] : values[r * k + c] } }
-            isMatrix = true
-        default:
-            throw .invalidInput("\(b.path) has shape \(b.header.shapeText); b must be a vector or a 2-D array of columns")
-        }
-    }
-}
-
-/// Lets the gram/lstsq path keep reading `problem.value`.
-struct TallProblemBox { let value: TallProblem }
-
 enum SolveProblemArgument: String, ExpressibleByArgument, CaseIterable {
     case gram, lstsq, attention
-    enum Kind { case tall(TallProblem), attention }
-    var kind: Kind {
+    /// The library's problem for these flags.
+    func problem(power: Int, ridge: Double) -> Problem {
         switch self {
-        case .gram: return .tall(.gram)
-        case .lstsq: return .tall(.lstsq)
-        case .attention: return .attention
+        case .gram: return .gram(power: power)
+        case .lstsq: return .lstsq(power: power)
+        case .attention: return .attention(ridge: ridge)
         }
     }
 }
@@ -222,10 +148,26 @@ enum LowRankArgument: String, ExpressibleByArgument, CaseIterable {
 
 enum MethodArgument: String, ExpressibleByArgument, CaseIterable {
     case auto, paper, pcg, direct, cholesky, surrogate
-    var value: SolveMethod { SolveMethod(rawValue: rawValue) ?? .auto }
+    /// nil for auto: the planner chooses.
+    var value: SolveMethod? { SolveMethod(rawValue: rawValue) }
 }
 
 enum SketchArgument: String, ExpressibleByArgument, CaseIterable {
     case gaussian, srht, countsketch, sparseSign = "sparse-sign"
     var value: SketchKind { SketchKind(rawValue: rawValue) ?? .sparseSign }
+}
+
+/// Sizes such as 512M, 4G, 1.5G or plain bytes.
+enum ByteSize {
+    static func parse(_ text: String) throws(TesseraError) -> UInt64 {
+        let units: [Character: Double] = ["K": 1024, "M": 1_048_576, "G": 1_073_741_824, "T": 1_099_511_627_776]
+        var body = Substring(text.uppercased())
+        if body.hasSuffix("B") { body = body.dropLast() }
+        var scale = 1.0
+        if let last = body.last, let u = units[last] { scale = u; body = body.dropLast() }
+        guard let value = Double(body), value > 0, value.isFinite, value * scale < 1.8e19 else {
+            throw .invalidArgument("--memory-budget '\(text)' is not a size; write e.g. 4G, 512M or a number of bytes")
+        }
+        return UInt64(value * scale)
+    }
 }

@@ -95,25 +95,23 @@ final class AttentionTests: XCTestCase {
         let b = (0..<n).map { g.normal(index: UInt64($0), stream: 9) }
         for ridge in [1e-3, 0.1] {
             let reference = try denseSolve(a, ridge: ridge, b: b)
-            for method in [AttentionOptions.Method.pcg, .direct, .auto] {
-                var options = AttentionOptions()
+            for method in [SolveMethod.pcg, .direct, nil] {
+                var options = SolveOptions()
                 options.method = method
-                options.ridge = ridge
                 options.rank = 300
-                let s = try AttentionSolver(matrix: a, engine: engine, options: options).solve(b)
-                XCTAssertLessThanOrEqual(s.relativeResidual, 1e-10, "\(method) λ=\(ridge):\n\(s.text)")
-                XCTAssertTrue(s.converged)
+                let s = try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: ridge), options: options).solve(b)
+                XCTAssertLessThanOrEqual(s.report.relativeResidual, 1e-10, "\(method) λ=\(ridge):\n\(s.report.text)")
+                XCTAssertTrue(s.report.converged)
                 let diff = s.x.plus(-1, reference).norm2 / reference.norm2
                 XCTAssertLessThanOrEqual(diff, 1e-6, "\(method) λ=\(ridge)")
             }
-            var nystrom = AttentionOptions()
+            var nystrom = SolveOptions()
             nystrom.method = .pcg
             nystrom.lowRank = .nystrom
-            nystrom.ridge = ridge
             nystrom.rank = 300
-            let s = try AttentionSolver(matrix: a, engine: engine, options: nystrom).solve(b)
-            XCTAssertLessThanOrEqual(s.relativeResidual, 1e-10, "nystrom λ=\(ridge):\n\(s.text)")
-            XCTAssertTrue(s.text.contains("randomized Nyström rank 300"), s.text)
+            let s = try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: ridge), options: nystrom).solve(b)
+            XCTAssertLessThanOrEqual(s.report.relativeResidual, 1e-10, "nystrom λ=\(ridge):\n\(s.report.text)")
+            XCTAssertTrue(s.report.text.contains("randomized Nyström rank 300"), s.report.text)
             XCTAssertLessThanOrEqual(s.x.plus(-1, reference).norm2 / reference.norm2, 1e-6, "nystrom λ=\(ridge)")
         }
     }
@@ -121,36 +119,34 @@ final class AttentionTests: XCTestCase {
     func testZeroRidgeOnIllConditionedKernelEndsCleanlyWithAdvice() throws {
         let engine = try Engine(threads: 2)
         let a = try matrix(n: 1_000, d: 2, norm: 0.5, seed: 8, engine: engine)   // nearly dependent rows
-        var options = AttentionOptions()
+        var options = SolveOptions()
         options.method = .pcg
         options.rank = 20
         options.maxIterations = 40
         let g = Philox4x32(seed: 4)
         let b = (0..<1_000).map { g.normal(index: UInt64($0), stream: 0) }   // reaches K's tiny eigenvalues
-        let s = try AttentionSolver(matrix: a, engine: engine, options: options).solve(b)
-        XCTAssertFalse(s.converged, s.text)
-        XCTAssertNotEqual(s.status, .converged)
-        XCTAssertTrue(s.notes.joined().contains("--ridge"), s.text)
+        let s = try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: 0), options: options).solve(b)
+        XCTAssertFalse(s.report.converged, s.report.text)
+        XCTAssertNotEqual(s.report.status, .converged)
+        XCTAssertTrue(s.report.notes.joined().contains("--ridge"), s.report.text)
         XCTAssertTrue(s.x.allSatisfy(\.isFinite))
     }
 
     func testOverflowAndBadOptionsAreRefused() throws {
         let engine = try Engine(threads: 2)
         let big = try matrix(n: 100, d: 4, norm: 30, seed: 1, engine: engine, tileRows: 50)
-        XCTAssertThrowsError(try AttentionSolver(matrix: big, engine: engine)) { e in
+        XCTAssertThrowsError(try AttentionSolver(matrix: big, engine: engine, problem: .attention(ridge: 0))) { e in
             XCTAssertTrue(((e as? TesseraError)?.message ?? "").contains("would overflow"))
         }
         let a = try matrix(n: 100, d: 4, norm: 1, seed: 1, engine: engine, tileRows: 50)
-        var options = AttentionOptions()
-        options.ridge = -1
-        XCTAssertThrowsError(try AttentionSolver(matrix: a, engine: engine, options: options))
-        options = AttentionOptions()
+        XCTAssertThrowsError(try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: -1)))
+        var options = SolveOptions()
         options.method = .direct
         options.memoryBudget = 1_000
-        XCTAssertThrowsError(try AttentionSolver(matrix: a, engine: engine, options: options)) { e in
+        XCTAssertThrowsError(try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: 0), options: options)) { e in
             XCTAssertTrue(((e as? TesseraError)?.message ?? "").contains("memory budget"))
         }
-        XCTAssertThrowsError(try AttentionSolver(matrix: a, engine: engine).solve([1, 2, 3]))
+        XCTAssertThrowsError(try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: 0)).solve([1, 2, 3]))
     }
 
     /// RPCholesky: the residual K − FFᵀ stays positive semidefinite on the diagonal, its trace

@@ -18,7 +18,7 @@ final class DeterminismTests: XCTestCase {
 
     /// x for (problem, method) on 1 thread, 2 threads, 2 threads again and 1 thread again, each
     /// from a freshly built matrix and solver; all four must have the same bits.
-    func checkTall(_ problem: TallProblem, _ method: SolveMethod) throws {
+    func checkTall(_ problem: TallProblem, _ method: SolveMethod?) throws {
         let j = problem == .gram ? 2 : 1
         var runs: [[UInt64]] = []
         for threads in [1, 2, 2, 1] {
@@ -26,20 +26,19 @@ final class DeterminismTests: XCTestCase {
             let p = try ProblemGenerator.make(problem, rows: 3_000, cols: 12, condition: 100, power: j, seed: 5, engine: engine, tileRows: 400)
             var options = SolveOptions()
             options.method = method
-            let s = try TallSolver(matrix: p.matrix, engine: engine, problem: problem, options: options)
-            let solution = problem == .gram ? try s.solveGram(p.rhs, power: j) : try s.solveLstsq(p.rhs, power: j)
+            let s = try TallSolver(matrix: p.matrix, engine: engine, problem: .tall(problem, power: j), options: options)
+            let solution = try s.solve(p.rhs)
             runs.append(solution.x.map(\.bitPattern))
         }
         for k in 1..<runs.count { XCTAssertEqual(runs[0], runs[k], "\(problem) \(method): run \(k) differs") }
     }
 
-    func checkAttention(_ method: AttentionOptions.Method, lowRank: AttentionOptions.LowRank = .rpcholesky) throws {
+    func checkAttention(_ method: SolveMethod?, lowRank: LowRankMethod = .rpcholesky) throws {
         let n = 700, d = 5
         let b = (0..<n).map { Double(($0 * 37) % 11) - 5 }
-        var options = AttentionOptions()
+        var options = SolveOptions()
         options.method = method
         options.lowRank = lowRank
-        options.ridge = 1e-3
         options.rank = 120
         options.maxIterations = 60
         var runs: [[UInt64]] = []
@@ -47,23 +46,23 @@ final class DeterminismTests: XCTestCase {
             let engine = try Engine(threads: threads)
             // Tiles of 96 rows: several tile pairs, and a Cholesky block size that does not divide n.
             let a = try attentionMatrix(n: n, d: d, engine: engine, tileRows: 96)
-            let solver = try AttentionSolver(matrix: a, engine: engine, options: options)
+            let solver = try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: 1e-3), options: options)
             runs.append(try solver.solve(b).x.map(\.bitPattern))
         }
         for k in 1..<runs.count { XCTAssertEqual(runs[0], runs[k], "attention \(method): run \(k) differs") }
     }
 
-    func testGramAuto() throws { try checkTall(.gram, .auto) }
+    func testGramAuto() throws { try checkTall(.gram, nil) }
     func testGramPaper() throws { try checkTall(.gram, .paper) }
     func testGramPCG() throws { try checkTall(.gram, .pcg) }
     func testGramDirect() throws { try checkTall(.gram, .direct) }
     func testGramCholesky() throws { try checkTall(.gram, .cholesky) }
-    func testLstsqAuto() throws { try checkTall(.lstsq, .auto) }
+    func testLstsqAuto() throws { try checkTall(.lstsq, nil) }
     func testLstsqPaper() throws { try checkTall(.lstsq, .paper) }
     func testLstsqPCG() throws { try checkTall(.lstsq, .pcg) }
     func testLstsqDirect() throws { try checkTall(.lstsq, .direct) }
     func testLstsqCholesky() throws { try checkTall(.lstsq, .cholesky) }
-    func testAttentionAuto() throws { try checkAttention(.auto) }
+    func testAttentionAuto() throws { try checkAttention(nil) }
     func testAttentionPCG() throws { try checkAttention(.pcg) }
     func testAttentionPCGNystrom() throws { try checkAttention(.pcg, lowRank: .nystrom) }
     func testAttentionDirect() throws { try checkAttention(.direct) }
@@ -76,9 +75,9 @@ final class DeterminismTests: XCTestCase {
         let engine = try Engine(threads: 2)
         let p = try ProblemGenerator.make(.lstsq, rows: 2_000, cols: 10, condition: 100, power: 1, seed: 9, engine: engine, tileRows: 250)
         let options = { var o = SolveOptions(); o.method = .pcg; return o }()
-        let shared = try TallSolver(matrix: p.matrix, engine: engine, problem: .lstsq, options: options)
+        let shared = try TallSolver(matrix: p.matrix, engine: engine, problem: .lstsq(power: 1), options: options)
         let rhs = (0..<8).map { k in p.rhs.enumerated().map { $1 * Double(k + 1) + Double(($0 * (k + 3)) % 7) } }
-        let sequential = try rhs.map { try shared.solveLstsq($0, power: 1).x.map(\.bitPattern) }
+        let sequential = try rhs.map { try shared.solve($0).x.map(\.bitPattern) }
         let viaShared = Locked([[UInt64]](repeating: [], count: rhs.count))
         let viaSeparate = Locked([[UInt64]](repeating: [], count: rhs.count))
         let failures = Locked([String]())
@@ -86,11 +85,11 @@ final class DeterminismTests: XCTestCase {
             let k = job % rhs.count
             do {
                 if job < rhs.count {
-                    let x = try shared.solveLstsq(rhs[k], power: 1).x.map(\.bitPattern)
+                    let x = try shared.solve(rhs[k]).x.map(\.bitPattern)
                     viaShared.withLock { $0[k] = x }
                 } else {
-                    let own = try TallSolver(matrix: p.matrix, engine: engine, problem: .lstsq, options: options)
-                    let x = try own.solveLstsq(rhs[k], power: 1).x.map(\.bitPattern)
+                    let own = try TallSolver(matrix: p.matrix, engine: engine, problem: .lstsq(power: 1), options: options)
+                    let x = try own.solve(rhs[k]).x.map(\.bitPattern)
                     viaSeparate.withLock { $0[k] = x }
                 }
             } catch { failures.withLock { $0.append("\(error)") } }
@@ -107,8 +106,8 @@ final class DeterminismTests: XCTestCase {
     func testConcurrentAttentionSolvesEqualSequentialBits() throws {
         let engine = try Engine(threads: 2)
         let a = try attentionMatrix(n: 500, d: 4, engine: engine, tileRows: 100)
-        let options = { var o = AttentionOptions(); o.method = .pcg; o.ridge = 1e-2; o.rank = 60; return o }()
-        let solver = try AttentionSolver(matrix: a, engine: engine, options: options)
+        let options = { var o = SolveOptions(); o.method = .pcg; o.rank = 60; return o }()
+        let solver = try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: 1e-2), options: options)
         let rhs = (0..<6).map { k in (0..<500).map { Double(($0 * (k + 2)) % 9) - 4 } }
         let sequential = try rhs.map { try solver.solve($0).x.map(\.bitPattern) }
         let results = Locked([[UInt64]](repeating: [], count: rhs.count))

@@ -14,7 +14,20 @@ final class IterationExitTests: XCTestCase {
     func cg(tolerance: Double = 1e-12, maxIterations: Int = 200,
             apply: @escaping ([Double]) throws(TesseraError) -> [Double],
             precondition: @escaping ([Double]) -> [Double] = { $0 }) throws -> IterationResult {
-        try KernelCG.iterate(b: b, tolerance: tolerance, maxIterations: maxIterations, apply: apply, precondition: precondition)
+        try Self.kernelCG(b: b, tolerance: tolerance, maxIterations: maxIterations, apply: apply, precondition: precondition)
+    }
+
+    /// The conjugate gradients the attention solver runs (`ConjugateGradients` as it configures
+    /// it: sweeps end after 50 steps without progress, restarts only while they halve the true
+    /// residual, target ‖r‖ ≤ tolerance·‖b‖).
+    static func kernelCG(b: [Double], tolerance: Double, maxIterations: Int, apply: @escaping ([Double]) throws(TesseraError) -> [Double],
+                         precondition: @escaping ([Double]) -> [Double]) throws -> IterationResult {
+        var cg = ConjugateGradients(maxIterations: maxIterations, stagnationWindow: 50)
+        cg.restartOnlyWhileGaining = true
+        let bNorm = b.map { $0 * $0 }.reduce(0, +).squareRoot()
+        return try cg.solve(FunctionOperator(dimension: b.count, apply), rhs: b,
+                            preconditioner: FunctionPreconditioner { (r) throws(TesseraError) in precondition(r) },
+                            target: { _ in tolerance * bNorm })
     }
 
     func residual(_ x: [Double]) -> Double {
@@ -89,7 +102,7 @@ final class IterationExitTests: XCTestCase {
         XCTAssertLessThan(residual(nan.solution), bNorm, "an earlier, better iterate is kept")
         XCTAssertTrue(IterationStatus.breakdown.explanation?.contains("NaN") ?? false)
 
-        let nanRHS = try KernelCG.iterate(b: [1, .nan], tolerance: 1e-10, maxIterations: 5, apply: spd, precondition: { $0 })
+        let nanRHS = try Self.kernelCG(b: [1, .nan], tolerance: 1e-10, maxIterations: 5, apply: spd, precondition: { $0 })
         XCTAssertEqual(nanRHS.status, .breakdown)
     }
 
@@ -101,11 +114,10 @@ final class IterationExitTests: XCTestCase {
         let a = try TiledMatrix(layout: TileLayout(rows: 600, cols: 4, tileRows: 100), engine: engine) { r, c in
             0.5 * g.normal(index: UInt64(r * 4 + c), stream: 0)
         }
-        var options = AttentionOptions()
+        var options = SolveOptions()
         options.method = .pcg
-        options.ridge = 1e-2
         options.rank = 50
-        let solver = try AttentionSolver(matrix: a, engine: engine, options: options)
+        let solver = try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: 1e-2), options: options)
         let b = (0..<600).map { Double($0 % 3) }
         defer { Interruption.clear() }
         Interruption.requestStop(signal: SIGTERM)
@@ -114,6 +126,6 @@ final class IterationExitTests: XCTestCase {
             XCTAssertEqual((error as? TesseraError)?.message, "stopped by SIGTERM; nothing was written")
         }
         Interruption.clear()
-        XCTAssertTrue(try solver.solve(b).converged)
+        XCTAssertTrue(try solver.solve(b).report.converged)
     }
 }

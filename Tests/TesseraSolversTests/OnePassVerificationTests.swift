@@ -20,7 +20,7 @@ final class OnePassVerificationTests: XCTestCase {
         for method in [SolveMethod.cholesky, .direct] {
             var options = SolveOptions()
             options.method = method
-            let solver = try TallSolver(matrix: p.matrix, engine: engine, problem: .gram, options: options)
+            let solver = try TallSolver(matrix: p.matrix, engine: engine, problem: .gram(power: 1), options: options)
             XCTAssertNotNil(solver.exactFactor, "\(method)")
             for j in [1, 2, 3] {
                 let reference = try successive(j)
@@ -39,7 +39,7 @@ final class OnePassVerificationTests: XCTestCase {
         // agreement test would refuse it anyway.
         var options = SolveOptions()
         options.method = .pcg
-        let sketched = try TallSolver(matrix: p.matrix, engine: engine, problem: .gram, options: options)
+        let sketched = try TallSolver(matrix: p.matrix, engine: engine, problem: .gram(power: 1), options: options)
         XCTAssertNil(sketched.exactFactor)
         XCTAssertNil(try Verification.gramPowerOnePass(op: sketched.op, factor: sketched.factor.r, block: x, columns: m, power: 2, normA: sketched.normA))
     }

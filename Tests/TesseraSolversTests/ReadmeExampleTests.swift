@@ -11,8 +11,8 @@ let a = try TiledMatrix(layout: layout, engine: engine) { i, j in rng.normal(ind
         let g = try a.gram(engine: engine)                          // AᵀA, d×d column-major
         let w = try a.gramMultiply([Double](repeating: 1, count: 64), engine: engine)  // AᵀA·1
 
-        let solver = try TallSolver(matrix: a, engine: engine, problem: .gram)  // factor once
-        let x = try solver.solveGram(w, power: 1)                   // any number of right-hand sides
+        let solver = try TallSolver(matrix: a, engine: engine, problem: .gram(power: 1))  // factor once
+        let x = try solver.solve(w)                                 // any number of right-hand sides
         XCTAssertEqual(g.count, 64 * 64)
         XCTAssertFalse(x.report.text.isEmpty)
     }

@@ -12,10 +12,10 @@ final class SolverBehaviourTests: XCTestCase {
         let a = try TiledMatrix(layout: TileLayout(rows: n, cols: d, tileRows: 300), engine: engine) { r, c in
             g.normal(index: UInt64(r * d + (c == 5 ? 2 : c)), stream: 0)
         }
-        for method in SolveMethod.allCases {
+        for method in [nil, .paper, .pcg, .direct, .cholesky] as [SolveMethod?] {
             var options = SolveOptions()
             options.method = method
-            XCTAssertThrowsError(try TallSolver(matrix: a, engine: engine, problem: .lstsq, options: options), "\(method)") { error in
+            XCTAssertThrowsError(try TallSolver(matrix: a, engine: engine, problem: .lstsq(power: 0), options: options), "\(String(describing: method))") { error in
                 let message = (error as? TesseraError)?.message ?? "\(error)"
                 XCTAssertTrue(message.contains("rank deficient") && message.contains("rank 5 of 6"), "\(method): \(message)")
             }
@@ -25,20 +25,20 @@ final class SolverBehaviourTests: XCTestCase {
     func testBadArgumentsAreRefused() throws {
         let engine = try Engine(threads: 2)
         let p = try ProblemGenerator.make(.gram, rows: 500, cols: 5, condition: 10, power: 1, seed: 1, engine: engine)
-        let solver = try TallSolver(matrix: p.matrix, engine: engine, problem: .gram)
-        XCTAssertThrowsError(try solver.solveGram(p.rhs, power: 0))
-        XCTAssertThrowsError(try solver.solveGram(p.rhs, power: 10_000))
-        XCTAssertThrowsError(try solver.solveGram([1, 2], power: 1))
-        XCTAssertThrowsError(try solver.solveGram([1, 2, .nan, 4, 5], power: 1))
-        XCTAssertThrowsError(try solver.solveLstsq(p.rhs, power: 0), "lstsq needs b of length n")
+        let solver = try TallSolver(matrix: p.matrix, engine: engine, problem: .gram(power: 1))
+        XCTAssertThrowsError(try TallSolver(matrix: p.matrix, engine: engine, problem: .gram(power: 0)))
+        XCTAssertThrowsError(try TallSolver(matrix: p.matrix, engine: engine, problem: .gram(power: 10_000)))
+        XCTAssertThrowsError(try solver.solve([1, 2]))
+        XCTAssertThrowsError(try solver.solve([1, 2, .nan, 4, 5]))
+        XCTAssertThrowsError(try TallSolver(matrix: p.matrix, engine: engine, problem: .lstsq(power: 0)).solve(p.rhs), "lstsq needs b of length n")
         var bad = SolveOptions()
         bad.tolerance = 0
-        XCTAssertThrowsError(try TallSolver(matrix: p.matrix, engine: engine, problem: .gram, options: bad))
+        XCTAssertThrowsError(try TallSolver(matrix: p.matrix, engine: engine, problem: .gram(power: 1), options: bad))
         bad = SolveOptions()
         bad.tolerance = 1
-        XCTAssertThrowsError(try TallSolver(matrix: p.matrix, engine: engine, problem: .gram, options: bad))
+        XCTAssertThrowsError(try TallSolver(matrix: p.matrix, engine: engine, problem: .gram(power: 1), options: bad))
         let wide = try TiledMatrix(layout: TileLayout(rows: 3, cols: 5, tileRows: 3), engine: engine) { r, c in Double(r + c) }
-        XCTAssertThrowsError(try TallSolver(matrix: wide, engine: engine, problem: .gram)) { e in
+        XCTAssertThrowsError(try TallSolver(matrix: wide, engine: engine, problem: .gram(power: 1))) { e in
             XCTAssertTrue(((e as? TesseraError)?.message ?? "").contains("n ≥ d"))
         }
     }
@@ -49,18 +49,18 @@ final class SolverBehaviourTests: XCTestCase {
         let p = try ProblemGenerator.make(.gram, rows: 500, cols: 5, condition: 10, power: 1, seed: 1, engine: engine)
         var options = SolveOptions()
         options.memoryBudget = 4_096
-        XCTAssertThrowsError(try TallSolver(matrix: p.matrix, engine: engine, problem: .gram, options: options)) { e in
+        XCTAssertThrowsError(try TallSolver(matrix: p.matrix, engine: engine, problem: .gram(power: 1), options: options)) { e in
             guard case .resourceLimit(let m)? = e as? TesseraError else { return XCTFail("\(e)") }
             XCTAssertTrue(m.contains("over the memory budget of 4 KiB"), m)
         }
-        var attention = AttentionOptions()
+        var attention = SolveOptions()
         attention.method = .direct
         attention.memoryBudget = 4 << 30
-        XCTAssertThrowsError(try AttentionSolver.plan(rows: 60_000, cols: 64, options: attention)) { e in
+        XCTAssertThrowsError(try AttentionPlanner.plan(.attention(ridge: 0), rows: 60_000, cols: 64, options: attention)) { e in
             XCTAssertTrue(((e as? TesseraError)?.message ?? "").contains("the direct method (K, 60000 × 60000) needs about 26.9 GiB, over the memory budget of 4 GiB"), "\(e)")
         }
-        attention.method = .auto
-        let plan = try AttentionSolver.plan(rows: 60_000, cols: 64, options: attention)
+        attention.method = nil
+        let plan = try AttentionPlanner.plan(.attention(ridge: 0), rows: 60_000, cols: 64, options: attention)
         XCTAssertEqual(plan.method, .pcg)
         XCTAssertFalse(plan.storesKernel, "K (27 GiB) must not be stored under a 4 GiB budget")
         XCTAssertLessThanOrEqual(plan.requiredBytes, 3 << 30, "the n = 60,000 path must fit the 3 GB target")
@@ -82,10 +82,10 @@ final class SolverBehaviourTests: XCTestCase {
         proc.waitUntilExit()
         try XCTSkipIf(proc.terminationStatus != 0, "python3 with NumPy not available")
         let reference = try NpyArray(path: dir + "/x.npy").toArray()
-        for method in SolveMethod.allCases {
+        for method in [nil, .paper, .pcg, .direct, .cholesky] as [SolveMethod?] {
             var options = SolveOptions()
             options.method = method
-            let x = try TallSolver(matrix: p.matrix, engine: engine, problem: .lstsq, options: options).solveLstsq(p.rhs, power: 0).x
+            let x = try TallSolver(matrix: p.matrix, engine: engine, problem: .lstsq(power: 0), options: options).solve(p.rhs).x
             XCTAssertLessThanOrEqual(x.plus(-1, reference).norm2 / reference.norm2, 1e-9, "\(method)")
         }
     }
@@ -99,12 +99,12 @@ final class SolverBehaviourTests: XCTestCase {
         for method in [SolveMethod.cholesky, .direct, .pcg] {
             var options = SolveOptions()
             options.method = method
-            let solver = try TallSolver(matrix: p.matrix, engine: engine, problem: .gram, options: options)
+            let solver = { (j: Int) throws -> TallSolver in try TallSolver(matrix: p.matrix, engine: engine, problem: .gram(power: j), options: options) }
             for j in [1, 2] {
-                let together = try solver.solveGram(block: block, power: j)
+                let together = try solver(j).solve(block: block)
                 XCTAssertEqual(together.count, block.count)
                 for (k, b) in block.enumerated() {
-                    let alone = try solver.solveGram(b, power: j)
+                    let alone = try solver(j).solve(b)
                     XCTAssertLessThanOrEqual(together[k].x.plus(-1, alone.x).norm2 / alone.x.norm2, 1e-12, "\(method) j=\(j) column \(k)")
                     XCTAssertTrue(together[k].report.converged, together[k].report.text)
                     XCTAssertLessThanOrEqual(together[k].report.backwardError ?? 1, 1e-13, together[k].report.text)
@@ -125,12 +125,12 @@ final class SolverBehaviourTests: XCTestCase {
         for method in [SolveMethod.cholesky, .direct, .pcg] {
             var options = SolveOptions()
             options.method = method
-            let solver = try TallSolver(matrix: p.matrix, engine: engine, problem: .lstsq, options: options)
+            let solver = { (j: Int) throws -> TallSolver in try TallSolver(matrix: p.matrix, engine: engine, problem: .lstsq(power: j), options: options) }
             for j in [0, 1, 2] {
-                let together = try solver.solveLstsq(block: block, power: j)
+                let together = try solver(j).solve(block: block)
                 XCTAssertEqual(together.count, block.count)
                 for (k, b) in block.enumerated() {
-                    let alone = try solver.solveLstsq(b, power: j)
+                    let alone = try solver(j).solve(b)
                     XCTAssertLessThanOrEqual(together[k].x.plus(-1, alone.x).norm2 / alone.x.norm2, 1e-9, "\(method) j=\(j) column \(k)")
                     XCTAssertTrue(together[k].report.converged, together[k].report.text)
                     let report = together[k].report
@@ -142,27 +142,27 @@ final class SolverBehaviourTests: XCTestCase {
     }
 
     func testPlannerPrefersGramRouteForSmallDAndPassesForLargeD() {
-        let planner = Planner()
-        let small = planner.plan(problem: .gram, rows: 1_000_000, cols: 256, power: 1, workers: 2, options: SolveOptions())
+        let planner = TallPlanner()
+        let small = planner.chooseMethod(.gram, power: 1, rows: 1_000_000, cols: 256, workers: 2, options: SolveOptions())
         XCTAssertEqual(small.method, .cholesky)
-        let large = planner.plan(problem: .gram, rows: 20_000_000, cols: 3_000, power: 1, workers: 2, options: SolveOptions())
+        let large = planner.chooseMethod(.gram, power: 1, rows: 20_000_000, cols: 3_000, workers: 2, options: SolveOptions())
         XCTAssertEqual(large.method, .pcg)
         // Measured: at (125,000 × 2,000), j = 1, pcg took 13.3 s and the Gram route ≈ 5 s.
         for (n, d) in [(125_000, 2_000), (250_000, 1_000), (4_000_000, 64)] {
             for j in 1...3 {
-                XCTAssertEqual(planner.plan(problem: .gram, rows: n, cols: d, power: j, workers: 2, options: SolveOptions()).method,
+                XCTAssertEqual(planner.chooseMethod(.gram, power: j, rows: n, cols: d, workers: 2, options: SolveOptions()).method,
                                .cholesky, "\(n)×\(d) j=\(j)")
             }
         }
         var forced = SolveOptions()
         forced.method = .paper
-        XCTAssertEqual(planner.plan(problem: .lstsq, rows: 10, cols: 2, power: 0, workers: 1, options: forced).method, .paper)
+        XCTAssertEqual(planner.chooseMethod(.lstsq, power: 0, rows: 10, cols: 2, workers: 1, options: forced).method, .paper)
     }
 
     func testReportJSONIsValidAndCarriesTheMeasures() throws {
         let engine = try Engine(threads: 2)
         let p = try ProblemGenerator.make(.gram, rows: 1_000, cols: 8, condition: 10, power: 1, seed: 1, engine: engine)
-        let s = try TallSolver(matrix: p.matrix, engine: engine, problem: .gram).solveGram(p.rhs, power: 1)
+        let s = try TallSolver(matrix: p.matrix, engine: engine, problem: .gram(power: 1)).solve(p.rhs)
         let json = try JSONSerialization.jsonObject(with: Data(s.report.json.utf8)) as? [String: Any]
         XCTAssertEqual(json?["problem"] as? String, "gram")
         XCTAssertNotNil(json?["backward_error"] as? Double)

@@ -66,15 +66,14 @@ final class TaylorFeatureTests: XCTestCase {
             return g.normal(index: UInt64(r * d + c), stream: 0) / s.squareRoot()
         }
         let b = (0..<n).map { g.normal(index: UInt64($0), stream: 1) }
-        var options = AttentionOptions()
-        options.ridge = 0.1
+        var options = SolveOptions()
         options.rank = 600
         options.method = .paper
-        let paper = try AttentionSolver(matrix: a, engine: engine, options: options).solve(b)
-        XCTAssertLessThanOrEqual(paper.relativeResidual, 1e-10, paper.text)
+        let paper = try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: 0.1), options: options).solve(b)
+        XCTAssertLessThanOrEqual(paper.report.relativeResidual, 1e-10, paper.report.text)
         options.method = .surrogate
-        let surrogate = try AttentionSolver(matrix: a, engine: engine, options: options).solve(b)
-        XCTAssertGreaterThan(surrogate.relativeResidual, 1e-6, surrogate.text)
-        XCTAssertFalse(surrogate.converged)
+        let surrogate = try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: 0.1), options: options).solve(b)
+        XCTAssertGreaterThan(surrogate.report.relativeResidual, 1e-6, surrogate.report.text)
+        XCTAssertFalse(surrogate.report.converged)
     }
 }

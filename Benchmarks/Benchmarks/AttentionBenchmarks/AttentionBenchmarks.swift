@@ -51,12 +51,10 @@ struct AttentionComparison {
         try NpyWriter.write(b, shape: [n], to: dir + "/b.npy")
 
         print("\nattention n = \(n), d = \(d), λ = \(ridge), \(engine.workerCount) workers, OpenBLAS core \(OpenBLASRuntime.coreName)")
-        var options = AttentionOptions()
-        options.ridge = ridge
         let t0 = MonotonicClock.nanoseconds()
-        let s = try AttentionSolver(matrix: a, engine: engine, options: options).solve(b)
+        let s = try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: ridge)).solve(b).report
         let tessera = Double(MonotonicClock.nanoseconds() - t0) / 1e9
-        print("  tessera auto→\(s.method.rawValue): \(Format.fixed(tessera, 2)) s, \(s.iterations) iterations, relative residual \(Format.sci(s.relativeResidual))")
+        print("  tessera auto→\(s.method.rawValue): \(Format.fixed(tessera, 2)) s, \(s.iterations.reduce(0, +)) iterations, relative residual \(Format.sci(s.relativeResidual))")
         print("    \(s.reason)")
         for threads in [String(engine.workerCount), "1"] {
             let peer = try Python.run(script: "attention_peers.py", arguments: [dir + "/A.npy", dir + "/b.npy", String(ridge)],
@@ -78,8 +76,7 @@ struct LargeAttention {
     func run() throws {
         let engine = try Engine()
         let (a, b) = try AttentionProblem.make(n: n, d: d, engine: engine)
-        var options = AttentionOptions()
-        options.ridge = ridge
+        var options = SolveOptions()
         options.tolerance = 1e-8
         options.method = .pcg
         options.memoryBudget = 3 << 30
@@ -88,10 +85,10 @@ struct LargeAttention {
         _ = try kernel.apply(b)
         let product = Double(MonotonicClock.nanoseconds() - t0) / 1e9
         let t1 = MonotonicClock.nanoseconds()
-        let s = try AttentionSolver(matrix: a, engine: engine, options: options).solve(b)
+        let s = try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: ridge), options: options).solve(b).report
         let total = Double(MonotonicClock.nanoseconds() - t1) / 1e9
         print("\nattention n = \(n), d = \(d), λ = \(ridge): one kernel product \(Format.fixed(product, 2)) s; "
-              + "solve \(Format.fixed(total, 1)) s = \(Format.fixed(total / product, 1)) products; \(s.iterations) iterations, "
+              + "solve \(Format.fixed(total, 1)) s = \(Format.fixed(total / product, 1)) products; \(s.iterations.reduce(0, +)) iterations, "
               + "relative residual \(Format.sci(s.relativeResidual)) (target 1e-8); peak resident memory: see the table")
         print(s.text)
     }
@@ -131,16 +128,15 @@ struct MethodComparison {
         let (a, b) = try AttentionProblem.make(n: n, d: d, engine: engine)
         print("\nattention n = \(n), d = \(d), λ = \(ridge): methods side by side (tolerance 1e-10, cap 1000 iterations)")
         print("  method      iterations  relative residual  seconds")
-        for method in [AttentionOptions.Method.paper, .pcg, .surrogate] {
-            var options = AttentionOptions()
+        for method in [SolveMethod.paper, .pcg, .surrogate] {
+            var options = SolveOptions()
             options.method = method
-            options.ridge = ridge
             options.maxIterations = 1_000
             options.mayStoreKernel = false    // compare on-the-fly products
             let t0 = MonotonicClock.nanoseconds()
-            let s = try AttentionSolver(matrix: a, engine: engine, options: options).solve(b)
+            let s = try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: ridge), options: options).solve(b).report
             let seconds = Double(MonotonicClock.nanoseconds() - t0) / 1e9
-            print("  \(method.rawValue.padding(12))\(String(s.iterations).padding(12))\(Format.sci(s.relativeResidual).padding(19))\(Format.fixed(seconds, 2))")
+            print("  \(method.rawValue.padding(12))\(String(s.iterations.reduce(0, +)).padding(12))\(Format.sci(s.relativeResidual).padding(19))\(Format.fixed(seconds, 2))")
         }
         let kernel = try KernelOperator(matrix: a, engine: engine, ridge: ridge)
         let t0 = MonotonicClock.nanoseconds()

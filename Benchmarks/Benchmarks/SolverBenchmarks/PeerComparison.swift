@@ -35,13 +35,13 @@ struct PeerComparison {
             try NpyWriter.write(b, shape: [b.count], to: dir + "/b.npy")
             // Like the peers: up to three runs (one if a run takes over 5 s), the median reported.
             var times: [Double] = [], verifications: [Double] = []
-            var s: TallSolution
+            var s: Solution
             repeat {
                 let t0 = MonotonicClock.nanoseconds()
-                let solver = try TallSolver(matrix: a, engine: engine, problem: problem)
-                s = problem == .gram ? try solver.solveGram(b, power: j) : try solver.solveLstsq(b, power: j)
+                let solver = try TallSolver(matrix: a, engine: engine, problem: .tall(problem, power: j))
+                s = try solver.solve(b)
                 times.append(Double(MonotonicClock.nanoseconds() - t0) / 1e9)
-                verifications.append(s.report.seconds["verify"] ?? 0)
+                verifications.append(s.report.seconds.verify ?? 0)
             } while times.count < 3 && (times.last ?? 0) <= 5
             let tessera = times.sorted()[times.count / 2]
             // The peers do not verify; Tessera's time includes its verification passes over A.

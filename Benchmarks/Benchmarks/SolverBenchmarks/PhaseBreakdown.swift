@@ -16,14 +16,14 @@ struct PhaseBreakdown {
             for method in [SolveMethod.paper, .pcg, .direct, .cholesky] {
                 var options = SolveOptions()
                 options.method = method
-                let solver = try TallSolver(matrix: p.matrix, engine: engine, problem: problem, options: options)
-                let s = problem == .gram ? try solver.solveGram(p.rhs, power: j) : try solver.solveLstsq(p.rhs, power: j)
+                let solver = try TallSolver(matrix: p.matrix, engine: engine, problem: .tall(problem, power: j), options: options)
+                let s = try solver.solve(p.rhs)
                 let t = s.report.seconds
                 let n = Double(shape.rows), d = Double(shape.cols)
                 let flops = method == .direct ? 2 * n * d * d : (method == .cholesky ? n * d * d : 0)
-                let rate = flops > 0 ? Format.fixed(flops / max(t["factor"] ?? 1, 1e-9) / 1e9, 1) : "-"
+                let rate = flops > 0 ? Format.fixed(flops / max(t.factor ?? 1, 1e-9) / 1e9, 1) : "-"
                 var line = "  \(problem.rawValue)".padding(11) + method.rawValue.padding(10)
-                for k in ["sketch", "factor", "iterate", "verify", "total"] { line += Format.fixed(t[k] ?? 0, 3).padding(9) }
+                for v in [t.sketch, t.factor, t.iterate, t.verify, t.total] { line += Format.fixed(v ?? 0, 3).padding(9) }
                 line += s.report.iterations.map(String.init).joined(separator: "+").padding(12) + Format.sci(s.report.accuracy).padding(11) + rate
                 print(line)
             }

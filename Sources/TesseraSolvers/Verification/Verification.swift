@@ -1,7 +1,12 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import TesseraCore
 
-/// The accuracy measures of PAPER.md §2, computed from x by fresh passes over the real A (never
-/// copied from an iteration's recurrence). ‖A‖₂ comes from the factor (‖R‖₂).
+/// The accuracy measures of PAPER.md §2, computed from x by fresh passes over the real operator
+/// (never copied from an iteration's recurrence): the certificate every report prints. For
+/// gram/lstsq ‖A‖₂ comes from the factor (‖R‖₂); for attention the product is an exact kernel
+/// product. Throws what the passes throw (`.interrupted`).
 enum Verification {
     static let unitRoundoff = 1.1102230246251565e-16
 
@@ -101,8 +106,9 @@ enum Verification {
         report.optimality = rNorm == 0 ? 0 : mtr.norm2 / (normM * rNorm)
         report.accuracyFloor = rNorm == 0 ? unitRoundoff : unitRoundoff * normM * x.norm2 / rNorm
     }
-}
 
-#if canImport(Glibc)
-import Glibc
-#endif
+    /// attention: ‖(K + λI)x − b‖/‖b‖ by one fresh exact product.
+    static func attention(kernel: KernelOperator, x: [Double], b: [Double]) throws(TesseraError) -> Double {
+        try kernel.apply(x).plus(-1, b).norm2 / max(b.norm2, .leastNormalMagnitude)
+    }
+}

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import TesseraCore
 import TesseraKernels
 import TesseraSketch
@@ -36,13 +39,22 @@ public enum ProblemGenerator {
         }
     }
 
+    /// Checks a generated A's size: n, d ≥ 1, n ≥ d, n·d·8 bytes representable, and the
+    /// generator's memory (`MemoryEstimate.generate`) within the default budget. Throws
+    /// `.invalidArgument` or `.resourceLimit`.
+    public static func checkSize(rows n: Int, cols d: Int) throws(TesseraError) {
+        guard n >= 1, d >= 1 else { throw .invalidArgument("--rows and --cols must be at least 1") }
+        _ = try Checked.product([n, d, 8], "A of \(n) × \(d)")
+        guard n >= d else { throw .invalidArgument("--rows must be at least --cols (got \(n) × \(d))") }
+        try MemoryBudget.systemDefault().require(MemoryEstimate.generate(rows: n, cols: d), for: "generating A of \(n) × \(d)",
+                                                 advice: "choose fewer --rows or --cols")
+    }
+
     public static func make(_ problem: TallProblem, rows n: Int, cols d: Int, condition kappa: Double, power j: Int,
                             seed: UInt64, engine: Engine, tileRows: Int? = nil) throws(TesseraError) -> GeneratedProblem {
         guard n >= d, d >= 1 else { throw .invalidArgument("--rows must be at least --cols (got \(n) × \(d))") }
         guard kappa >= 1, kappa.isFinite else { throw .invalidArgument("--condition must be ≥ 1 (got \(kappa))") }
-        guard j >= (problem == .gram ? 1 : 0), j <= maximumPower else {
-            throw .invalidArgument("--power must lie in \(problem == .gram ? 1 : 0)...\(maximumPower) (got \(j))")
-        }
+        try Problem.tall(problem, power: j).validate()
         let rng = Philox4x32(seed: seed)
         let layout = try TileLayout(rows: n, cols: d, tileRows: tileRows ?? engine.recommendedTileRows(rows: n, cols: d).tileRows)
         let g = try TiledMatrix(layout: layout, engine: engine) { r, c in rng.normal(index: UInt64(r * d + c), stream: 10) }
@@ -94,7 +106,3 @@ public enum ProblemGenerator {
         return q
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

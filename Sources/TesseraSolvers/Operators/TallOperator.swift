@@ -2,8 +2,9 @@ import TesseraCore
 import TesseraTiles
 
 /// The passes over a tiled A the solvers use, each one task graph over A's tiles:
-/// Ax (2nd flops), Aᵀu (2nd), AᵀA·y fused (4nd, one pass). Vectors of length n travel as
-/// plain arrays (8n bytes, small next to A's 8nd).
+/// Ax (2nd flops), Aᵀu (2nd), AᵀA·y fused (4nd, one pass), and their block forms. Vectors of
+/// length n travel as plain arrays (8n bytes, small next to A's 8nd). Throws what the tile
+/// layer throws (`.interrupted`, allocation failures).
 public struct TallOperator: Sendable {
     public let matrix: TiledMatrix
     public let engine: Engine
@@ -30,4 +31,19 @@ public struct TallOperator: Sendable {
         for _ in 0..<j { v = try applyGram(v) }
         return v
     }
+
+    /// AᵀA·Y for a block Y ∈ ℝ^{d×m} (column-major): one fused pass.
+    public func applyGram(block y: [Double], columns m: Int) throws(TesseraError) -> [Double] {
+        try matrix.gramMultiply(block: y, columns: m, engine: engine)
+    }
+
+    /// The symmetric operator AᵀA on ℝ^d.
+    public var gram: GramOperator { GramOperator(op: self) }
+}
+
+/// G = AᵀA on ℝ^d, one fused pass over A per application (4nd flops).
+public struct GramOperator: LinearOperator, Sendable {
+    public let op: TallOperator
+    public var dimension: Int { op.cols }
+    public func apply(_ x: [Double]) throws(TesseraError) -> [Double] { try op.applyGram(x) }
 }

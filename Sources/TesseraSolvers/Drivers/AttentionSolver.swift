@@ -1,0 +1,166 @@
+import TesseraCore
+import TesseraKernels
+import TesseraRuntime
+import TesseraTiles
+
+/// Solves (exp(AAᵀ) + λI)x = b — prepare once (the preconditioner or the Cholesky factor is kept),
+/// solve for any right-hand side. Carries out an `AttentionPlan`:
+/// - `direct`: K + λI formed tile by tile and factored by Cholesky (n² memory, n³/3 flops);
+/// - `pcg`: CG with exact K products (`KernelOperator`: n²d flops and n²/2 exps each, or one
+///   pass over K's stored upper triangle) and P = FFᵀ + μI (Woodbury), F by randomly pivoted
+///   Cholesky (n·k·(d + k)) or randomized Nyström (2n²(d + k)), μ = λ + trace(K − FFᵀ)/n;
+/// - `paper`: the same with Taylor features Φ as F and preconditioned Richardson, its step
+///   2/(λmin + λmax) of P⁻¹(K + λI) from 10 CG steps' Ritz values (widened 5%);
+/// - `surrogate`: x = P⁻¹b only, for study.
+/// The residual in the report is always a fresh exact product (`Verification.attention`).
+///
+/// Throws: `init` what planning throws, `.invalidInput` when exp(AAᵀ) would overflow,
+/// `.numerical` when K + λI is not numerically positive definite (`direct`), `.interrupted`;
+/// `solve` `.invalidInput` for a b of the wrong length or with NaN/Inf, `.interrupted`.
+public final class AttentionSolver: Sendable {
+    public let kernel: KernelOperator
+    public let plan: AttentionPlan
+    let preconditioner: WoodburyPreconditioner?
+    let lowRank: SolveReport.LowRankSummary?
+    let cholesky: SharedBlock?
+    let prepareSeconds: PhaseTimes
+    let reason: String
+
+    /// Plans (`AttentionPlanner`) and prepares.
+    public convenience init(matrix: TiledMatrix, engine: Engine, problem: Problem, options: SolveOptions = SolveOptions()) throws(TesseraError) {
+        try self.init(matrix: matrix, engine: engine, plan: AttentionPlanner.plan(problem, rows: matrix.rows, cols: matrix.cols, options: options))
+    }
+
+    /// Prepares a plan made for this matrix's shape.
+    public init(matrix: TiledMatrix, engine: Engine, plan: AttentionPlan) throws(TesseraError) {
+        guard matrix.rows == plan.rows, matrix.cols == plan.cols else {
+            throw .invalidArgument("the plan was made for A of \(plan.rows) × \(plan.cols), not \(matrix.rows) × \(matrix.cols)")
+        }
+        self.plan = plan
+        let options = plan.options, n = matrix.rows
+        let onTheFly = try KernelOperator(matrix: matrix, engine: engine, ridge: plan.ridge)
+        var seconds = PhaseTimes()
+        var clock = Stopwatch(), total = Stopwatch()
+        kernel = plan.storesKernel ? try onTheFly.storing() : onTheFly
+        if plan.storesKernel { seconds.factorSteps[.storeKernel] = clock.lap() }
+        var reason = plan.reason
+        switch plan.method {
+        case .direct, .cholesky:
+            cholesky = try Self.denseCholesky(onTheFly, engine: engine)
+            preconditioner = nil
+            lowRank = nil
+            seconds.factorSteps[.cholesky] = clock.lap()
+        case .paper, .surrogate:
+            let taylor = try TaylorFeatures(matrix: matrix, budget: options.rank ?? AttentionPlanner.defaultRank(n: n, d: matrix.cols),
+                                            seed: options.seed, engine: engine)
+            let lr = taylor.lowRank(diagonal: onTheFly.diagonal())
+            seconds.factorSteps[.features] = clock.lap()
+            let shift = max(plan.ridge + lr.residualTrace / Double(n), 1e-12 * Double(n))
+            preconditioner = try WoodburyPreconditioner(lowRank: lr, shift: shift, engine: engine)
+            seconds.factorSteps[.woodbury] = clock.lap()
+            lowRank = SolveReport.LowRankSummary(kind: "Taylor features (TensorSRHT)", rank: lr.rank, shift: shift)
+            cholesky = nil
+            reason += "; Taylor features to degree \(taylor.degree), \(taylor.count) columns \(taylor.perDegree)"
+        case .pcg:
+            let lr = options.lowRank == .nystrom
+                ? try RandomizedNystrom.factor(kernel: onTheFly, rank: plan.rank, seed: options.seed)
+                : try RandomlyPivotedCholesky(kernel: onTheFly, rank: plan.rank, seed: options.seed, enoughTrace: plan.ridge / 10)
+            seconds.factorSteps[.lowRank] = clock.lap()
+            let shift = plan.ridge + lr.residualTrace / Double(n)
+            preconditioner = try WoodburyPreconditioner(lowRank: lr, shift: max(shift, 1e-300), engine: engine)
+            seconds.factorSteps[.woodbury] = clock.lap()
+            lowRank = SolveReport.LowRankSummary(kind: options.lowRank == .nystrom ? "randomized Nyström" : "randomly pivoted Cholesky",
+                                                 rank: lr.rank, shift: shift)
+            cholesky = nil
+        }
+        seconds.factor = total.lap()
+        prepareSeconds = seconds
+        self.reason = reason
+    }
+
+    public var problem: Problem { plan.problem }
+    public var method: SolveMethod { plan.method }
+    /// Whether K's upper triangle is stored (`pcg` when it fits half the memory budget).
+    public var storesKernel: Bool { plan.storesKernel }
+
+    /// K + λI formed tile by tile (one GEMM + exp per tile) into one n×n block, then factored
+    /// by `TiledCholesky` on the task graph (same bits for any number of workers).
+    static func denseCholesky(_ kernel: KernelOperator, engine: Engine) throws(TesseraError) -> SharedBlock {
+        let n = kernel.order
+        let k = try SharedBlock(rows: n, cols: n, engine: engine)
+        try kernel.fillColumns(Array(0..<n), into: k)
+        for i in 0..<n { k.pointer[i + i * n] += kernel.ridge }
+        do {
+            try TiledCholesky.factor(k, order: n, engine: engine)
+        } catch {
+            guard case .numerical = error else { throw error }
+            throw .numerical("K + λI is not numerically positive definite (λ = \(kernel.ridge)); add a ridge, e.g. --ridge 1e-6, or use --method pcg")
+        }
+        return k
+    }
+
+    /// Solves for one b ∈ ℝⁿ.
+    public func solve(_ b: [Double]) throws(TesseraError) -> Solution {
+        let rhs = try RightHandSides(vector: b, problem: problem, rows: plan.rows, cols: plan.cols)
+        guard let first = try solve(rhs).first else { throw .internalFailure("a solve of one right-hand side gave no solution") }
+        return first
+    }
+
+    /// Solves for each validated right-hand side, reusing the preconditioner or factor.
+    public func solve(_ rhs: RightHandSides) throws(TesseraError) -> [Solution] {
+        var out: [Solution] = []
+        for b in rhs.columns { out.append(try solveOne(b)) }
+        return out
+    }
+
+    func solveOne(_ b: [Double]) throws(TesseraError) -> Solution {
+        let n = kernel.order, tolerance = plan.tolerance, maxIterations = plan.options.maxIterations
+        var report = SolveReport(problem: problem, method: method, reason: reason, rows: n, cols: kernel.matrix.cols, tolerance: tolerance,
+                                 threads: kernel.engine.workerCount, tileRows: kernel.matrix.layout.tileRows, seed: plan.options.seed)
+        report.lowRank = lowRank
+        report.seconds = prepareSeconds
+        var clock = Stopwatch()
+        let bNorm = b.norm2
+        let target: ([Double]) -> Double = { _ in tolerance * bNorm }
+        var result: IterationResult
+        if let chol = cholesky {
+            var x = b
+            x.withUnsafeMutableBufferPointer { xb in
+                guard let base = xb.baseAddress else { return }
+                BLAS.trsv(.upper, .transpose, n: n, t: chol.pointer, ldt: n, x: base)
+                BLAS.trsv(.upper, .none, n: n, t: chol.pointer, ldt: n, x: base)
+            }
+            result = IterationResult(solution: x, iterations: 0, status: .converged)
+        } else if method == .surrogate, let preconditioner {
+            result = IterationResult(solution: try preconditioner.apply(b), iterations: 0, status: .converged)
+            report.notes.append("surrogate: x solves (ΦΦᵀ + μI)x = b only; the residual below is against the true K")
+        } else if method == .paper, let preconditioner {
+            let ritz = try ConjugateGradients(maxIterations: 10, stagnationWindow: .max)
+                .coefficients(kernel, rhs: b, steps: 10, preconditioner: preconditioner)
+            let (lo, hi) = RitzValues.extremes(ritz)
+            result = try Richardson(maxIterations: maxIterations)
+                .solve(kernel, rhs: b, step: 2 / (0.95 * lo + 1.05 * hi), preconditioner: preconditioner, target: target)
+        } else {
+            var cg = ConjugateGradients(maxIterations: maxIterations, stagnationWindow: 50)
+            cg.restartOnlyWhileGaining = true
+            if let preconditioner {
+                result = try cg.solve(kernel, rhs: b, preconditioner: preconditioner, target: target)
+            } else {
+                result = try cg.solve(kernel, rhs: b, preconditioner: IdentityPreconditioner(), target: target)
+            }
+        }
+        report.seconds.iterate = clock.lap()
+        report.relativeResidual = try Verification.attention(kernel: kernel, x: result.solution, b: b)
+        report.seconds.verify = clock.lap()
+        report.iterations = [result.iterations]
+        report.status = result.status
+        report.converged = report.meetsTolerance
+        if !report.converged {
+            if let why = result.status.explanation { report.notes.append(why) }
+            report.notes.append(plan.ridge == 0
+                ? "K is very ill-conditioned without a ridge; the best iterate was kept. Try --ridge 1e-6 (or larger)"
+                : "the tolerance was not reached; the best iterate was kept. Try a larger --rank or --max-iterations")
+        }
+        return Solution(x: result.solution, report: report)
+    }
+}

@@ -1,0 +1,141 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import TesseraCore
+import TesseraSketch
+import TesseraTiles
+
+/// Prepare once, solve many: for one tall A and one gram/lstsq problem (power j), carries out a
+/// `TallPlan` — builds the triangular factor R (sketched, randomized Cholesky-QR or Gram
+/// Cholesky, with the planner's fallback) and, for the paper's method, the Richardson step — then
+/// solves for any right-hand side or block of them. Immutable after `init`, so `solve` may be
+/// called from several threads at once.
+///
+/// Costs (n×d A, j the power): sketch + QR(SA) O(s·d²); Gram Cholesky n·d² + d³/3; randomized
+/// Cholesky-QR sketch + 2n·d²; each iteration one pass over A (4nd flops, two passes for LSQR);
+/// verification j passes (gram) or 2j + 2 (lstsq); with an exact factor one block pass for gram
+/// and three for lstsq (`Verification.gramPowerOnePass`).
+///
+/// Throws: `init` what planning throws (`.invalidArgument`, `.invalidInput`, `.resourceLimit`)
+/// and what the factorization throws (`.invalidInput` for a numerically rank-deficient A,
+/// `.interrupted`); `solve` `.invalidInput` for a right-hand side of the wrong length or with
+/// NaN/Inf, `.interrupted` when a stop is requested.
+public final class TallSolver: Sendable {
+    public let op: TallOperator
+    public let plan: TallPlan
+    /// The method that made the factor (the plan's, or `direct` after the Cholesky fallback).
+    public let method: SolveMethod
+    public let factor: TriangularFactor
+    /// ‖A‖₂ ≈ ‖R‖₂.
+    public let normA: Double
+    /// Richardson step and κ(AR⁻¹) (from Lanczos on R⁻ᵀAᵀAR⁻¹), for the paper's method.
+    let spectrum: (omega: Double, condition: Double)?
+    let notes: [String]
+    let prepareSeconds: PhaseTimes
+
+    /// Plans (`TallPlanner`) and prepares.
+    public convenience init(matrix: TiledMatrix, engine: Engine, problem: Problem, options: SolveOptions = SolveOptions()) throws(TesseraError) {
+        let plan = try TallPlanner().plan(problem, rows: matrix.rows, cols: matrix.cols, workers: engine.workerCount, options: options)
+        try self.init(matrix: matrix, engine: engine, plan: plan)
+    }
+
+    /// Prepares a plan made for this matrix's shape.
+    public init(matrix: TiledMatrix, engine: Engine, plan: TallPlan) throws(TesseraError) {
+        guard matrix.rows == plan.rows, matrix.cols == plan.cols else {
+            throw .invalidArgument("the plan was made for A of \(plan.rows) × \(plan.cols), not \(matrix.rows) × \(matrix.cols)")
+        }
+        op = TallOperator(matrix: matrix, engine: engine)
+        self.plan = plan
+        let made = try TallPlanner().factor(plan, matrix: matrix, engine: engine)
+        factor = made.factor
+        method = made.method
+        notes = made.notes
+        normA = made.factor.r.norm2
+        var seconds = PhaseTimes(sketch: made.factor.seconds.sketch, factor: made.factor.seconds.factor)
+        if method == .paper {
+            var clock = Stopwatch()
+            let preconditioned = FunctionOperator(dimension: matrix.cols) { [r = made.factor.r, op] (v) throws(TesseraError) in
+                var w = v
+                r.solve(&w)
+                var g = try op.applyGram(w)
+                r.solveTransposed(&g)
+                return g
+            }
+            let (lo, hi) = try Lanczos.extremeEigenvalues(preconditioned, steps: 10, seed: plan.options.seed)
+            spectrum = (2 / (lo + hi), (hi / lo).squareRoot())
+            seconds.factor = (seconds.factor ?? 0) + clock.lap()
+        } else {
+            spectrum = nil
+        }
+        prepareSeconds = seconds
+    }
+
+    public var problem: Problem { plan.problem }
+    var options: SolveOptions { plan.options }
+    var tolerance: Double { plan.tolerance }
+    var power: Int { plan.power }
+
+    /// Solves for one right-hand side b (length d for gram, n for lstsq).
+    public func solve(_ b: [Double]) throws(TesseraError) -> Solution {
+        let solutions = try solve(RightHandSides(vector: b, problem: problem, rows: op.rows, cols: op.cols))
+        guard let first = solutions.first else { throw .internalFailure("a solve of one right-hand side gave no solution") }
+        return first
+    }
+
+    /// Solves for each column of a block B = [b₁ … b_m] (reusing R).
+    public func solve(block: [[Double]]) throws(TesseraError) -> [Solution] {
+        try solve(RightHandSides(block: block, problem: problem, rows: op.rows, cols: op.cols))
+    }
+
+    /// Solves for validated right-hand sides. With an exact factor (`direct`, `cholesky`) a block
+    /// goes through BLAS-3 (`TallSolver+Block.swift`; for lstsq a single column too: corrected
+    /// semi-normal equations, one fused pass per step); otherwise column by column.
+    public func solve(_ rhs: RightHandSides) throws(TesseraError) -> [Solution] {
+        let block = rhs.columns
+        if isExact && (plan.kind == .lstsq || block.count > 1) {
+            return plan.kind == .gram ? try solveGramBlock(block) : try solveLstsqBlock(block)
+        }
+        var out: [Solution] = []
+        for b in block { out.append(plan.kind == .gram ? try solveGramAlone(b) : try solveLstsqAlone(b)) }
+        return out
+    }
+
+    var isExact: Bool { method == .direct || method == .cholesky }
+
+    /// R when it is the exact factor of A (RᵀR = AᵀA to rounding), which lets the verification
+    /// apply (AᵀA)^j in one pass (`Verification.gramPowerOnePass`); nil for sketch preconditioners.
+    var exactFactor: UpperTriangular? { isExact ? factor.r : nil }
+
+    func makeReport() -> SolveReport {
+        var r = SolveReport(problem: problem, method: method, reason: plan.reason, rows: op.rows, cols: op.cols,
+                            tolerance: tolerance, threads: op.engine.workerCount, tileRows: op.matrix.layout.tileRows, seed: options.seed)
+        r.factor = factor.origin.rawValue
+        r.sketchKind = factor.sketch?.distribution.kind.rawValue
+        r.sketchRows = factor.sketch?.distribution.rows
+        r.conditionA = factor.conditionEstimate
+        r.conditionPreconditioned = spectrum?.condition ?? (factor.origin == .sketch ? nil : 1)
+        r.normA = normA
+        r.notes = notes
+        r.seconds = prepareSeconds
+        let exponent = plan.kind == .gram ? 2 * Double(power) : 2 * Double(power) + 1
+        let floor = pow(factor.conditionEstimate, exponent) * 1.1e-16
+        if floor > 1e-2 {
+            r.notes.append("κ(A)^\(Int(exponent)) · u ≈ \(Format.sci(floor)): the forward error of x cannot be small in float64"
+                           + (plan.kind == .lstsq ? ", and the tolerance may be unreachable" : "; the backward error still can"))
+        }
+        return r
+    }
+
+    func finish(_ x: [Double], _ report: inout SolveReport) -> Solution {
+        report.converged = report.meetsTolerance
+        if report.accuracyFloor > tolerance {
+            report.notes.append("float64 cannot certify this measure below ≈ \(Format.sci(report.accuracyFloor)) for this x (rounding in r = Mx − b alone); convergence is judged against that floor")
+        }
+        if report.converged && report.status == .stagnated {
+            report.notes.append("the iteration stagnated at its rounding floor, which already meets the tolerance")
+        } else if !report.converged, let why = report.status.explanation {
+            report.notes.append(why)
+        }
+        return Solution(x: x, report: report)
+    }
+}

@@ -1,0 +1,105 @@
+import TesseraCore
+
+/// The stages a tall solve is made of: j solves with AᵀA (the power stages), the least-squares
+/// stage argmin ‖Ay − b‖, and their refinements — each by the method the plan chose, through the
+/// one implementation of each iterative method (`ConjugateGradients`, `Richardson`,
+/// `PreconditionedLSQR`).
+extension TallSolver {
+    /// P⁻¹ = (RᵀR)⁻¹.
+    var preconditioner: NormalEquationsPreconditioner { NormalEquationsPreconditioner(factor.r) }
+
+    /// The normwise backward-error target η·(‖AᵀA‖‖y‖ + ‖c‖) of a power stage.
+    func gramTarget(_ c: [Double], eta: Double) -> ([Double]) -> Double {
+        let gramNorm = normA * normA, cNorm = c.norm2
+        return { y in eta * (gramNorm * y.norm2 + cNorm) }
+    }
+
+    /// CG on AᵀA with P = RᵀR: sweeps end after 30 steps without progress.
+    var conjugateGradients: ConjugateGradients { ConjugateGradients(maxIterations: options.maxIterations, stagnationWindow: 30) }
+
+    /// j successive solves of AᵀA·y = c, each to backward error `eta`.
+    func gramPower(_ c: [Double], eta: Double) throws(TesseraError)
+        -> (x: [Double], iterations: [Int], status: IterationStatus, condition: Double?) {
+        var y = c, iterations: [Int] = [], status = IterationStatus.converged
+        var condition: Double?
+        for _ in 0..<power {
+            var start = y
+            factor.r.solveNormal(&start)            // (RᵀR)⁻¹c: exact for exact R, the sketched normal equations otherwise
+            let result: IterationResult
+            switch method {
+            case .paper:
+                result = try Richardson(maxIterations: options.maxIterations)
+                    .solve(op.gram, rhs: y, step: spectrum?.omega ?? 1, preconditioner: preconditioner, target: gramTarget(y, eta: eta))
+            case .pcg:
+                result = try conjugateGradients.solve(op.gram, rhs: y, start: start, preconditioner: preconditioner,
+                                                      target: gramTarget(y, eta: eta))
+            case .direct, .cholesky, .surrogate:
+                result = IterationResult(solution: start, iterations: 0, status: .converged)
+            }
+            y = result.solution
+            iterations.append(result.iterations)
+            status = status.combined(with: result.status)
+            condition = condition ?? result.conditionEstimate
+        }
+        return (y, iterations, status, condition)
+    }
+
+    /// j PCG stages from the exact factor's answers: the refinement used when a direct solve's
+    /// verification misses the tolerance.
+    func refinePower(_ c: [Double], eta: Double) throws(TesseraError) -> (x: [Double], iterations: [Int], status: IterationStatus) {
+        var y = c, iterations: [Int] = [], status = IterationStatus.converged
+        for _ in 0..<power {
+            var start = y
+            factor.r.solveNormal(&start)
+            let result = try conjugateGradients.solve(op.gram, rhs: y, start: start, preconditioner: preconditioner,
+                                                      target: gramTarget(y, eta: eta))
+            y = result.solution
+            iterations.append(result.iterations)
+            status = status.combined(with: result.status)
+        }
+        return (y, iterations, status)
+    }
+
+    /// argmin ‖Ay − b‖ by the method's least-squares stage.
+    func leastSquares(_ b: [Double]) throws(TesseraError) -> IterationResult {
+        let lsqr = PreconditionedLSQR(op: op, preconditioner: factor.r, maxIterations: options.maxIterations)
+        switch method {
+        case .paper:
+            let c = try op.applyTransposed(b)
+            let start = try factor.sketchAndSolve(b)
+            let r0 = b.plus(-1, try op.apply(start)).norm2
+            let eta = 0.01 * tolerance * normA * r0 / (normA * normA * start.norm2 + c.norm2 + .leastNormalMagnitude)
+            return try Richardson(maxIterations: options.maxIterations)
+                .solve(op.gram, rhs: c, start: start, step: spectrum?.omega ?? 1, preconditioner: preconditioner,
+                       target: gramTarget(c, eta: max(eta, 1e-16)))
+        case .pcg:
+            return try refinedLSQR(lsqr, b, start: try factor.sketchAndSolve(b))
+        case .direct, .surrogate:
+            // Corrected semi-normal equations: y = (RᵀR)⁻¹Aᵀb, then one correction from the residual.
+            var y = try op.applyTransposed(b)
+            factor.r.solveNormal(&y)
+            var correction = try op.applyTransposed(b.plus(-1, try op.apply(y)))
+            factor.r.solveNormal(&correction)
+            return IterationResult(solution: y.plus(1, correction), iterations: 1, status: .converged)
+        case .cholesky:
+            var y = try op.applyTransposed(b)
+            factor.r.solveNormal(&y)
+            return try refinedLSQR(lsqr, b, start: y)
+        }
+    }
+
+    /// LSQR to a tenth of the tolerance, restarted (up to twice) from its own answer while the
+    /// true optimality ‖Aᵀr‖/(‖A‖‖r‖), measured with two passes, misses the tolerance.
+    func refinedLSQR(_ lsqr: PreconditionedLSQR, _ b: [Double], start: [Double]) throws(TesseraError) -> IterationResult {
+        var result = try lsqr.solve(b, start: start, tolerance: 0.1 * tolerance)
+        for _ in 0..<2 {
+            let r = b.plus(-1, try op.apply(result.solution))
+            let optimality = try op.applyTransposed(r).norm2 / (normA * max(r.norm2, .leastNormalMagnitude))
+            if optimality <= tolerance || r.norm2 == 0 { break }
+            let again = try lsqr.solve(b, start: result.solution, tolerance: 0.1 * tolerance)
+            result = IterationResult(solution: again.solution, iterations: result.iterations + again.iterations,
+                                     status: again.status)
+        }
+        return result
+    }
+}

@@ -1,0 +1,132 @@
+import TesseraCore
+
+/// Preconditioned conjugate gradients for M·y = c, M symmetric positive definite, with iterative
+/// refinement: each sweep starts from the true residual c − My, runs CG on the recurrence until
+/// it claims ‖r‖ ≤ `innerFraction`·target(y) or makes no new best residual for
+/// `stagnationWindow` steps, and the next sweep confirms with a fresh product. One application
+/// of M and of P⁻¹ per iteration (plus one of M per sweep); O(dimension) extra work.
+///
+/// Exit states (`IterationStatus`): `converged` (a true residual ≤ target(y)), `iterationCap`,
+/// `stagnated` (sweeps exhausted, or — with `restartOnlyWhileGaining` — a restart that did not
+/// halve the best true residual), `breakdown` (curvature pᵀMp ≤ 0, rᵀP⁻¹r ≤ 0 — an indefinite
+/// preconditioner — or a NaN/Inf). Every exit but `converged` returns the best iterate seen
+/// (by true or recurrence residual). Throws only what the operator and preconditioner throw
+/// (`.interrupted` among them).
+public struct ConjugateGradients {
+    public var maxIterations: Int
+    /// Steps without a new best recurrence residual before a sweep ends.
+    public var stagnationWindow: Int
+    /// Sweeps (refinement rounds) at most.
+    public var maxSweeps = 4
+    /// Whether a restart must halve the best true residual so far to go on.
+    public var restartOnlyWhileGaining = false
+    /// The recurrence's residual must reach this fraction of the target before a true residual
+    /// is taken.
+    public var innerFraction = 0.5
+    /// CG coefficients (α, β) of the first sweep kept for Ritz values.
+    public var coefficientLimit = 60
+
+    public init(maxIterations: Int, stagnationWindow: Int) {
+        self.maxIterations = maxIterations
+        self.stagnationWindow = stagnationWindow
+    }
+
+    /// Solves from `start` (nil: zero, and the first residual is c itself, without a product)
+    /// until ‖c − My‖ ≤ target(y).
+    public func solve(_ m: some LinearOperator, rhs c: [Double], start: [Double]? = nil, preconditioner: some Preconditioner,
+                      target: ([Double]) -> Double) throws(TesseraError) -> IterationResult {
+        var state = State(y: start ?? [Double](repeating: 0, count: c.count))
+        var bestTrue = Double.infinity
+        for sweep in 0..<maxSweeps {
+            let r = (sweep == 0 && start == nil) ? c : c.plus(-1, try m.apply(state.y))
+            let trueNorm = r.norm2
+            guard trueNorm.isFinite else { return state.result(.breakdown) }
+            state.offer(trueNorm)
+            if trueNorm <= target(state.y) { return state.result(.converged) }
+            if state.total >= maxIterations { return state.result(.iterationCap) }
+            if restartOnlyWhileGaining && sweep > 0 && !(trueNorm < 0.5 * bestTrue) { return state.result(.stagnated) }
+            bestTrue = min(bestTrue, trueNorm)
+            state.recording = sweep == 0
+            if let exit = try sweepFrom(&state, residual: r, m, preconditioner, target: target) { return state.result(exit) }
+        }
+        let norm = c.plus(-1, try m.apply(state.y)).norm2
+        state.offer(norm)
+        let status: IterationStatus = norm <= target(state.y) ? .converged : (state.total >= maxIterations ? .iterationCap : .stagnated)
+        return state.result(status)
+    }
+
+    /// `steps` CG iterations from zero for M·y = c, for their coefficients (the Lanczos
+    /// tridiagonal of P⁻¹M: `RitzValues`). Stops early only at a breakdown.
+    public func coefficients(_ m: some LinearOperator, rhs c: [Double], steps: Int,
+                             preconditioner: some Preconditioner) throws(TesseraError) -> [RitzValues.Coefficient] {
+        var run = self
+        run.maxIterations = steps
+        run.coefficientLimit = steps
+        run.stagnationWindow = Int.max
+        var state = State(y: [Double](repeating: 0, count: c.count))
+        state.recording = true
+        _ = try run.sweepFrom(&state, residual: c, m, preconditioner, target: { _ in 0 })
+        return state.coefficients
+    }
+
+    /// What a solve carries between sweeps.
+    struct State {
+        var y: [Double]
+        var best: [Double]
+        var bestResidual = Double.infinity
+        var total = 0
+        var coefficients: [RitzValues.Coefficient] = []
+        var recording = false
+
+        init(y: [Double]) {
+            self.y = y
+            best = y
+        }
+
+        /// Keeps y as the best iterate when `norm` (its residual) is the smallest seen.
+        mutating func offer(_ norm: Double) {
+            if norm < bestResidual { best = y; bestResidual = norm }
+        }
+
+        func result(_ status: IterationStatus) -> IterationResult {
+            IterationResult(solution: status == .converged ? y : best, iterations: total, status: status,
+                            conditionEstimate: RitzValues.condition(coefficients))
+        }
+    }
+
+    /// One CG sweep from state.y with residual r = c − M·y. Returns `.breakdown` when the solve
+    /// must end there, nil when the sweep ended normally (recurrence converged, stagnated, or
+    /// the cap reached).
+    func sweepFrom(_ state: inout State, residual: [Double], _ m: some LinearOperator, _ p: some Preconditioner,
+                   target: ([Double]) -> Double) throws(TesseraError) -> IterationStatus? {
+        var r = residual
+        var z = try p.apply(r)
+        var direction = z, rz = r.dot(z)
+        guard rz > 0, rz.isFinite else { return .breakdown }
+        var sinceBest = 0, recurrenceBest = r.norm2
+        while state.total < maxIterations {
+            try Interruption.check()
+            let q = try m.apply(direction)
+            let curvature = direction.dot(q)
+            state.total += 1
+            guard curvature > 0, curvature.isFinite else { return .breakdown }
+            let alpha = rz / curvature
+            state.y = state.y.plus(alpha, direction)
+            r = r.plus(-alpha, q)
+            let norm = r.norm2
+            guard norm.isFinite else { return .breakdown }
+            state.offer(norm)
+            if norm < recurrenceBest { recurrenceBest = norm; sinceBest = 0 } else { sinceBest += 1 }
+            if norm <= innerFraction * target(state.y) || sinceBest >= stagnationWindow { return nil }
+            z = try p.apply(r)
+            let rzNew = r.dot(z)
+            guard rzNew > 0, rzNew.isFinite else { return .breakdown }
+            if state.recording && state.coefficients.count < coefficientLimit {
+                state.coefficients.append(RitzValues.Coefficient(alpha: alpha, beta: rzNew / rz))
+            }
+            direction = z.plus(rzNew / rz, direction)
+            rz = rzNew
+        }
+        return nil
+    }
+}

@@ -1,0 +1,97 @@
+import TesseraCore
+import TesseraTiles
+
+/// What `AttentionPlanner` decided for one attention request, before any work starts.
+public struct AttentionPlan: Sendable {
+    public let problem: Problem
+    public let ridge: Double
+    public let rows: Int
+    public let cols: Int
+    public let method: SolveMethod
+    public let reason: String
+    /// `pcg` keeps K's upper triangle in memory (`StoredKernel`) when it fits half the budget:
+    /// each product becomes one memory-bound pass over n²/2 numbers instead of n²d flops and
+    /// n²/2 exps.
+    public let storesKernel: Bool
+    /// The preconditioner's rank (`pcg`) or feature budget (`paper`, `surrogate`); 0 for `direct`.
+    public let rank: Int
+    public let options: SolveOptions
+    public let tolerance: Double
+    /// Tessera's allocations: A's tiles, vectors, and the factor, features or stored K.
+    public let requiredBytes: UInt64
+    public let budget: MemoryBudget
+}
+
+/// Plans an attention solve: validates the request once (λ, options, shape, rank, memory) and
+/// chooses the method: `direct` (dense Cholesky) when n ≤ 4,000 and K fits half the budget,
+/// else `pcg` with a rank-k preconditioner, K's upper triangle stored when it fits. Throws
+/// `.invalidArgument`, `.invalidInput` or `.resourceLimit`.
+public enum AttentionPlanner {
+    /// Enough columns to capture K's Taylor layers of degree ≤ 2 (1 + d + d(d+1)/2 directions,
+    /// whose eigenvalues sit far above the rest) plus 256, at least 500, at most min(n/2, 4000).
+    /// When K is stored a product is cheap (one pass over n²/2 numbers, ≈ 8n² flop-equivalents at
+    /// this machine class's ratio of GEMM rate to memory bandwidth), so the factor's ≈ 4nk² flops
+    /// are capped at about half the cost of 100 products: k ≤ √(100·n), at least 500 (the
+    /// README's benchmark section has the measurements behind this). The rounds also stop early
+    /// once trace(K − FFᵀ) ≤ λ/10.
+    public static func defaultRank(n: Int, d: Int, storesKernel: Bool = false) -> Int {
+        let layers = 1 + d + d * (d + 1) / 2 + 256
+        let k = max(1, min(max(n / 2, 1), 4_000, max(500, layers)))
+        guard storesKernel else { return k }
+        return max(1, min(k, max(500, Int((100 * Double(n)).squareRoot()))))
+    }
+
+    public static func plan(_ problem: Problem, rows n: Int, cols d: Int, options: SolveOptions) throws(TesseraError) -> AttentionPlan {
+        try plan(problem, shape: [n, d], options: options)
+    }
+
+    /// The same for A's shape as a file or caller gives it (`source` names A in messages).
+    public static func plan(_ problem: Problem, shape: [Int], source: String = "A", options: SolveOptions) throws(TesseraError) -> AttentionPlan {
+        guard let ridge = problem.ridge else { throw .invalidArgument("\(problem.name) is not an attention problem") }
+        try problem.validate()
+        try options.validate(for: problem)
+        try problem.checkMatrixShape(shape, source: source)
+        let n = shape[0], d = shape[1]
+        if let r = options.rank, r > n { throw .invalidArgument("--rank \(r) exceeds n = \(n), the order of K; use at most \(n)") }
+        let budget = MemoryBudget.resolve(options.memoryBudget)
+        let dense = MemoryBudget.doubles(n, n)
+        let stored = StoredKernel.bytes(order: n)
+        var reason = "chosen with --method"
+        let method: SolveMethod
+        if let chosen = options.method {
+            method = chosen
+        } else if n <= 4_000 && dense <= budget.bytes / 2 {
+            method = .direct
+            reason = "n = \(n) ≤ 4000: dense Cholesky (\(MemoryBudget.format(dense))) beats iterating with n²d-flop products"
+        } else if n <= 4_000 {
+            method = .pcg
+            reason = "n = \(n) ≤ 4000 but K (\(MemoryBudget.format(dense))) exceeds half the memory budget: PCG with exact kernel products and a rank-k preconditioner"
+        } else {
+            method = .pcg
+            reason = "n = \(n) > 4000: PCG with exact kernel products and a rank-k preconditioner"
+        }
+        let rank = options.rank ?? defaultRank(n: n, d: d)
+        var store = false
+        let required: UInt64
+        switch method {
+        case .direct, .cholesky:
+            required = MemoryEstimate.attentionDirect(rows: n, cols: d)
+            try budget.require(required, for: "the direct method (K, \(n) × \(n))", advice: "use --method pcg or raise --memory-budget")
+        case .pcg:
+            required = MemoryEstimate.attentionLowRank(rows: n, cols: d, rank: rank)
+            try budget.require(required, for: "pcg with a rank-\(rank) preconditioner", advice: "lower --rank or raise --memory-budget")
+            store = options.mayStoreKernel && stored <= budget.bytes / 2 && MemoryBudget.sum(required, stored) <= budget.bytes
+            reason += store ? "; K's upper triangle stored (\(MemoryBudget.format(stored)) fits half the budget)" : "; K products on the fly"
+        case .paper, .surrogate:
+            required = MemoryEstimate.attentionFeatures(rows: n, cols: d, features: rank)
+            try budget.require(required, for: "the \(method.rawValue) method with \(rank) Taylor features", advice: "lower --rank or raise --memory-budget")
+        }
+        let finalRank = method == .direct ? 0 : options.rank ?? defaultRank(n: n, d: d, storesKernel: store)
+        if method == .pcg && options.rank == nil {
+            reason += "; rank \(finalRank) by default (" + (finalRank < rank ? "capped at √(100·n): products of a stored K are cheap" : "K's Taylor layers of degree ≤ 2, plus 256") + ")"
+        }
+        return AttentionPlan(problem: problem, ridge: ridge, rows: n, cols: d, method: method, reason: reason, storesKernel: store,
+                             rank: finalRank, options: options, tolerance: options.tolerance(for: problem),
+                             requiredBytes: MemoryBudget.sum(required, store ? stored : 0), budget: budget)
+    }
+}

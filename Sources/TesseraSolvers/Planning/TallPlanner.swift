@@ -1,0 +1,118 @@
+import TesseraCore
+import TesseraSketch
+import TesseraTiles
+
+/// What `TallPlanner` decided for one gram/lstsq request: the method and why, the sketch, and
+/// the memory the solve needs (already checked against the budget).
+public struct TallPlan: Sendable {
+    public let problem: Problem
+    public let kind: TallProblem
+    public let power: Int
+    public let rows: Int
+    public let cols: Int
+    public let method: SolveMethod
+    public let reason: String
+    public let sketch: SketchDistribution
+    public let options: SolveOptions
+    public let tolerance: Double
+    public let requiredBytes: UInt64
+}
+
+/// Plans a gram/lstsq solve: validates the request once (problem, options, shape, memory) and
+/// chooses a method from a cost model; then builds the factor, and owns the fallback from a
+/// Cholesky of AᵀA that is unreliable to randomized Cholesky-QR.
+///
+/// Cost model: the tiled SYRK route (`cholesky`) costs n·d² flops at BLAS-3 speed plus the
+/// verification passes; the sketch-and-precondition route (`pcg`) costs a sketch, its QR and
+/// one pass over A (8nd bytes, memory-bound) per iteration, ~`iterationsPerStage` per stage,
+/// j stages (plus two least-squares stages for lstsq). The rates are deliberately simple machine
+/// constants (the README's benchmark section says how they were measured); the reason string
+/// prints both estimates and the choice.
+public struct TallPlanner: Sendable {
+    /// Sustained DGEMM/SYRK rate per worker (flop/s) and memory bandwidth (byte/s) assumed.
+    public var flopsPerWorker: Double = 45e9
+    public var bytesPerSecond: Double = 13e9
+    /// Single-threaded LAPACK rate for the small dense factorizations (QR of SA).
+    public var lapackFlops: Double = 20e9
+    /// Passes a preconditioned Krylov stage typically needs at sketch factor 4 to reach 1e-12.
+    public var iterationsPerStage: Double = 40
+    /// Above this estimated κ(A) (its square reaches 10¹² and the 1-norm estimate may be a few
+    /// times high) a Gram-Cholesky factor is replaced by randomized Cholesky-QR, which also tells
+    /// true rank deficiency apart.
+    public static let choleskyConditionLimit = 1e6
+
+    public init() {}
+
+    /// Validates and plans. Throws `.invalidArgument` (power, options, method for the family),
+    /// `.invalidInput` (shape) or `.resourceLimit` (over the memory budget).
+    public func plan(_ problem: Problem, rows n: Int, cols d: Int, workers: Int, options: SolveOptions) throws(TesseraError) -> TallPlan {
+        try plan(problem, shape: [n, d], workers: workers, options: options)
+    }
+
+    /// The same for A's shape as a file or caller gives it (`source` names A in messages).
+    public func plan(_ problem: Problem, shape: [Int], source: String = "A", workers: Int, options: SolveOptions) throws(TesseraError) -> TallPlan {
+        guard let kind = problem.tallKind, let j = problem.power else {
+            throw .invalidArgument("\(problem.name) is not a gram/lstsq problem")
+        }
+        try problem.validate()
+        try options.validate(for: problem)
+        try problem.checkMatrixShape(shape, source: source)
+        let n = shape[0], d = shape[1]
+        let required = MemoryEstimate.tallSolve(rows: n, cols: d, sketchRows: options.sketchRows(cols: d, rows: n))
+        try MemoryBudget.resolve(options.memoryBudget).require(required, for: "a solve with A of \(n) × \(d)",
+                                                               advice: "raise --memory-budget or solve a smaller problem")
+        let sketch = try SketchDistribution(kind: options.sketch, rows: options.sketchRows(cols: d, rows: n), seed: options.seed)
+        let (method, reason) = chooseMethod(kind, power: j, rows: n, cols: d, workers: workers, options: options)
+        return TallPlan(problem: problem, kind: kind, power: j, rows: n, cols: d, method: method, reason: reason, sketch: sketch,
+                        options: options, tolerance: options.tolerance(for: problem), requiredBytes: required)
+    }
+
+    /// The cost model alone (no validation): the method `options` asks for, else the cheaper
+    /// predicted route, and why.
+    public func chooseMethod(_ kind: TallProblem, power j: Int, rows n: Int, cols d: Int, workers: Int,
+                             options: SolveOptions) -> (method: SolveMethod, reason: String) {
+        if let method = options.method { return (method, "chosen with --method") }
+        let nd = Double(n) * Double(d)
+        let pass = 8 * nd / bytesPerSecond
+        let factor = nd * Double(d) / (flopsPerWorker * Double(max(workers, 1)))
+        let lsStages = kind == .lstsq ? 1.0 : 0.0
+        let verification = Double(j) + (kind == .lstsq ? Double(j) + 2 : 0)
+        let cholesky = factor + pass * (verification + lsStages * 8)
+        let s = options.sketchSizeFactor * Double(d)
+        let sketchQR = 2 * s * Double(d) * Double(d) / lapackFlops
+        let iterative = sketchQR + pass * (2 + iterationsPerStage * (Double(j) + 2 * lsStages) + verification)
+        let text = "predicted: cholesky route \(Self.duration(cholesky)), sketch+pcg route \(Self.duration(iterative))"
+        if cholesky <= iterative {
+            return (.cholesky, "n·d² SYRK is cheaper than ~\(Int(iterationsPerStage)) passes per stage over A (\(text))")
+        }
+        return (.pcg, "d is large: passes over A are cheaper than the n·d² Gram (\(text))")
+    }
+
+    /// The factor the plan calls for, and the method that finally made it: a Gram-Cholesky
+    /// factor that is not positive definite or has κ(A) above `choleskyConditionLimit` is
+    /// replaced by randomized Cholesky-QR (`direct`), with a note. Throws what the factorization
+    /// throws (`.invalidInput` for a rank-deficient A).
+    func factor(_ plan: TallPlan, matrix: TiledMatrix, engine: Engine) throws(TesseraError)
+        -> (factor: TriangularFactor, method: SolveMethod, notes: [String]) {
+        switch plan.method {
+        case .paper, .pcg:
+            return (try .sketched(matrix, distribution: plan.sketch, engine: engine), plan.method, [])
+        case .direct, .surrogate:
+            return (try .randomizedCholeskyQR(matrix, distribution: plan.sketch, engine: engine), .direct, [])
+        case .cholesky:
+            var made: TriangularFactor?
+            do throws(TesseraError) {
+                made = try TriangularFactor.gramCholesky(matrix, engine: engine)
+            } catch {
+                guard case .numerical = error else { throw error }   // AᵀA not numerically positive definite
+            }
+            if let made, made.conditionEstimate <= Self.choleskyConditionLimit { return (made, .cholesky, []) }
+            let note = "Cholesky of AᵀA is unreliable here (κ(A) ≳ \(Format.sci(Self.choleskyConditionLimit)) or not positive definite); used randomized Cholesky-QR"
+            return (try .randomizedCholeskyQR(matrix, distribution: plan.sketch, engine: engine), .direct, [note])
+        }
+    }
+
+    static func duration(_ s: Double) -> String {
+        s < 1 ? "\(Int((s * 1000).rounded())) ms" : "\(Double(Int(s * 10)) / 10) s"
+    }
+}

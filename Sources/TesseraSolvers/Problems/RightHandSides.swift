@@ -1,0 +1,54 @@
+import TesseraCore
+
+/// The right-hand sides of a request, validated once: a vector b, or the columns of a 2-D array
+/// (one solve per column), each of the length the problem needs and all finite.
+///
+/// Built from values as a file or a caller holds them (`shape`, row-major unless
+/// `columnMajor`); `source` names them in messages. Throws `.invalidInput` for a non-finite entry
+/// (by flat index), a wrong length, or a shape that is neither 1-D nor 2-D. A solver given a
+/// `RightHandSides` does not check again. Cost: one pass over the values, and a copy per column.
+public struct RightHandSides: Sendable {
+    /// One array per right-hand side.
+    public let columns: [[Double]]
+    /// True when the values came as a 2-D array (the solutions are written the same way).
+    public let isMatrix: Bool
+
+    public init(values: [Double], shape: [Int], columnMajor: Bool = false, source: String = "b",
+                problem: Problem, rows n: Int, cols d: Int) throws(TesseraError) {
+        let expected = problem.rightHandSideLength(rows: n, cols: d), what = problem.rightHandSideMeaning
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw .invalidInput("\(source) holds a non-finite value at flat index \(bad); remove or replace NaN/Inf entries")
+        }
+        let text = "(" + shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? ",)" : ")")
+        switch shape.count {
+        case 1:
+            guard shape[0] == expected, values.count == expected else {
+                throw .invalidInput("\(source) has \(shape[0]) entries; \(problem.name) needs \(what) = \(expected)")
+            }
+            columns = [values]
+            isMatrix = false
+        case 2:
+            let (m, k) = (shape[0], shape[1])
+            guard m == expected, k >= 1, values.count == m * k else {
+                throw .invalidInput("\(source) has shape \(text); \(problem.name) needs \(what) = \(expected) rows")
+            }
+            columns = (0..<k).map { c in (0..<m).map { r in columnMajor ? values[r + c * m] : values[r * k + c] } }
+            isMatrix = true
+        default:
+            throw .invalidInput("\(source) has shape \(text); b must be a vector or a 2-D array of columns")
+        }
+    }
+
+    /// One vector b, checked as `init(values:shape:…)` would.
+    public init(vector b: [Double], problem: Problem, rows n: Int, cols d: Int) throws(TesseraError) {
+        try self.init(values: b, shape: [b.count], problem: problem, rows: n, cols: d)
+    }
+
+    /// Several vectors, each checked.
+    public init(block: [[Double]], problem: Problem, rows n: Int, cols d: Int) throws(TesseraError) {
+        var checked: [[Double]] = []
+        for b in block { checked += try RightHandSides(vector: b, problem: problem, rows: n, cols: d).columns }
+        columns = checked
+        isMatrix = block.count > 1
+    }
+}

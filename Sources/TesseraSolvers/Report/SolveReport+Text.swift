@@ -1,0 +1,39 @@
+import TesseraCore
+
+extension SolveReport {
+    /// The report as a human-readable table, the one text form of a report.
+    public var text: String {
+        var lines: [String] = []
+        switch problem {
+        case .gram(let j), .lstsq(let j):
+            lines.append("problem      \(problem.name), n = \(rows), d = \(cols), power j = \(j)")
+            lines.append("method       \(method.rawValue) (\(reason))")
+            lines.append("factor       \(factor ?? "none")" + (sketchKind.map { ", sketch \($0) with \(sketchRows ?? 0) rows" } ?? ""))
+            lines.append("iterations   \(iterations.map(String.init).joined(separator: " + ")) → \(status.rawValue)")
+            lines.append("accuracy     relative residual \(Format.sci(relativeResidual)), "
+                         + (problem.tallKind == .gram ? "backward error \(Format.sci(backwardError ?? .nan))" : "optimality \(Format.sci(optimality ?? .nan))")
+                         + " (tolerance \(Format.sci(tolerance)): \(converged ? "met" : "NOT met"))")
+            lines.append("conditioning κ(A) ≈ \(Format.sci(conditionA)), ‖A‖₂ ≈ \(Format.sci(normA))"
+                         + (conditionPreconditioned.map { ", κ(AR⁻¹) ≈ \(Format.fixed($0, 3))" } ?? ""))
+            let phases = [("sketch", seconds.sketch), ("factor", seconds.factor), ("iterate", seconds.iterate), ("verify", seconds.verify)]
+                .compactMap { name, value in value.map { "\(name) \(Format.fixed($0, 3)) s" } }
+            lines.append("time         " + phases.joined(separator: ", ") + ", total \(Format.fixed(seconds.total, 3)) s")
+            lines.append("run          \(threads) threads, \(tileRows) rows per tile, seed \(seed)")
+        case .attention(let lambda):
+            lines.append("problem      attention, n = \(rows), d = \(cols), ridge λ = \(Format.sci(lambda))")
+            lines.append("method       \(method.rawValue) (\(reason))")
+            if let lowRank {
+                lines.append("precondition \(lowRank.kind) rank \(lowRank.rank), shift μ = \(Format.sci(lowRank.shift))")
+            }
+            lines.append("iterations   \(iterations.reduce(0, +)) → \(status.rawValue)")
+            lines.append("accuracy     relative residual \(Format.sci(relativeResidual)) (tolerance \(Format.sci(tolerance)): \(converged ? "met" : "NOT met"))")
+            let phases = [("factor", seconds.factor), ("iterate", seconds.iterate), ("verify", seconds.verify)]
+                .compactMap { name, value in value.map { "\(name) \(Format.fixed($0, 3)) s" } }
+            lines.append("time         " + phases.joined(separator: ", "))
+            let steps = seconds.factorSteps.keys.sorted().map { "\($0.rawValue) \(Format.fixed(seconds.factorSteps[$0] ?? 0, 3)) s" }
+            if !steps.isEmpty { lines.append("factor steps " + steps.joined(separator: ", ")) }
+        }
+        for note in notes { lines.append("note         \(note)") }
+        return lines.joined(separator: "\n")
+    }
+}

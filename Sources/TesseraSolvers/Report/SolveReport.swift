@@ -1,0 +1,93 @@
+import TesseraCore
+
+/// What a solve reports, for all three problems (PAPER.md §2): the problem, the method and why,
+/// the shapes, the factor or preconditioner, iterations and how the iteration ended, the accuracy
+/// measures from an independent verification pass over the real operator, condition estimates,
+/// typed phase times, and notes (fallbacks, float64 limits). Rendered once as text
+/// (`SolveReport+Text.swift`) and once as JSON (`SolveReport+JSON.swift`).
+public struct SolveReport: Sendable {
+    /// A low-rank preconditioner P = FFᵀ + μI (attention `pcg`, `paper`, `surrogate`).
+    public struct LowRankSummary: Sendable, Equatable {
+        /// What F is, in words ("randomly pivoted Cholesky", "Taylor features (TensorSRHT)", …).
+        public var kind: String
+        public var rank: Int
+        public var shift: Double
+    }
+
+    public var problem: Problem
+    public var method: SolveMethod
+    public var reason: String
+    public var rows: Int
+    public var cols: Int
+    public var tolerance: Double
+    /// Iterations per stage (lstsq: the least-squares stage first, then one per power; attention:
+    /// one stage).
+    public var iterations: [Int] = []
+    public var status: IterationStatus = .converged
+    /// Whether the measure compared with the tolerance (`accuracy`) met it (or its float64 floor).
+    public var converged = false
+    /// ‖residual‖/‖b‖ from the verification pass.
+    public var relativeResidual = Double.nan
+    /// gram: ‖(AᵀA)^j x − b‖ / (‖A‖^{2j}‖x‖ + ‖b‖).
+    public var backwardError: Double?
+    /// lstsq: ‖Mᵀ(Mx − b)‖ / (‖M‖‖Mx − b‖), M = A(AᵀA)^j.
+    public var optimality: Double?
+    /// The level below which the measure cannot be certified in float64 for this x: gram u;
+    /// lstsq u·‖A‖^{2j+1}‖x‖/‖r‖ (a backward-stable evaluation of r = Mx − b is only that
+    /// accurate); attention 0 (not estimated).
+    public var accuracyFloor = 0.0
+    /// gram/lstsq: the triangular factor's origin, and the sketch behind it.
+    public var factor: String?
+    public var sketchKind: String?
+    public var sketchRows: Int?
+    /// gram/lstsq: κ₂(A) estimated from the factor.
+    public var conditionA = Double.nan
+    /// gram/lstsq: κ₂(AR⁻¹) (Lanczos or CG Ritz values for sketch factors; 1 for exact ones).
+    public var conditionPreconditioned: Double?
+    /// gram/lstsq: ‖A‖₂ estimated as ‖R‖₂.
+    public var normA = Double.nan
+    /// attention: the low-rank preconditioner, when there is one.
+    public var lowRank: LowRankSummary?
+    public var seconds = PhaseTimes()
+    public var threads: Int
+    public var tileRows: Int
+    public var seed: UInt64
+    public var notes: [String] = []
+
+    public init(problem: Problem, method: SolveMethod, reason: String, rows: Int, cols: Int, tolerance: Double,
+                threads: Int, tileRows: Int, seed: UInt64) {
+        self.problem = problem
+        self.method = method
+        self.reason = reason
+        self.rows = rows
+        self.cols = cols
+        self.tolerance = tolerance
+        self.threads = threads
+        self.tileRows = tileRows
+        self.seed = seed
+    }
+
+    /// The measure compared with the tolerance: gram the backward error, lstsq the optimality,
+    /// attention the relative residual.
+    public var accuracy: Double {
+        switch problem {
+        case .gram: return backwardError ?? .nan
+        case .lstsq: return optimality ?? .nan
+        case .attention: return relativeResidual
+        }
+    }
+
+    /// True when the accuracy meets the tolerance, or the float64 floor when that is higher.
+    var meetsTolerance: Bool { accuracy <= max(tolerance, accuracyFloor) }
+}
+
+/// A solution and its report.
+public struct Solution: Sendable {
+    public let x: [Double]
+    public let report: SolveReport
+
+    public init(x: [Double], report: SolveReport) {
+        self.x = x
+        self.report = report
+    }
+}
