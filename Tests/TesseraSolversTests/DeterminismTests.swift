@@ -1,7 +1,6 @@
 import XCTest
 import Foundation
 import Tessera
-import TesseraKernels
 
 /// Same inputs, seed and tile size → identical bits on 1 and 2 threads and across repeated runs,
 /// for every method of every problem; concurrent solves (shared and separate solver objects)
