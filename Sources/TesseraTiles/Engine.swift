@@ -68,7 +68,7 @@ public struct Engine: Sendable {
     }
 
     /// The tile height this engine would choose for an n×d matrix, and why. It depends on the
-    /// shape, the machine's core count and caches — not on `--threads` — so results have the same
+    /// shape, the machine's core count and caches — not on the thread count — so results have the same
     /// bits whatever the number of workers (the tiling fixes every summation order).
     public func recommendedTileRows(rows: Int, cols: Int) -> TileChoice {
         TileChoice.recommended(rows: rows, cols: cols, workers: max(1, profile.coreCount), caches: profile.caches)
