@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Quick start, command 2: install what is missing and run the whole test suite.
+# Quick start, command 2: install what is missing, check that every target imports exactly the
+# dependencies Package.swift declares (scripts/check-imports.sh), and run the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+scripts/check-imports.sh
 exec swift test "$@"

@@ -55,11 +55,3 @@ int tessera_stop_signals_install(void) {
 }
 
 int tessera_stop_signal_pending(void) { return atomic_load(&pending_signal); }
-
-void tessera_stop_signal_request(int signal) {
-    int expected = 0;
-    atomic_compare_exchange_strong(&pending_signal, &expected, signal);
-    wake(signal);
-}
-
-void tessera_stop_signal_clear(void) { atomic_store(&pending_signal, 0); }

@@ -1,6 +1,8 @@
-// `import Tessera` is all a user needs: the runtime, the tiles, the machine profile and the
-// errors, re-exported from their layers (see DESIGN.md for what each layer owns).
+// `import Tessera` is all a user needs: the runtime, the tiles, the kernels, the machine
+// profile and the errors, re-exported from their layers (see DESIGN.md for what each layer
+// owns). File I/O (`.npy`, atomic writes) is the separate `TesseraIO` library.
 @_exported import TesseraCore
+@_exported import TesseraKernels
 @_exported import TesseraPlatform
 @_exported import TesseraRuntime
 @_exported import TesseraTiles

@@ -7,7 +7,7 @@ import Glibc
 /// directory, are flushed to disk (`fsync`), and the temporary is renamed over the destination.
 /// On any failure the temporary is removed and the destination is left as it was.
 ///
-/// While it exists the temporary is registered with `Interruption`, so a signal watchdog that
+/// While it exists the temporary is registered with `TemporaryFiles`, so a signal watchdog that
 /// has to end the process removes it; a stop requested before the rename discards it.
 ///
 /// A destination that exists and is not a regular file is never replaced: a character device
@@ -85,19 +85,19 @@ public final class AtomicFileGroup {
         }
         for (k, entry) in staged.enumerated() where rename(entry.temporary, entry.path) != 0 {
             let failure = TesseraError.io("cannot write \(entry.path): \(SystemError.text(errno))")
-            for done in staged[..<k] { Interruption.untrackTemporary(done.temporary) }
+            for done in staged[..<k] { TemporaryFiles.untrack(done.temporary) }
             staged.removeFirst(k)
             discard()
             throw failure
         }
-        for entry in staged { Interruption.untrackTemporary(entry.temporary) }
+        for entry in staged { TemporaryFiles.untrack(entry.temporary) }
         staged = []
     }
 
     private func discard() {
         for entry in staged {
             unlink(entry.temporary)
-            Interruption.untrackTemporary(entry.temporary)
+            TemporaryFiles.untrack(entry.temporary)
         }
         staged = []
     }
@@ -118,7 +118,7 @@ public final class AtomicFileGroup {
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw .io("cannot write \(path): \(SystemError.text(errno))") }
         let temporary = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        Interruption.trackTemporary(temporary)
+        TemporaryFiles.track(temporary)
         var failure: TesseraError?
         // mkstemp makes the file 0600; give it the mode a plain create would (0666 less the umask).
         if fchmod(fd, AtomicFile.creationMode) != 0 { failure = .io("cannot write \(path): \(SystemError.text(errno))") }
@@ -129,7 +129,7 @@ public final class AtomicFileGroup {
         if close(fd) != 0, failure == nil { failure = .io("cannot write \(path): \(SystemError.text(errno))") }
         if let failure {
             unlink(temporary)
-            Interruption.untrackTemporary(temporary)
+            TemporaryFiles.untrack(temporary)
             throw failure
         }
         staged.append((temporary, path))

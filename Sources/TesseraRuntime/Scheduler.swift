@@ -27,7 +27,7 @@ public final class Scheduler: GraphExecutor {
     /// core; otherwise `threads` workers are spread over the domains in proportion to their cores.
     public init(profile: MachineProfile, threads: Int? = nil) throws(TesseraError) {
         if let threads, threads < 1 {
-            throw .invalidArgument("--threads must be at least 1 (got \(threads))")
+            throw .invalidArgument("the thread count must be at least 1 (got \(threads))")
         }
         self.profile = profile
         self.widths = Self.spread(threads: threads, over: profile.domains.map(\.coreCount))

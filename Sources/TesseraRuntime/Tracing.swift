@@ -39,32 +39,19 @@ public final class TraceRecorder: Sendable {
     public var recorded: [TraceEvent] { events.withLock { $0 }.sorted { $0.start < $1.start } }
 
     /// Chrome trace format: one complete ("X") event per task, pid = domain, tid = worker,
-    /// microseconds from the first task's start.
+    /// microseconds from the first task's start; names escaped with `Format.escape`.
     public func chromeTraceJSON() -> String {
         let list = recorded
         let origin = list.first?.start ?? 0
         var out = "{\"traceEvents\":[\n"
         for (k, e) in list.enumerated() {
             let ts = Double(e.start - origin) / 1000, dur = Double(e.end - e.start) / 1000
-            out += "{\"name\":\"\(Self.escape(e.name))\",\"ph\":\"X\",\"pid\":\(e.domain),\"tid\":\(e.worker),"
+            out += "{\"name\":\"\(Format.escape(e.name))\",\"ph\":\"X\",\"pid\":\(e.domain),\"tid\":\(e.worker),"
             out += "\"ts\":\(ts),\"dur\":\(dur),\"args\":{\"task\":\(e.task)}}"
             out += k + 1 < list.count ? ",\n" : "\n"
         }
         out += "],\"displayTimeUnit\":\"ms\"}\n"
         return out
-    }
-
-    static func escape(_ s: String) -> String {
-        var r = ""
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "\"": r += "\\\""
-            case "\\": r += "\\\\"
-            case _ where ch.value < 0x20: r += "\\u" + String(ch.value, radix: 16).leftPadded(to: 4)
-            default: r.unicodeScalars.append(ch)
-            }
-        }
-        return r
     }
 
     /// Tasks, wall time, how busy the workers were, and the critical path: the longest chain
@@ -100,6 +87,3 @@ public struct TraceSummary: Sendable, CustomStringConvertible {
     private func fmt(_ v: Double) -> String { String(Double(Int((v * 10).rounded())) / 10) }
 }
 
-extension String {
-    fileprivate func leftPadded(to n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
-}

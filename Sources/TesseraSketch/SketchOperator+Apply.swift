@@ -107,7 +107,7 @@ extension SketchOperator {
         let s = distribution.rows, a = block.view, d = a.cols, bRows = blockRows
         if scratch.count < bRows * d { scratch = [Double](repeating: 0, count: bRows * d) }
         let g = rng, scale = 1 / Double(s).squareRoot()
-        let signs = block.rows.map { g.sign(index: UInt64($0), stream: 2) }
+        let signs = block.rows.map { g.sign(index: UInt64($0), stream: PhiloxStream.sketchSigns) }
         let outSigns = (0..<s).map { srhtOutputSign(block: block.index, $0) * scale }
         scratch.withUnsafeMutableBufferPointer { buf in
             let x = buf.baseAddress!

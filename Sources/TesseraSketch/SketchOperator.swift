@@ -31,7 +31,7 @@ public struct SketchOperator: Sendable {
             var b = 4096
             while b < distribution.rows { b *= 2 }
             blockRows = b
-            sampledRows = Self.distinct(count: distribution.rows, from: b, rng: Philox4x32(seed: distribution.seed), stream: 1 << 40)
+            sampledRows = Self.distinct(count: distribution.rows, from: b, rng: Philox4x32(seed: distribution.seed), stream: PhiloxStream.sampledRowsBase)
         case .gaussian:
             blockRows = 1024
             sampledRows = []
@@ -65,7 +65,7 @@ public struct SketchOperator: Sendable {
         let g = rng, scale = 1 / Double(s).squareRoot()
         switch distribution.kind {
         case .gaussian:
-            for k in 0..<s { out[k] = g.normal(index: UInt64(j), stream: UInt64(k)) * scale }
+            for k in 0..<s { out[k] = g.normal(index: UInt64(j), stream: PhiloxStream.gaussianSketchRow(k)) * scale }
         case .countsketch:
             let (row, sign) = countSketchEntry(j)
             out[row] = sign
@@ -79,7 +79,7 @@ public struct SketchOperator: Sendable {
             }
         case .srht:
             let b = j / blockRows, o = j % blockRows
-            let dj = g.sign(index: UInt64(j), stream: 2)
+            let dj = g.sign(index: UInt64(j), stream: PhiloxStream.sketchSigns)
             for (k, r) in sampledRows.enumerated() {
                 out[k] = scale * srhtOutputSign(block: b, k) * Self.hadamardSign(r, o) * dj
             }
@@ -96,7 +96,7 @@ public struct SketchOperator: Sendable {
     }
 
     func countSketchEntry(_ j: Int) -> (row: Int, sign: Double) {
-        let w = rng.block(index: UInt64(j), stream: 3)
+        let w = rng.block(index: UInt64(j), stream: PhiloxStream.countSketchBuckets)
         return (Int((UInt64(w[0]) * UInt64(s)) >> 32), w[1] & 1 == 0 ? 1 : -1)
     }
 
@@ -106,7 +106,7 @@ public struct SketchOperator: Sendable {
         let k = distribution.nonzerosPerColumn, g = rng, sRows = UInt64(s)
         var count = 0, draw: UInt64 = 0
         while count < k {
-            let w = g.block(index: UInt64(j), stream: (4 << 32) &+ draw)
+            let w = g.block(index: UInt64(j), stream: PhiloxStream.sparseSignRows(draw: draw))
             for lane in 0..<4 where count < k {
                 let v = Int((UInt64(w[lane]) &* sRows) >> 32)
                 var seen = false
@@ -117,7 +117,7 @@ public struct SketchOperator: Sendable {
         }
         var i = 0
         while i < k {
-            let w = g.block(index: UInt64(j), stream: (5 << 32) &+ UInt64(i / 128))
+            let w = g.block(index: UInt64(j), stream: PhiloxStream.sparseSignSigns(group: i / 128))
             for bit in 0..<min(128, k - i) {
                 let word = w[bit / 32]
                 signs[i + bit] = (word >> UInt32(bit % 32)) & 1 == 0 ? 1 : -1
@@ -127,6 +127,6 @@ public struct SketchOperator: Sendable {
     }
 
     func srhtOutputSign(block b: Int, _ k: Int) -> Double {
-        rng.sign(index: UInt64(b), stream: (6 << 32) + UInt64(k))
+        rng.sign(index: UInt64(b), stream: PhiloxStream.srhtOutputSign(row: k))
     }
 }

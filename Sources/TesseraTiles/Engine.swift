@@ -1,4 +1,6 @@
-import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 import TesseraCore
 import TesseraKernels
 import TesseraPlatform
@@ -8,8 +10,10 @@ import TesseraRuntime
 /// reference), and the process-wide OpenBLAS setting Tessera relies on — one BLAS thread per
 /// task, because the parallelism comes from the task graph.
 ///
-/// Creating an engine checks OpenBLAS's kernel choice: if it runs an old generic core on a CPU
-/// with AVX2/AVX-512, it logs a warning naming the `OPENBLAS_CORETYPE` to export.
+/// Creating an engine sets OpenBLAS to one thread. Whether OpenBLAS runs an old generic core on
+/// a CPU with AVX2/AVX-512 is reported as a value, `Engine.blasKernelWarning`, for the program to
+/// log (the library itself logs nothing). `init` throws `invalidArgument` for a thread count
+/// below 1 and whatever reading the machine's topology throws.
 public struct Engine: Sendable {
     public let profile: MachineProfile
     public let executor: any GraphExecutor
@@ -23,7 +27,7 @@ public struct Engine: Sendable {
         if let profile { p = profile } else { p = try MachineProfile.current() }
         self.profile = p
         if serial {
-            if let threads, threads < 1 { throw .invalidArgument("--threads must be at least 1 (got \(threads))") }
+            if let threads, threads < 1 { throw .invalidArgument("the thread count must be at least 1 (got \(threads))") }
             executor = SerialExecutor()
         } else {
             executor = try Scheduler(profile: p, threads: threads)
@@ -64,30 +68,29 @@ public struct Engine: Sendable {
     }
 
     /// The tile height this engine would choose for an n×d matrix, and why. It depends on the
-    /// shape, the machine's core count and caches — not on `--threads` — so results have the same
+    /// shape, the machine's core count and caches — not on the thread count — so results have the same
     /// bits whatever the number of workers (the tiling fixes every summation order).
     public func recommendedTileRows(rows: Int, cols: Int) -> TileChoice {
         TileChoice.recommended(rows: rows, cols: cols, workers: max(1, profile.coreCount), caches: profile.caches)
     }
 
-    private static let logger = Logger(label: "tessera.engine")
+    /// A one-line warning when OpenBLAS selected slow generic kernels on a CPU that supports
+    /// faster ones and `OPENBLAS_CORETYPE` is not set (it names the value to export); nil when
+    /// the kernels are fine. For the program to log once at startup.
+    public static var blasKernelWarning: String? {
+        guard let core = OpenBLASRuntime.recommendedCoreType(), ProcessEnvironment.value("OPENBLAS_CORETYPE") == nil else { return nil }
+        return "OpenBLAS selected the slow '\(OpenBLASRuntime.coreName)' kernels on a CPU that supports \(core); export OPENBLAS_CORETYPE=\(core) before starting the program"
+    }
 
     private static func prepareBLAS() {
         OpenBLASRuntime.setThreadCount(1)
-        if let core = OpenBLASRuntime.recommendedCoreType(), ProcessEnvironment.value("OPENBLAS_CORETYPE") == nil {
-            logger.warning("OpenBLAS selected the slow '\(OpenBLASRuntime.coreName)' kernels on a CPU that supports \(core); export OPENBLAS_CORETYPE=\(core) before starting the program")
-        }
     }
 }
 
-/// Reads environment variables without Foundation.
+/// Reads environment variables without Foundation (nil when unset). Throws nothing.
 public enum ProcessEnvironment {
     public static func value(_ name: String) -> String? {
         guard let p = getenv(name) else { return nil }
         return String(cString: p)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

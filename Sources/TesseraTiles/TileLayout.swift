@@ -16,13 +16,13 @@ public struct TileLayout: Sendable, Hashable {
         guard rows >= 1, cols >= 1 else {
             throw .invalidArgument("matrix shape \(rows)×\(cols) is empty; both dimensions must be at least 1")
         }
-        guard tileRows >= 1 else { throw .invalidArgument("--tile-rows must be at least 1 (got \(tileRows))") }
+        guard tileRows >= 1 else { throw .invalidArgument("the tile height must be at least 1 (got \(tileRows))") }
         guard tileRows <= rows else {
-            throw .invalidArgument("--tile-rows \(tileRows) is larger than the matrix's \(rows) rows; use at most \(rows)")
+            throw .invalidArgument("the tile height \(tileRows) is larger than the matrix's \(rows) rows; use at most \(rows)")
         }
         let elements = try Checked.multiply(tileRows, cols, "a tile of \(tileRows) rows × \(cols) columns")
         guard elements <= Int(Int32.max) else {
-            throw .invalidArgument("a tile of \(tileRows)×\(cols) has more elements than BLAS can index; use fewer --tile-rows")
+            throw .invalidArgument("a tile of \(tileRows)×\(cols) has more elements than BLAS can index; use a smaller tile height")
         }
         self.rows = rows
         self.cols = cols

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Tessera
-import TesseraKernels
-import TesseraRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `tessera demo`: built-in problems, solved and checked: the runtime end to end (the tiled DAG
 /// Gram matrix AᵀA against one OpenBLAS `dsyrk` call, and its bits on 1 thread against all
@@ -61,28 +62,16 @@ struct GramCheck {
                                                  for: "the demo with A of \(rows) × \(cols)", advice: "choose fewer --rows or --cols")
         let layout = try TileLayout(rows: rows, cols: cols, tileRows: tileRows ?? engine.recommendedTileRows(rows: rows, cols: cols).tileRows)
         let rng = Philox4x32(seed: seed), d = cols
-        let a = try TiledMatrix(layout: layout, engine: engine) { r, c in rng.normal(index: UInt64(r * d + c), stream: 0) }
+        let a = try TiledMatrix(layout: layout, engine: engine) { r, c in rng.normal(index: UInt64(r * d + c), stream: PhiloxStream.demoMatrix) }
 
         let trace = TraceRecorder()
-        var t0 = MonotonicClock.nanoseconds()
+        let t0 = MonotonicClock.nanoseconds()
         let g = try a.gram(engine: engine, trace: trace)
         let tiledSeconds = seconds(since: t0)
         let single = try a.gram(engine: Engine(threads: 1, profile: engine.profile))
         let sameBits = zip(g, single).allSatisfy { $0.bitPattern == $1.bitPattern }
 
-        let dense = a.toColumnMajorArray()
-        var reference = [Double](repeating: 0, count: d * d)
-        OpenBLASRuntime.setThreadCount(engine.workerCount)
-        t0 = MonotonicClock.nanoseconds()
-        dense.withUnsafeBufferPointer { src in
-            reference.withUnsafeMutableBufferPointer { dst in
-                BLAS.syrk(.upper, .transpose, n: d, k: rows, alpha: 1, a: src.baseAddress!, lda: rows,
-                          beta: 0, c: dst.baseAddress!, ldc: d)
-            }
-        }
-        let blasSeconds = seconds(since: t0)
-        OpenBLASRuntime.setThreadCount(1)
-
+        let (reference, blasSeconds) = try a.referenceGramBySingleSYRK(threads: engine.workerCount)
         var maxDiff = 0.0, maxRef = 0.0
         for j in 0..<d { for i in 0...j {
             maxDiff = max(maxDiff, abs(g[i + j * d] - reference[i + j * d]))
@@ -93,13 +82,13 @@ struct GramCheck {
         let summary = trace.summary(graph: TaskGraph(), workers: engine.workerCount)
         var table = "demo: Gram matrix AᵀA of a \(rows) × \(cols) Gaussian matrix (seed \(seed)), \(layout.tileCount) tiles of \(layout.tileRows) rows\n"
         table += "  route                         time (s)   GFLOP/s\n"
-        table += "  tiled DAG, \(engine.workerCount) workers".padding(32) + format3(tiledSeconds).padding(11) + format1(flops / tiledSeconds / 1e9) + "\n"
-        table += "  OpenBLAS dsyrk, \(engine.workerCount) threads".padding(32) + format3(blasSeconds).padding(11) + format1(flops / blasSeconds / 1e9) + "\n"
-        table += "  max relative difference: \(formatSci(relative)) (check ≤ 1e-13)\n"
+        table += Format.padded("  tiled DAG, \(engine.workerCount) workers", 32) + Format.padded(Format.fixed(tiledSeconds, 3), 11) + Format.fixed(flops / tiledSeconds / 1e9, 1) + "\n"
+        table += Format.padded("  OpenBLAS dsyrk, \(engine.workerCount) threads", 32) + Format.padded(Format.fixed(blasSeconds, 3), 11) + Format.fixed(flops / blasSeconds / 1e9, 1) + "\n"
+        table += "  max relative difference: \(Format.sci3(relative)) (check ≤ 1e-13)\n"
         table += "  identical bits on 1 and \(engine.workerCount) workers: \(sameBits ? "yes" : "NO")\n"
-        table += "  runtime trace: \(summary.tasks) tasks, wall \(format3(summary.wallSeconds)) s"
+        table += "  runtime trace: \(summary.tasks) tasks, wall \(Format.fixed(summary.wallSeconds, 3)) s"
         let passed = relative <= 1e-13 && sameBits
-        let failure = relative > 1e-13 ? "tiled AᵀA differs from dsyrk by \(formatSci(relative))" : "bits differ across thread counts"
+        let failure = relative > 1e-13 ? "tiled AᵀA differs from dsyrk by \(Format.sci3(relative))" : "bits differ across thread counts"
         return Outcome(table: table, passed: passed, failure: failure)
     }
 
@@ -127,9 +116,9 @@ struct SolverDemo {
                 let forward = s.x.plus(-1, p.solution).norm2 / p.solution.norm2
                 let name = method.map(\.rawValue) ?? "auto→\(s.report.method.rawValue)"
                 let measure = (problem == .gram ? "bwd " : "opt ") + Format.sci(s.report.accuracy)
-                table += "  \(problem.rawValue.padding(7))\(String(j).padding(3))\(name.padding(17))"
-                table += "\(s.report.iterations.map(String.init).joined(separator: "+").padding(13))\(measure.padding(12))"
-                table += "\(Format.sci(forward).padding(15))\(format3(seconds))\n"
+                table += "  \(Format.padded(problem.rawValue, 7))\(Format.padded(String(j), 3))\(Format.padded(name, 17))"
+                table += "\(Format.padded(s.report.iterations.map(String.init).joined(separator: "+"), 13))\(Format.padded(measure, 12))"
+                table += "\(Format.padded(Format.sci(forward), 15))\(Format.fixed(seconds, 3))\n"
                 let required = pow(1e3, 2 * Double(j) + 1) * 1e-16 < 1e-2
                 if required && !s.report.converged {
                     passed = false
@@ -148,8 +137,8 @@ struct AttentionDemo {
 
     func run(engine: Engine) throws(TesseraError) -> GramCheck.Outcome {
         let n = max(rows, 2 * cols), d = cols, rng = Philox4x32(seed: seed)
-        let a = try ProblemGenerator.attentionMatrix(rows: n, cols: d, seed: seed, stream: 20, engine: engine)
-        let x = (0..<n).map { rng.normal(index: UInt64($0), stream: 21) }
+        let a = try ProblemGenerator.attentionMatrix(rows: n, cols: d, seed: seed, stream: PhiloxStream.attentionMatrix, engine: engine)
+        let x = (0..<n).map { rng.normal(index: UInt64($0), stream: PhiloxStream.attentionSolution) }
         let b = try KernelOperator(matrix: a, engine: engine, ridge: 1e-3).apply(x)
         var table = "demo: attention (exp(AAᵀ) + 1e-3·I)x = b, n = \(n), d = \(d), rows of norm 1, known x\n"
         table += "  method   iterations  relative residual  forward error  time (s)\n"
@@ -162,24 +151,11 @@ struct AttentionDemo {
             let seconds = Double(MonotonicClock.nanoseconds() - t0) / 1e9
             let s = solution.report, forward = solution.x.plus(-1, x).norm2 / x.norm2
             let name = method.map(\.rawValue) ?? "auto→\(s.method.rawValue)"
-            table += "  \(name.padding(9))\(String(s.iterations.reduce(0, +)).padding(12))\(Format.sci(s.relativeResidual).padding(19))"
-            table += "\(Format.sci(forward).padding(15))\(format3(seconds))\n"
+            table += "  \(Format.padded(name, 9))\(Format.padded(String(s.iterations.reduce(0, +)), 12))\(Format.padded(Format.sci(s.relativeResidual), 19))"
+            table += "\(Format.padded(Format.sci(forward), 15))\(Format.fixed(seconds, 3))\n"
             if !s.converged { passed = false; failure = "attention \(method?.rawValue ?? "auto") missed 1e-10: \(Format.sci(s.relativeResidual))" }
         }
         table += "  (relative residual ‖(K + λI)x − b‖/‖b‖ from an exact kernel product, checked ≤ 1e-10)"
         return GramCheck.Outcome(table: table, passed: passed, failure: failure)
     }
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif
-
-func format3(_ v: Double) -> String {
-    let scaled = Int((v * 1000).rounded())
-    return "\(scaled / 1000)." + String(abs(scaled % 1000)).leftPad(3)
-}
-
-extension String {
-    func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(1, width - count)) }
 }

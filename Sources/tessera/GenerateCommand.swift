@@ -68,10 +68,10 @@ extension Generate {
     func generateAttention(engine: Engine) throws(TesseraError) {
         guard rowNorm > 0, rowNorm.isFinite else { throw .invalidArgument("--row-norm must be positive (got \(rowNorm))") }
         let rng = Philox4x32(seed: seed)
-        let a = try ProblemGenerator.attentionMatrix(rows: rows, cols: cols, rowNorm: rowNorm, seed: seed, stream: 20,
+        let a = try ProblemGenerator.attentionMatrix(rows: rows, cols: cols, rowNorm: rowNorm, seed: seed, stream: PhiloxStream.attentionMatrix,
                                                      engine: engine, tileRows: engineOptions.tileRows)
         let kernel = try KernelOperator(matrix: a, engine: engine, ridge: ridge)
-        let x = (0..<rows).map { rng.normal(index: UInt64($0), stream: 21) }
+        let x = (0..<rows).map { rng.normal(index: UInt64($0), stream: PhiloxStream.attentionSolution) }
         let b = try kernel.apply(x)
         let files = AtomicFileGroup()
         try files.stage(NpyWriter.encode(a), to: outputDir + "/A.npy")

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Tessera
 import TesseraIO
-import TesseraRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `tessera gram-matrix`: G = AᵀA of a `.npy` matrix, computed by the tiled DAG and written as
 /// `.npy` (atomically: a failed run leaves no file).
@@ -41,7 +43,7 @@ struct GramMatrix: ParsableCommand {
             if let trace, let recorder { try files.stage(text: recorder.chromeTraceJSON(), to: trace) }
             try files.commit()
             if !engineOptions.quiet {
-                print("wrote \(output): AᵀA of \(a.rows) × \(a.cols), \(a.layout.tileCount) tiles of \(a.layout.tileRows) rows, \(format3(seconds)) s on \(engine.workerCount) workers")
+                print("wrote \(output): AᵀA of \(a.rows) × \(a.cols), \(a.layout.tileCount) tiles of \(a.layout.tileRows) rows, \(Format.fixed(seconds, 3)) s on \(engine.workerCount) workers")
             }
         }
     }
@@ -67,7 +69,3 @@ enum PathChecks {
         return String(cString: resolved)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

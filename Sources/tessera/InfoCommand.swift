@@ -1,7 +1,5 @@
 import ArgumentParser
 import Tessera
-import TesseraKernels
-import TesseraPlatform
 
 /// `tessera info`: the machine as Tessera sees it and the choices it would make.
 struct Info: ParsableCommand {
@@ -37,7 +35,7 @@ struct Info: ParsableCommand {
         lines.append("machine: \(p.isSynthetic ? "synthetic, " : "")\(p.domainCount) NUMA domain(s), \(p.coreCount) cores; "
                      + "caches L1d \(kib(p.caches.l1d)), L2 \(kib(p.caches.l2)), L3 \(kib(p.caches.l3))")
         for d in p.domains {
-            let mem = d.localMemoryBytes > 0 ? String(format1(Double(d.localMemoryBytes) / 1_073_741_824)) + " GiB" : "memory unknown"
+            let mem = d.localMemoryBytes > 0 ? Format.fixed(Double(d.localMemoryBytes) / 1_073_741_824, 1) + " GiB" : "memory unknown"
             lines.append("  domain \(d.index) (os node \(d.osIndex)): \(d.coreCount) cores, \(d.processingUnitCount) PUs, \(mem)")
         }
         lines.append("placement: " + (p.placementMatters ? "threads bound per task drain, tiles bound with hwloc membind"
@@ -56,25 +54,4 @@ struct Info: ParsableCommand {
     static func kib(_ bytes: Int) -> String {
         bytes <= 0 ? "?" : (bytes >= 1 << 20 ? "\(bytes >> 20) MiB" : "\(bytes >> 10) KiB")
     }
-}
-
-/// One decimal place, without Foundation.
-func format1(_ v: Double) -> String {
-    let scaled = Int((v * 10).rounded())
-    return "\(scaled / 10).\(abs(scaled % 10))"
-}
-
-/// Engineering-style significant digits, without Foundation: 1.23e-14, 0.512, 15.3.
-func formatSci(_ v: Double) -> String {
-    guard v.isFinite, v != 0 else { return "\(v)" }
-    var exponent = 0, m = abs(v)
-    while m >= 10 { m /= 10; exponent += 1 }
-    while m < 1 { m *= 10; exponent -= 1 }
-    let digits = Int((m * 100).rounded())
-    let mantissa = "\(digits / 100).\(String(digits % 100).leftPad(2))"
-    return (v < 0 ? "-" : "") + mantissa + "e" + (exponent < 0 ? "-" : "+") + String(abs(exponent)).leftPad(2)
-}
-
-extension String {
-    func leftPad(_ n: Int, with c: Character = "0") -> String { String(repeating: String(c), count: max(0, n - count)) + self }
 }

@@ -1,4 +1,4 @@
-import TesseraKernels
+import Tessera
 #if canImport(Glibc)
 import Glibc
 #endif

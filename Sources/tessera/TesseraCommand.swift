@@ -1,8 +1,9 @@
 import ArgumentParser
 import Logging
 import Tessera
-import TesseraIO
-import TesseraKernels
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The `tessera` command line: see `tessera --help`. Exit codes: 0 success; 2 bad usage or input
 /// (one-line message, nothing written); 3 ran but did not reach the tolerance; 1 internal error;
@@ -20,8 +21,9 @@ struct TesseraCommand: ParsableCommand {
 
     static func main() {
         OpenBLASCoreFix.reexecuteIfNeeded()
-        Interruption.installSignalHandlers()
+        StopWatchdog.install()
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        if let warning = Engine.blasKernelWarning { Logger(label: "tessera.engine").warning("\(warning)") }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -59,9 +61,24 @@ struct EngineOptions: ParsableArguments {
 enum CLIErrors {
     static func reporting<T>(_ body: () throws(TesseraError) -> T) throws -> T {
         do { return try body() } catch {
+            let error = namingFlags(error)
             printError(error.message)
             throw ExitCode(exitStatus(of: error))
         }
+    }
+
+    /// The library's words for a setting → the CLI flag that sets it ("the thread count must be
+    /// at least 1" is printed as "--threads must be at least 1"). Only the wording changes: the
+    /// checks themselves are the library's.
+    static let flagNames: [(library: String, flag: String)] = [
+        ("the thread count", "--threads"), ("a smaller tile height", "fewer --tile-rows"), ("the tile height", "--tile-rows"),
+    ]
+
+    /// `error` with the library's names of CLI-settable values replaced by their flags.
+    static func namingFlags(_ error: TesseraError) -> TesseraError {
+        guard case .invalidArgument(var message) = error else { return error }
+        for (library, flag) in flagNames { message = message.replacing(library, with: flag) }
+        return .invalidArgument(message)
     }
 
     /// 2: the user's to fix; 128 + signal: stopped by SIGINT (130) or SIGTERM (143); 1: internal.
@@ -87,8 +104,3 @@ struct StandardError: TextOutputStream {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif
-

@@ -228,7 +228,6 @@ final class CLITests: CLITestCase {
     }
 }
 
-import TesseraKernels
 enum OpenBLASRuntimeProbe {
     static var hasAVX2: Bool { OpenBLASRuntime.cpuHasAVX2FMA || OpenBLASRuntime.cpuHasAVX512 }
 }

@@ -1,6 +1,5 @@
 import XCTest
 import Tessera
-import TesseraKernels
 @testable import TesseraSketch
 
 final class SketchTests: XCTestCase {

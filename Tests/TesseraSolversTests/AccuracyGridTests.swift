@@ -23,7 +23,7 @@ final class AccuracyGridTests: XCTestCase {
                 let solver = try TallSolver(matrix: p.matrix, engine: engine, problem: .tall(problem, power: j), options: options)
                 let solution = try solver.solve(p.rhs)
                 let report = solution.report
-                let label = "\(problem) κ=\(kappa) j=\(j) \(method): \(report.text)"
+                let label = "\(problem) κ=\(kappa) j=\(j) \(method?.rawValue ?? "auto"): \(report.text)"
                 if required(kappa, j) {
                     XCTAssertLessThanOrEqual(report.accuracy, 1e-12, label)
                     XCTAssertNotEqual(report.status, .breakdown, label)
@@ -59,8 +59,8 @@ final class DefaultToleranceTests: XCTestCase {
                 options.method = method
                 let solver = try TallSolver(matrix: p.matrix, engine: engine, problem: .tall(problem, power: j), options: options)
                 let s = try solver.solve(p.rhs)
-                XCTAssertTrue(s.report.converged, "\(problem) κ=\(kappa) j=\(j) \(method):\n\(s.report.text)")
-                XCTAssertTrue([.converged, .stagnated].contains(s.report.status), "\(problem) κ=\(kappa) j=\(j) \(method)")
+                XCTAssertTrue(s.report.converged, "\(problem) κ=\(kappa) j=\(j) \(method?.rawValue ?? "auto"):\n\(s.report.text)")
+                XCTAssertTrue([.converged, .stagnated].contains(s.report.status), "\(problem) κ=\(kappa) j=\(j) \(method?.rawValue ?? "auto")")
             }
         }
     }

@@ -1,7 +1,6 @@
 import XCTest
 import Foundation
 import Tessera
-import TesseraKernels
 
 /// Same inputs, seed and tile size → identical bits on 1 and 2 threads and across repeated runs,
 /// for every method of every problem; concurrent solves (shared and separate solver objects)
@@ -30,7 +29,7 @@ final class DeterminismTests: XCTestCase {
             let solution = try s.solve(p.rhs)
             runs.append(solution.x.map(\.bitPattern))
         }
-        for k in 1..<runs.count { XCTAssertEqual(runs[0], runs[k], "\(problem) \(method): run \(k) differs") }
+        for k in 1..<runs.count { XCTAssertEqual(runs[0], runs[k], "\(problem) \(method?.rawValue ?? "auto"): run \(k) differs") }
     }
 
     func checkAttention(_ method: SolveMethod?, lowRank: LowRankMethod = .rpcholesky) throws {
@@ -49,7 +48,7 @@ final class DeterminismTests: XCTestCase {
             let solver = try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: 1e-3), options: options)
             runs.append(try solver.solve(b).x.map(\.bitPattern))
         }
-        for k in 1..<runs.count { XCTAssertEqual(runs[0], runs[k], "attention \(method): run \(k) differs") }
+        for k in 1..<runs.count { XCTAssertEqual(runs[0], runs[k], "attention \(method?.rawValue ?? "auto"): run \(k) differs") }
     }
 
     func testGramAuto() throws { try checkTall(.gram, nil) }

@@ -17,7 +17,7 @@ final class SolverBehaviourTests: XCTestCase {
             options.method = method
             XCTAssertThrowsError(try TallSolver(matrix: a, engine: engine, problem: .lstsq(power: 0), options: options), "\(String(describing: method))") { error in
                 let message = (error as? TesseraError)?.message ?? "\(error)"
-                XCTAssertTrue(message.contains("rank deficient") && message.contains("rank 5 of 6"), "\(method): \(message)")
+                XCTAssertTrue(message.contains("rank deficient") && message.contains("rank 5 of 6"), "\(method?.rawValue ?? "auto"): \(message)")
             }
         }
     }
@@ -86,7 +86,7 @@ final class SolverBehaviourTests: XCTestCase {
             var options = SolveOptions()
             options.method = method
             let x = try TallSolver(matrix: p.matrix, engine: engine, problem: .lstsq(power: 0), options: options).solve(p.rhs).x
-            XCTAssertLessThanOrEqual(x.plus(-1, reference).norm2 / reference.norm2, 1e-9, "\(method)")
+            XCTAssertLessThanOrEqual(x.plus(-1, reference).norm2 / reference.norm2, 1e-9, "\(method?.rawValue ?? "auto")")
         }
     }
 

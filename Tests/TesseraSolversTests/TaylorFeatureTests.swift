@@ -1,6 +1,5 @@
 import XCTest
 import Tessera
-import TesseraKernels
 #if canImport(Glibc)
 import Glibc
 #endif

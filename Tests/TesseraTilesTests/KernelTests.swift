@@ -1,37 +1,11 @@
 import XCTest
 import Tessera
-import TesseraKernels
-import CVectorMath
+import TesseraTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
 final class KernelTests: XCTestCase {
-    /// Units in the last place between a and the libm reference b.
-    func ulps(_ a: Double, _ b: Double) -> Double {
-        if a == b { return 0 }
-        return abs(a - b) / b.ulp
-    }
-
-    func testVectorExpWithinTwoUlpOfLibm() {
-        let g = Philox4x32(seed: 12)
-        var worst = 0.0
-        let count = 400_000
-        var xs = (0..<count).map { -700 + 1409.7 * g.uniform(index: UInt64($0), stream: 0) }
-        xs += (0..<count).map { -2 + 4 * g.uniform(index: UInt64($0), stream: 1) }   // the attention range
-        xs += [0, 1, -1, 1e-300, -1e-300, 709.78, -708.39, 0.5 * log(2.0), -0.5 * log(2.0)]
-        var ys = [Double](repeating: 0, count: xs.count)
-        xs.withUnsafeBufferPointer { x in ys.withUnsafeMutableBufferPointer { VectorExp.apply(x.baseAddress!, $0.baseAddress!, count: x.count) } }
-        for (x, y) in zip(xs, ys) { worst = max(worst, ulps(y, Glibc.exp(x))) }
-        XCTAssertLessThanOrEqual(worst, 2, "max ulp error \(worst)")
-        XCTAssertEqual(VectorExp.exp(710), .infinity)
-        XCTAssertEqual(VectorExp.exp(-746), 0)
-        XCTAssertTrue(VectorExp.exp(.nan).isNaN)
-        XCTAssertEqual(VectorExp.exp(-.infinity), 0)
-        // Gradual underflow stays close to libm.
-        XCTAssertEqual(VectorExp.exp(-740), Glibc.exp(-740), accuracy: Glibc.exp(-740) * 1e-10)
-    }
-
     func rowsOfNormAtMostOne(n: Int, d: Int, seed: UInt64) -> @Sendable (Int, Int) -> Double {
         let g = Philox4x32(seed: seed)
         return { r, c in
@@ -44,28 +18,6 @@ final class KernelTests: XCTestCase {
     /// (exp(AAᵀ) + λI)·x by tile pairs equals the dense product with libm exp (random vector),
     /// with small tiles (one panel per pair) and with tiles larger than a panel (several panels,
     /// ragged at the edges).
-    /// The fused panel kernel w = AᵀA·y against plain loops, on a tile with a leading dimension
-    /// larger than its rows, several panels, a short last panel, and a column count that is not a
-    /// multiple of 4; the AVX2 and portable versions agree to rounding.
-    func testGramVectorProductMatchesPlainLoops() {
-        let rows = 2_501, cols = 301, ld = 2_600
-        XCTAssertLessThan(GramVectorProduct.panelRows(cols: cols), rows / 4)
-        let g = Philox4x32(seed: 21)
-        let a = (0..<(ld * cols)).map { g.normal(index: UInt64($0), stream: 1) }
-        let y = (0..<cols).map { g.normal(index: UInt64($0), stream: 2) }
-        var t = [Double](repeating: 0, count: rows)
-        for c in 0..<cols { for r in 0..<rows { t[r] += a[r + c * ld] * y[c] } }
-        var reference = [Double](repeating: 0, count: cols)
-        for c in 0..<cols { for r in 0..<rows { reference[c] += a[r + c * ld] * t[r] } }
-        var scratch = [Double](repeating: 0, count: rows), w = [Double](repeating: .nan, count: cols)
-        GramVectorProduct.apply(a, ld: ld, rows: rows, cols: cols, y: y, scratch: &scratch, w: &w)
-        XCTAssertLessThanOrEqual(Reference.maxRelativeDifference(w, reference), 1e-12)
-        var portable = [Double](repeating: .nan, count: cols)
-        let panel = GramVectorProduct.panelRows(cols: cols)
-        tessera_gram_gemv_portable(a, ld, rows, cols, panel, y, &scratch, &portable)
-        XCTAssertLessThanOrEqual(Reference.maxRelativeDifference(portable, reference), 1e-12)
-    }
-
     func testKernelMatvecEqualsDenseReference() throws {
         for tileRows in [170, 700] { try checkKernelMatvec(tileRows: tileRows) }
     }

@@ -1,7 +1,7 @@
 import XCTest
 import Synchronization
 import Tessera
-import TesseraKernels
+import TesseraTestSupport
 
 final class TiledProductTests: XCTestCase {
     func testTiledGramEqualsOneDsyrkAndHasSameBitsOnOneAndTwoThreads() throws {

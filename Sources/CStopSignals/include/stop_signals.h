@@ -1,9 +1,9 @@
-// Async-signal-safe plumbing for SIGINT/SIGTERM (used by TesseraCore's `Interruption`).
+// Async-signal-safe plumbing for SIGINT/SIGTERM, used by the `tessera` CLI only.
 //
 // The handler only does what a signal handler may do: it stores the signal number in a C11
-// atomic (first signal wins) and writes one byte to a self-pipe, whose read end a watcher
-// thread blocks on. Everything else (stopping solves, removing temporary files, exiting)
-// happens on ordinary threads.
+// atomic (first signal wins) and writes one byte to a self-pipe, whose read end the CLI's
+// watchdog thread blocks on. Everything else (telling solves to stop through TesseraCore's
+// `Interruption`, removing temporary files, exiting) happens on that ordinary thread.
 #ifndef TESSERA_STOP_SIGNALS_H
 #define TESSERA_STOP_SIGNALS_H
 
@@ -11,13 +11,7 @@
 /// Idempotent: later calls return the same descriptor.
 int tessera_stop_signals_install(void);
 
-/// The first stop signal received (or requested), 0 when none.
+/// The first stop signal received, 0 when none.
 int tessera_stop_signal_pending(void);
-
-/// Records `signal` as if it had been delivered (first one wins) and wakes the watcher.
-void tessera_stop_signal_request(int signal);
-
-/// Forgets a pending stop (for tests of the library API).
-void tessera_stop_signal_clear(void);
 
 #endif

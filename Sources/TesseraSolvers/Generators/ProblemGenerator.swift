@@ -57,7 +57,7 @@ public enum ProblemGenerator {
         try Problem.tall(problem, power: j).validate()
         let rng = Philox4x32(seed: seed)
         let layout = try TileLayout(rows: n, cols: d, tileRows: tileRows ?? engine.recommendedTileRows(rows: n, cols: d).tileRows)
-        let g = try TiledMatrix(layout: layout, engine: engine) { r, c in rng.normal(index: UInt64(r * d + c), stream: 10) }
+        let g = try TiledMatrix(layout: layout, engine: engine) { r, c in rng.normal(index: UInt64(r * d + c), stream: PhiloxStream.generatorGaussian) }
         let rg = try TriangularFactor.randomizedCholeskyQR(g, distribution: SketchDistribution(kind: .sparseSign, rows: min(n, 4 * d + 8), seed: seed), engine: engine).r
         let v = try randomOrthogonal(d, rng: rng)
         let sigma = (0..<d).map { d == 1 ? 1.0 : pow(kappa, -Double($0) / Double(d - 1)) }
@@ -70,7 +70,7 @@ public enum ProblemGenerator {
             for r in 0..<d { w[r + c * d] = column[r] } }
         let a = try TiledMatrix(layout: layout, engine: engine)
         try g.multiplyRight(by: w, into: a, engine: engine)
-        let x = (0..<d).map { rng.normal(index: UInt64($0), stream: 11) }
+        let x = (0..<d).map { rng.normal(index: UInt64($0), stream: PhiloxStream.generatorSolution) }
         let vtx = (0..<d).map { i in (0..<d).reduce(0.0) { $0 + v[$1 + i * d] * x[$1] } }   // Vᵀx
         func vTimes(_ y: [Double]) -> [Double] { (0..<d).map { r in (0..<d).reduce(0.0) { $0 + v[r + $1 * d] * y[$1] } } }
         switch problem {
@@ -81,7 +81,7 @@ public enum ProblemGenerator {
             var coefficients = (0..<d).map { pow(sigma[$0], 2 * Double(j) + 1) * vtx[$0] }   // U·this = A(AᵀA)^j x
             rg.solve(&coefficients)
             let signal = try g.multiply(coefficients, engine: engine).toArray()
-            let noise = (0..<n).map { rng.normal(index: UInt64($0), stream: 12) }
+            let noise = (0..<n).map { rng.normal(index: UInt64($0), stream: PhiloxStream.generatorNoise) }
             var ut = try g.transposeMultiply(TiledVector(noise, layout: layout, engine: engine), engine: engine)
             rg.solveTransposed(&ut)
             rg.solve(&ut)
@@ -95,7 +95,7 @@ public enum ProblemGenerator {
 
     /// A d×d orthogonal matrix: Q of a Gaussian matrix (column-major).
     static func randomOrthogonal(_ d: Int, rng: Philox4x32) throws(TesseraError) -> [Double] {
-        var q = (0..<(d * d)).map { rng.normal(index: UInt64($0), stream: 13) }
+        var q = (0..<(d * d)).map { rng.normal(index: UInt64($0), stream: PhiloxStream.generatorOrthogonal) }
         var tau = [Double](repeating: 0, count: d)
         try q.withUnsafeMutableBufferPointer { (a) throws(TesseraError) in
             try tau.withUnsafeMutableBufferPointer { (t) throws(TesseraError) in

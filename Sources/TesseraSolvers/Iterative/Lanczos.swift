@@ -8,7 +8,7 @@ public enum Lanczos {
     public static func extremeEigenvalues(_ m: some LinearOperator, steps k: Int, seed: UInt64) throws(TesseraError) -> (min: Double, max: Double) {
         let dimension = m.dimension
         let g = Philox4x32(seed: seed)
-        var q = (0..<dimension).map { g.normal(index: UInt64($0), stream: 77) }
+        var q = (0..<dimension).map { g.normal(index: UInt64($0), stream: PhiloxStream.lanczosStart) }
         q = q.scaled(1 / q.norm2)
         var previous = [Double](repeating: 0, count: dimension)
         var alphas: [Double] = [], betas: [Double] = []

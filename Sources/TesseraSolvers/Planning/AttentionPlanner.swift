@@ -62,10 +62,10 @@ public enum AttentionPlanner {
             method = chosen
         } else if n <= 4_000 && dense <= budget.bytes / 2 {
             method = .direct
-            reason = "n = \(n) ≤ 4000: dense Cholesky (\(MemoryBudget.format(dense))) beats iterating with n²d-flop products"
+            reason = "n = \(n) ≤ 4000: dense Cholesky (\(Format.bytes(dense))) beats iterating with n²d-flop products"
         } else if n <= 4_000 {
             method = .pcg
-            reason = "n = \(n) ≤ 4000 but K (\(MemoryBudget.format(dense))) exceeds half the memory budget: PCG with exact kernel products and a rank-k preconditioner"
+            reason = "n = \(n) ≤ 4000 but K (\(Format.bytes(dense))) exceeds half the memory budget: PCG with exact kernel products and a rank-k preconditioner"
         } else {
             method = .pcg
             reason = "n = \(n) > 4000: PCG with exact kernel products and a rank-k preconditioner"
@@ -81,7 +81,7 @@ public enum AttentionPlanner {
             required = MemoryEstimate.attentionLowRank(rows: n, cols: d, rank: rank)
             try budget.require(required, for: "pcg with a rank-\(rank) preconditioner", advice: "lower --rank or raise --memory-budget")
             store = options.mayStoreKernel && stored <= budget.bytes / 2 && MemoryBudget.sum(required, stored) <= budget.bytes
-            reason += store ? "; K's upper triangle stored (\(MemoryBudget.format(stored)) fits half the budget)" : "; K products on the fly"
+            reason += store ? "; K's upper triangle stored (\(Format.bytes(stored)) fits half the budget)" : "; K products on the fly"
         case .paper, .surrogate:
             required = MemoryEstimate.attentionFeatures(rows: n, cols: d, features: rank)
             try budget.require(required, for: "the \(method.rawValue) method with \(rank) Taylor features", advice: "lower --rank or raise --memory-budget")

@@ -34,7 +34,7 @@ public struct MemoryBudget: Sendable, Equatable {
     public func require(_ needed: UInt64, for what: String, advice: String) throws(TesseraError) {
         guard needed > bytes else { return }
         let source = isDefault ? "the default budget (60% of available memory)" : "the memory budget"
-        throw .resourceLimit("\(what) needs about \(Self.format(needed)), over \(source) of \(Self.format(bytes)); \(advice)")
+        throw .resourceLimit("\(what) needs about \(Format.bytes(needed)), over \(source) of \(Format.bytes(bytes)); \(advice)")
     }
 
     /// Saturating byte count of `factors` doubles' products (never traps on overflow).
@@ -50,15 +50,5 @@ public struct MemoryBudget: Sendable, Equatable {
     /// Saturating sum.
     public static func sum(_ parts: UInt64...) -> UInt64 {
         parts.reduce(0) { let (s, o) = $0.addingReportingOverflow($1); return o ? .max : s }
-    }
-
-    /// 1.5 GiB, 300.0 MiB, 12.0 KiB, 100 B.
-    public static func format(_ bytes: UInt64) -> String {
-        let units: [(UInt64, String)] = [(1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
-        for (size, name) in units where bytes >= size {
-            let value = Double(bytes) / Double(size)
-            return (value * 10).rounded() / 10 == value.rounded() ? "\(Int(value.rounded())) \(name)" : "\((value * 10).rounded() / 10) \(name)"
-        }
-        return "\(bytes) B"
     }
 }

@@ -81,7 +81,7 @@ public struct TallPlanner: Sendable {
         let s = options.sketchSizeFactor * Double(d)
         let sketchQR = 2 * s * Double(d) * Double(d) / lapackFlops
         let iterative = sketchQR + pass * (2 + iterationsPerStage * (Double(j) + 2 * lsStages) + verification)
-        let text = "predicted: cholesky route \(Self.duration(cholesky)), sketch+pcg route \(Self.duration(iterative))"
+        let text = "predicted: cholesky route \(Format.duration(cholesky)), sketch+pcg route \(Format.duration(iterative))"
         if cholesky <= iterative {
             return (.cholesky, "n·d² SYRK is cheaper than ~\(Int(iterationsPerStage)) passes per stage over A (\(text))")
         }
@@ -110,9 +110,5 @@ public struct TallPlanner: Sendable {
             let note = "Cholesky of AᵀA is unreliable here (κ(A) ≳ \(Format.sci(Self.choleskyConditionLimit)) or not positive definite); used randomized Cholesky-QR"
             return (try .randomizedCholeskyQR(matrix, distribution: plan.sketch, engine: engine), .direct, [note])
         }
-    }
-
-    static func duration(_ s: Double) -> String {
-        s < 1 ? "\(Int((s * 1000).rounded())) ms" : "\(Double(Int(s * 10)) / 10) s"
     }
 }
