@@ -177,7 +177,7 @@ public final class AttentionSolver: Sendable {
         case .pcg, .auto:
             let rpc = options.lowRank == .nystrom
                 ? try RandomizedNystrom.factor(kernel: onTheFly, rank: plan.rank, seed: options.seed)
-                : try RandomlyPivotedCholesky(kernel: onTheFly, rank: plan.rank, seed: options.seed, enoughTrace: options.ridge / 10)
+                : try RandomlyPivotedCholesky.factor(kernel: onTheFly, rank: plan.rank, seed: options.seed, enoughTrace: options.ridge / 10)
             lap("factor.low-rank")
             let shift = options.ridge + rpc.residualTrace / Double(n)
             preconditioner = try WoodburyPreconditioner(lowRank: rpc, shift: max(shift, 1e-300), engine: engine)
