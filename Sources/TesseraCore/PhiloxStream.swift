@@ -6,30 +6,30 @@
 /// | stream                        | use                                                          |
 /// |-------------------------------|--------------------------------------------------------------|
 /// | 0                             | the CLI demo's matrix                                        |
-/// | 0 ..< s (s sketch rows)       | Gaussian sketch row k → stream k (see below)                 |
-/// | 2, 3                          | SRHT input signs, count-sketch buckets (see below)           |
+/// | 2, 3                          | SRHT input signs, count-sketch buckets                       |
 /// | 10, 11, 12, 13                | problem generator: Gaussian G, solution x, noise, orthogonal |
 /// | 20, 21                        | attention test matrix, its known solution                    |
 /// | 77                            | Lanczos start vector                                         |
-/// | 1_000·ℓ + t, ℓ ≥ 1, t < 1_000 | Taylor features of degree ℓ, factor t                        |
-/// | 7_000                         | Nyström test matrix (ℓ = 7, t = 0 is never drawn: ℓ ≤ 6)     |
+/// | 1_000·ℓ + t, 2 ≤ ℓ ≤ 40, t < ℓ | Taylor features of degree ℓ, factor t                       |
 /// | 2³² + 1_000·ℓ + t             | column indices of Taylor factor (ℓ, t)                       |
 /// | 4·2³² + draw                  | sparse-sign sketch: rows of a column, rejection draw `draw`  |
 /// | 5·2³² + g                     | sparse-sign sketch: signs of nonzeros 128·g ..< 128·(g+1)    |
 /// | 6·2³² + k                     | SRHT output sign of sampled row k                            |
+/// | 7·2³²                         | Nyström test matrix                                          |
+/// | 8·2³² + k, k < 2³²            | Gaussian sketch row k                                        |
 /// | 2⁴⁰ + draw                    | SRHT sampled rows                                            |
 /// | 2⁴¹ + r                       | randomly pivoted Cholesky, pivot draws of round r            |
 ///
-/// The Gaussian sketch's rows 0 ..< s overlap the small fixed ids; that is harmless because
-/// each (seed, use) pair draws from one sketch kind only: the Gaussian sketch never runs
-/// together with the sign/count-sketch streams with the same seed, and the generator, demo and
-/// attention streams come from other seeds' matrices (kept for bit-compatibility of results
-/// written before this table existed). Every function is O(1) and throws nothing.
+/// No two ranges overlap, so two uses of one seed in one solve (a Gaussian sketch and the
+/// Lanczos start vector of the paper's method, say) never share numbers. Three ids moved when
+/// this table was made, changing those draws' bits once: the Gaussian sketch rows (they were
+/// 0 ..< s, overlapping every small id), the Nyström test matrix (7_000, inside Taylor's
+/// range) and the pivot draws (1_000 + r, likewise). Every function is O(1) and throws nothing.
 public enum PhiloxStream {
     /// The CLI demo's random matrix.
     public static let demoMatrix: UInt64 = 0
     /// Row k of a Gaussian sketch (k < the sketch's row count).
-    public static func gaussianSketchRow(_ k: Int) -> UInt64 { UInt64(k) }
+    public static func gaussianSketchRow(_ k: Int) -> UInt64 { (8 << 32) + UInt64(k) }
     /// Random signs of the sparse-sign sketch and the SRHT.
     public static let sketchSigns: UInt64 = 2
     /// Buckets of the count sketch.
@@ -59,7 +59,7 @@ public enum PhiloxStream {
     /// Lanczos start vector.
     public static let lanczosStart: UInt64 = 77
     /// The Nyström test matrix.
-    public static let nystromTestMatrix: UInt64 = 7_000
+    public static let nystromTestMatrix: UInt64 = 7 << 32
     /// Taylor features of degree `degree` (1 ≤ degree ≤ 6), factor `factor` (< 1_000).
     public static func taylorFactor(degree: Int, factor: Int) -> UInt64 { UInt64(1_000 * degree + factor) }
     /// Column indices of Taylor factor (degree, factor).

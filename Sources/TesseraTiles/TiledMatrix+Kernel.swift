@@ -15,18 +15,19 @@ import TesseraRuntime
 extension TiledMatrix {
     /// The largest squared row norm max‖aᵢ‖² (one task per tile, then a max); ⟨aᵢ, a_k⟩ ≤ it.
     public func maxRowNormSquared(engine: Engine) throws(TesseraError) -> Double {
-        let maxima = try SharedBlock(rows: layout.tileCount, engine: engine)
+        let maxima = try ColumnBlock(rows: layout.tileCount, cols: 1, engine: engine, rowBlock: 1)
         let graph = TaskGraph()
         for (t, storage) in tiles.enumerated() {
             let tile = storage.tile
-            graph.add(name: "row-norms", reads: [storage.handle], writes: [DataHandle.make()], domain: storage.domain) { _ in
+            graph.add(name: "row-norms", reads: [storage.handle], writes: maxima.handles(rows: t..<(t + 1), cols: 0..<1),
+                      domain: storage.domain) { _ in
                 var best = 0.0
                 for r in 0..<tile.rows {
                     var s = 0.0
                     for j in 0..<tile.cols { s += tile[r, j] * tile[r, j] }
                     best = Swift.max(best, s)
                 }
-                maxima.pointer[t] = best
+                maxima.base[t] = best
             }
         }
         try engine.run(graph)
@@ -61,7 +62,7 @@ extension TiledMatrix {
             for _ in 0..<t { row.append(try SharedBlock(rows: layout.rowCount(ofTile: i), engine: engine, domain: tiles[i].domain)) }
             contributions.append(row)
         }
-        let y = try SharedBlock(rows: rows, engine: engine)
+        let y = try ColumnBlock(rows: rows, cols: 1, engine: engine, rowBlock: Swift.max(rows, 1), alignedWith: layout)
         let graph = TaskGraph()
         let storages = tiles, lay = layout
         for i in 0..<t {
@@ -79,9 +80,8 @@ extension TiledMatrix {
                         let pRows = Swift.min(panel, ai.rows - p0)
                         for q0 in stride(from: 0, to: aj.rows, by: panel) {
                             let qRows = Swift.min(panel, aj.rows - q0)
-                            BLAS.gemm(.none, .transpose, m: pRows, n: qRows, k: d, alpha: 1, a: ai.readOnly + p0, lda: ai.ld,
-                                      b: aj.readOnly + q0, ldb: aj.ld, beta: 0, c: block, ldc: pRows)
-                            VectorExp.applyInPlace(block, count: pRows * qRows)
+                            KernelPanel.compute(a: ai.readOnly + p0, lda: ai.ld, rows: pRows, b: aj.readOnly + q0, ldb: aj.ld,
+                                                cols: qRows, depth: d, into: block, ldc: pRows)
                             BLAS.gemv(.none, m: pRows, n: qRows, alpha: 1, a: block, lda: pRows, x: xj + q0, beta: 1, y: cij.pointer + p0)
                             if i != j {
                                 BLAS.gemv(.transpose, m: pRows, n: qRows, alpha: 1, a: block, lda: pRows, x: xi + p0, beta: 1, y: cji.pointer + q0)
@@ -93,9 +93,9 @@ extension TiledMatrix {
         }
         for i in 0..<t {
             // y's tile ranges are disjoint, so each gets its own handle.
-            let parts = contributions[i], range = layout.rowRange(ofTile: i), yPart = DataHandle.make()
-            graph.add(name: "kernel-sum", reads: parts.map(\.handle), writes: [yPart], domain: storages[i].domain) { _ in
-                let out = y.pointer + range.lowerBound
+            let parts = contributions[i], range = layout.rowRange(ofTile: i), yPart = y.handles(rows: range, cols: 0..<1)
+            graph.add(name: "kernel-sum", reads: parts.map(\.handle), writes: yPart, domain: storages[i].domain) { _ in
+                let out = y.base + range.lowerBound
                 for k in 0..<range.count { out[k] = lambda * xs.pointer[range.lowerBound + k] }
                 for part in parts { BLAS.axpy(count: range.count, alpha: 1, x: part.pointer, y: out) }
             }
@@ -106,15 +106,14 @@ extension TiledMatrix {
 }
 
 extension TiledMatrix {
-    /// Y = exp(AAᵀ)·X for a block X ∈ ℝ^{n×k} (column-major, leading dimension n), without
+    /// Y = exp(AAᵀ)·X for a block X ∈ ℝ^{n×k} (a `ColumnBlock` of n rows), without
     /// storing the kernel: one task per tile row I owns Y_I and walks every panel pair
     /// (P of tile I, Q of any tile) in a fixed order — one GEMM and P·Q exps for the panel, then
     /// Y_I[P] += panel·X[Q] (a GEMM with k columns). The same bits for any number of workers.
     /// Cost 2n²d + 2n²k flops and n² exps (symmetry is not used: each task owns its rows);
     /// memory workers·kernelPanelRows² beyond X and Y.
-    public func kernelMultiply(block x: SharedBlock, columns k: Int, into y: SharedBlock, engine: Engine) throws(TesseraError) {
-        let needed = rows * Swift.max(k, 0)
-        guard x.storage.rows * x.storage.cols >= needed, y.storage.rows * y.storage.cols >= needed else {
+    public func kernelMultiply(block x: ColumnBlock, columns k: Int, into y: ColumnBlock, engine: Engine) throws(TesseraError) {
+        guard x.rows == rows, y.rows == rows, x.cols >= k, y.cols >= k else {
             throw .internalFailure("kernelMultiply(block:): X and Y must have n = \(rows) rows and \(k) columns")
         }
         guard k > 0 else { return }
@@ -124,7 +123,8 @@ extension TiledMatrix {
         let storages = tiles, lay = layout, t = layout.tileCount
         for i in 0..<t {
             let i0 = lay.rowRange(ofTile: i).lowerBound
-            graph.add(name: "kernel-block-product", reads: [x.handle] + storages.map(\.handle), writes: [DataHandle.make()],
+            let writes = y.handles(rows: lay.rowRange(ofTile: i), cols: 0..<k)
+            graph.add(name: "kernel-block-product", reads: x.allHandles + storages.map(\.handle), writes: writes,
                       domain: storages[i].domain) { context in
                 let ai = storages[i].tile
                 let block = scratch.pointer + context.worker * panel * panel
@@ -134,11 +134,10 @@ extension TiledMatrix {
                         let aj = storages[j].tile, j0 = lay.rowRange(ofTile: j).lowerBound
                         for q0 in stride(from: 0, to: aj.rows, by: panel) {
                             let qRows = Swift.min(panel, aj.rows - q0)
-                            BLAS.gemm(.none, .transpose, m: pRows, n: qRows, k: d, alpha: 1, a: ai.readOnly + p0, lda: ai.ld,
-                                      b: aj.readOnly + q0, ldb: aj.ld, beta: 0, c: block, ldc: pRows)
-                            VectorExp.applyInPlace(block, count: pRows * qRows)
+                            KernelPanel.compute(a: ai.readOnly + p0, lda: ai.ld, rows: pRows, b: aj.readOnly + q0, ldb: aj.ld,
+                                                cols: qRows, depth: d, into: block, ldc: pRows)
                             BLAS.gemm(.none, .none, m: pRows, n: k, k: qRows, alpha: 1, a: block, lda: pRows,
-                                      b: x.pointer + j0 + q0, ldb: n, beta: 1, c: y.pointer + i0 + p0, ldc: n)
+                                      b: x.base + j0 + q0, ldb: n, beta: 1, c: y.base + i0 + p0, ldc: n)
                         }
                     }
                 }

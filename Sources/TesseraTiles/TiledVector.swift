@@ -40,7 +40,9 @@ public final class TiledVector: Sendable {
 }
 
 /// A small dense vector or matrix shared read-only by many tasks (x in y = Ax, a d×d result).
-/// Owned memory, column-major; `@unchecked Sendable` through `PlacedMemory`'s invariant.
+/// Owned memory, column-major; `@unchecked Sendable` through `PlacedMemory`'s invariant. One
+/// handle for the whole block: a block that tasks write in parts is a `ColumnBlock`. `pointer`
+/// is for the tile layer's kernels; code above TesseraTiles uses the value APIs.
 public final class SharedBlock: Sendable {
     public let storage: TileStorage
 
@@ -51,7 +53,10 @@ public final class SharedBlock: Sendable {
 
     public convenience init(_ values: [Double], engine: Engine) throws(TesseraError) {
         try self.init(rows: values.count, engine: engine)
-        values.withUnsafeBufferPointer { storage.memory.baseAddress.update(from: $0.baseAddress!, count: values.count) }
+        values.withUnsafeBufferPointer { src in
+            guard let base = src.baseAddress else { return }
+            storage.memory.baseAddress.update(from: base, count: values.count)
+        }
     }
 
     public var pointer: UnsafeMutablePointer<Double> { storage.memory.baseAddress }

@@ -55,11 +55,7 @@ struct GramCheck {
     }
 
     func run(engine: Engine) throws(TesseraError) -> Outcome {
-        guard cols >= 1 else { throw .invalidArgument("--cols must be at least 1 (got \(cols))") }
-        guard rows >= cols else { throw .invalidArgument("--rows must be at least --cols (got \(rows) × \(cols))") }
-        // A, its copy for the single-thread check, and the solver demos' work.
-        try MemoryBudget.systemDefault().require(MemoryBudget.sum(MemoryBudget.doubles(3, rows, cols), MemoryBudget.doubles(8, rows)),
-                                                 for: "the demo with A of \(rows) × \(cols)", advice: "choose fewer --rows or --cols")
+        try Preflight.demo(rows: rows, cols: cols)
         let layout = try TileLayout(rows: rows, cols: cols, tileRows: tileRows ?? engine.recommendedTileRows(rows: rows, cols: cols).tileRows)
         let rng = Philox4x32(seed: seed), d = cols
         let a = try TiledMatrix(layout: layout, engine: engine) { r, c in rng.normal(index: UInt64(r * d + c), stream: PhiloxStream.demoMatrix) }
@@ -100,7 +96,6 @@ struct SolverDemo {
     let rows: Int, cols: Int, seed: UInt64
 
     func run(engine: Engine) throws(TesseraError) -> GramCheck.Outcome {
-        guard rows >= cols else { throw .invalidArgument("--rows must be at least twice --cols for the solver demo") }
         var table = "demo: solves with known solutions, A = UΣVᵀ of \(rows) × \(cols), κ(A) = 1e3\n"
         table += "  problem  j  method           iterations   accuracy    forward error  time (s)\n"
         var passed = true, failure = ""

@@ -42,7 +42,7 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         try CLIErrors.reporting { () throws(TesseraError) in
-            try ProblemGenerator.checkSize(rows: rows, cols: cols)
+            try Preflight.generate(rows: rows, cols: cols)
             if mkdir(outputDir, 0o755) != 0 && errno != EEXIST {
                 throw .io("cannot create \(outputDir): \(String(cString: strerror(errno)))")
             }
@@ -66,7 +66,6 @@ extension Generate {
     /// A with rows of norm `rowNorm` in Philox-random directions, x_true ~ N(0, I),
     /// b = (exp(AAᵀ) + λI)·x_true by one exact kernel product.
     func generateAttention(engine: Engine) throws(TesseraError) {
-        guard rowNorm > 0, rowNorm.isFinite else { throw .invalidArgument("--row-norm must be positive (got \(rowNorm))") }
         let rng = Philox4x32(seed: seed)
         let a = try ProblemGenerator.attentionMatrix(rows: rows, cols: cols, rowNorm: rowNorm, seed: seed, stream: PhiloxStream.attentionMatrix,
                                                      engine: engine, tileRows: engineOptions.tileRows)

@@ -29,10 +29,7 @@ struct GramMatrix: ParsableCommand {
             try PathChecks.distinct(inputs: [matrix], outputs: [output] + (trace.map { [$0] } ?? []))
             let array = try NpyArray(path: matrix)
             if let note = array.conversionNote, !engineOptions.quiet { print("note: \(note)") }
-            guard array.shape.count == 2 else { throw .invalidInput("\(matrix) has shape \(array.header.shapeText); A must be 2-D (n, d)") }
-            try MemoryBudget.systemDefault().require(MemoryBudget.sum(MemoryBudget.doubles(array.shape[0], array.shape[1]),
-                                                                      MemoryBudget.doubles(2, array.shape[1], array.shape[1])),
-                                                     for: "the tiled copy of \(matrix)", advice: "free memory or use a smaller matrix")
+            try Preflight.gramMatrix(shape: array.shape, source: matrix)
             let a = try TiledMatrix.load(array, tileRows: engineOptions.tileRows, engine: engine)
             let recorder = trace == nil ? nil : TraceRecorder()
             let t0 = MonotonicClock.nanoseconds()

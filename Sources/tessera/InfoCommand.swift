@@ -20,7 +20,7 @@ struct Info: ParsableCommand {
 
     func run() throws {
         try CLIErrors.reporting { () throws(TesseraError) in
-            guard rows >= 1, cols >= 1 else { throw .invalidArgument("--rows and --cols must be at least 1") }
+            try Preflight.info(rows: rows, cols: cols)
             let profile: MachineProfile
             if let synthetic { profile = try MachineProfile.synthetic(synthetic) } else { profile = try MachineProfile.current() }
             let engine = try Engine(threads: threads, profile: profile)

@@ -38,30 +38,38 @@ final class FormatTests: XCTestCase {
         XCTAssertEqual(Format.escape("a\"b\\c\nd\te"), "a\\\"b\\\\c\\nd e")
     }
 
-    /// The fixed ids keep their values (results written before the table existed keep their
-    /// bits), and the ranges that grow (Taylor factors, pivot rounds, sampled rows, sparse-sign
-    /// draws) never reach one another.
-    func testPhiloxStreamLayout() {
-        XCTAssertEqual([PhiloxStream.demoMatrix, PhiloxStream.sketchSigns, PhiloxStream.countSketchBuckets,
-                        PhiloxStream.generatorGaussian, PhiloxStream.generatorSolution, PhiloxStream.generatorNoise,
-                        PhiloxStream.generatorOrthogonal, PhiloxStream.attentionMatrix, PhiloxStream.attentionSolution,
-                        PhiloxStream.lanczosStart, PhiloxStream.nystromTestMatrix],
-                       [0, 2, 3, 10, 11, 12, 13, 20, 21, 77, 7_000])
-        XCTAssertEqual(PhiloxStream.gaussianSketchRow(5), 5)
-        XCTAssertEqual(PhiloxStream.taylorFactor(degree: 3, factor: 7), 3_007)
-        XCTAssertEqual(PhiloxStream.taylorColumns(degree: 3, factor: 7), 3_007 + (1 << 32))
-        XCTAssertEqual(PhiloxStream.sampledRows(draw: 4), (1 << 40) + 4)
-        XCTAssertEqual(PhiloxStream.sparseSignRows(draw: 1), (4 << 32) + 1)
-        XCTAssertEqual(PhiloxStream.sparseSignSigns(group: 2), (5 << 32) + 2)
-        XCTAssertEqual(PhiloxStream.srhtOutputSign(row: 9), (6 << 32) + 9)
-        XCTAssertEqual(PhiloxStream.pivotDraws(round: 3), (1 << 41) + 3)
-        // Pivot rounds no longer meet Taylor factors (they used 1_000 + r).
-        let taylor = Set((1...6).flatMap { l in (0..<1_000).map { PhiloxStream.taylorFactor(degree: l, factor: $0) } })
-        XCTAssertTrue((0..<100_000).allSatisfy { !taylor.contains(PhiloxStream.pivotDraws(round: $0)) })
-        XCTAssertFalse(taylor.contains(PhiloxStream.nystromTestMatrix))
-        XCTAssertLessThan(PhiloxStream.taylorColumns(degree: 6, factor: 999), PhiloxStream.sparseSignRows(draw: 0))
-        XCTAssertLessThan(PhiloxStream.srhtOutputSign(row: Int(UInt32.max)), PhiloxStream.sampledRowsBase)
-        XCTAssertLessThan(PhiloxStream.sampledRows(draw: UInt64(UInt32.max)), PhiloxStream.pivotDrawsBase)
+    /// Every use's range of stream ids, as intervals: no two overlap (so two uses of one seed
+    /// never share numbers), and the ids the generator and demo wrote files with keep their values.
+    func testPhiloxStreamRangesAreDisjoint() {
+        let big = UInt64(UInt32.max)
+        func point(_ v: UInt64) -> ClosedRange<UInt64> { v...v }
+        let ranges: [(String, ClosedRange<UInt64>)] = [
+            ("demo", point(PhiloxStream.demoMatrix)),
+            ("signs", point(PhiloxStream.sketchSigns)),
+            ("count-sketch", point(PhiloxStream.countSketchBuckets)),
+            ("generator G", point(PhiloxStream.generatorGaussian)),
+            ("generator x", point(PhiloxStream.generatorSolution)),
+            ("generator noise", point(PhiloxStream.generatorNoise)),
+            ("generator Q", point(PhiloxStream.generatorOrthogonal)),
+            ("attention A", point(PhiloxStream.attentionMatrix)),
+            ("attention x", point(PhiloxStream.attentionSolution)),
+            ("Lanczos", point(PhiloxStream.lanczosStart)),
+            ("Taylor factors", PhiloxStream.taylorFactor(degree: 2, factor: 0)...PhiloxStream.taylorFactor(degree: 40, factor: 39)),
+            ("Taylor columns", PhiloxStream.taylorColumns(degree: 2, factor: 0)...PhiloxStream.taylorColumns(degree: 40, factor: 39)),
+            ("sparse-sign rows", PhiloxStream.sparseSignRows(draw: 0)...PhiloxStream.sparseSignRows(draw: big)),
+            ("sparse-sign signs", PhiloxStream.sparseSignSigns(group: 0)...PhiloxStream.sparseSignSigns(group: Int(big))),
+            ("SRHT output signs", PhiloxStream.srhtOutputSign(row: 0)...PhiloxStream.srhtOutputSign(row: Int(big))),
+            ("Nyström", point(PhiloxStream.nystromTestMatrix)),
+            ("Gaussian sketch rows", PhiloxStream.gaussianSketchRow(0)...PhiloxStream.gaussianSketchRow(Int(big))),
+            ("SRHT sampled rows", PhiloxStream.sampledRows(draw: 0)...PhiloxStream.sampledRows(draw: big)),
+            ("pivot draws", PhiloxStream.pivotDraws(round: 0)...PhiloxStream.pivotDraws(round: Int(big))),
+        ]
+        for (i, a) in ranges.enumerated() {
+            for b in ranges[(i + 1)...] { XCTAssertFalse(a.1.overlaps(b.1), "\(a.0) overlaps \(b.0)") }
+        }
+        XCTAssertEqual([PhiloxStream.generatorGaussian, PhiloxStream.generatorSolution, PhiloxStream.generatorNoise,
+                        PhiloxStream.generatorOrthogonal, PhiloxStream.attentionMatrix, PhiloxStream.attentionSolution],
+                       [10, 11, 12, 13, 20, 21])
     }
 
     func testInterruptionFlagFirstRequestWins() {

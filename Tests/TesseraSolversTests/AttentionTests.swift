@@ -59,7 +59,7 @@ final class AttentionTests: XCTestCase {
         let a = try matrix(n: n, d: d, norm: 1, seed: 4, engine: engine, tileRows: 160)
         let g = Philox4x32(seed: 8)
         let xs = (0..<(n * k)).map { g.normal(index: UInt64($0), stream: 2) }
-        let x = try SharedBlock(xs, engine: engine), y = try SharedBlock(rows: n, cols: k, engine: engine)
+        let x = try ColumnBlock(xs, rows: n, cols: k, engine: engine), y = try ColumnBlock(rows: n, cols: k, engine: engine)
         try a.kernelMultiply(block: x, columns: k, into: y, engine: engine)
         let kernel = try KernelOperator(matrix: a, engine: engine, ridge: 0)
         let blockY = y.toArray()
@@ -155,8 +155,8 @@ final class AttentionTests: XCTestCase {
         let a = try matrix(n: 600, d: 6, norm: 1, seed: 2, engine: engine)
         let kernel = try KernelOperator(matrix: a, engine: engine, ridge: 0)
         let total = kernel.diagonal().reduce(0, +)
-        let r50 = try RandomlyPivotedCholesky(kernel: kernel, rank: 50, blockSize: 10, seed: 1)
-        let r200 = try RandomlyPivotedCholesky(kernel: kernel, rank: 200, blockSize: 50, seed: 1)
+        let r50 = try RandomlyPivotedCholesky.factor(kernel: kernel, rank: 50, blockSize: 10, seed: 1)
+        let r200 = try RandomlyPivotedCholesky.factor(kernel: kernel, rank: 200, blockSize: 50, seed: 1)
         XCTAssertLessThan(r50.residualTrace, 0.5 * total)
         XCTAssertLessThan(r200.residualTrace, r50.residualTrace)
         let pivot = r200.pivots[7]

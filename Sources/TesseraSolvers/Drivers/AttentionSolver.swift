@@ -22,7 +22,7 @@ public final class AttentionSolver: Sendable {
     public let plan: AttentionPlan
     let preconditioner: WoodburyPreconditioner?
     let lowRank: SolveReport.LowRankSummary?
-    let cholesky: SharedBlock?
+    let cholesky: DenseCholeskyFactor?
     let prepareSeconds: PhaseTimes
     let reason: String
 
@@ -46,7 +46,7 @@ public final class AttentionSolver: Sendable {
         var reason = plan.reason
         switch plan.method {
         case .direct, .cholesky:
-            cholesky = try Self.denseCholesky(onTheFly, engine: engine)
+            cholesky = try onTheFly.denseCholesky()
             preconditioner = nil
             lowRank = nil
             seconds.factorSteps[.cholesky] = clock.lap()
@@ -64,7 +64,7 @@ public final class AttentionSolver: Sendable {
         case .pcg:
             let lr = options.lowRank == .nystrom
                 ? try RandomizedNystrom.factor(kernel: onTheFly, rank: plan.rank, seed: options.seed)
-                : try RandomlyPivotedCholesky(kernel: onTheFly, rank: plan.rank, seed: options.seed, enoughTrace: plan.ridge / 10)
+                : try RandomlyPivotedCholesky.factor(kernel: onTheFly, rank: plan.rank, seed: options.seed, enoughTrace: plan.ridge / 10)
             seconds.factorSteps[.lowRank] = clock.lap()
             let shift = plan.ridge + lr.residualTrace / Double(n)
             preconditioner = try WoodburyPreconditioner(lowRank: lr, shift: max(shift, 1e-300), engine: engine)
@@ -82,22 +82,6 @@ public final class AttentionSolver: Sendable {
     public var method: SolveMethod { plan.method }
     /// Whether K's upper triangle is stored (`pcg` when it fits half the memory budget).
     public var storesKernel: Bool { plan.storesKernel }
-
-    /// K + λI formed tile by tile (one GEMM + exp per tile) into one n×n block, then factored
-    /// by `TiledCholesky` on the task graph (same bits for any number of workers).
-    static func denseCholesky(_ kernel: KernelOperator, engine: Engine) throws(TesseraError) -> SharedBlock {
-        let n = kernel.order
-        let k = try SharedBlock(rows: n, cols: n, engine: engine)
-        try kernel.fillColumns(Array(0..<n), into: k)
-        for i in 0..<n { k.pointer[i + i * n] += kernel.ridge }
-        do {
-            try TiledCholesky.factor(k, order: n, engine: engine)
-        } catch {
-            guard case .numerical = error else { throw error }
-            throw .numerical("K + λI is not numerically positive definite (λ = \(kernel.ridge)); add a ridge, e.g. --ridge 1e-6, or use --method pcg")
-        }
-        return k
-    }
 
     /// Solves for one b ∈ ℝⁿ.
     public func solve(_ b: [Double]) throws(TesseraError) -> Solution {
@@ -123,14 +107,8 @@ public final class AttentionSolver: Sendable {
         let bNorm = b.norm2
         let target: ([Double]) -> Double = { _ in tolerance * bNorm }
         var result: IterationResult
-        if let chol = cholesky {
-            var x = b
-            x.withUnsafeMutableBufferPointer { xb in
-                guard let base = xb.baseAddress else { return }
-                BLAS.trsv(.upper, .transpose, n: n, t: chol.pointer, ldt: n, x: base)
-                BLAS.trsv(.upper, .none, n: n, t: chol.pointer, ldt: n, x: base)
-            }
-            result = IterationResult(solution: x, iterations: 0, status: .converged)
+        if let cholesky {
+            result = IterationResult(solution: try cholesky.solve(b), iterations: 0, status: .converged)
         } else if method == .surrogate, let preconditioner {
             result = IterationResult(solution: try preconditioner.apply(b), iterations: 0, status: .converged)
             report.notes.append("surrogate: x solves (ΦΦᵀ + μI)x = b only; the residual below is against the true K")

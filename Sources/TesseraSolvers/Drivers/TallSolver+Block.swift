@@ -40,14 +40,9 @@ extension TallSolver {
     /// (2j + 2)·m vector passes. A column that misses the tolerance is solved again alone (LSQR
     /// and the refinement).
     func solveLstsqBlock(_ block: [[Double]]) throws(TesseraError) -> [Solution] {
-        let n = op.rows, d = op.cols, m = block.count, j = power, a = op.matrix, engine = op.engine
+        let d = op.cols, m = block.count, j = power, a = op.matrix, engine = op.engine
         var clock = Stopwatch()
-        let rhs = try SharedBlock(rows: n, cols: m, engine: engine, zeroed: false)
-        for (c, b) in block.enumerated() {
-            b.withUnsafeBufferPointer { v in
-                if let base = v.baseAddress { (rhs.pointer + c * n).update(from: base, count: n) }
-            }
-        }
+        let rhs = try SharedBlock(columns: block, engine: engine)
         // Least-squares stage: Y = (RᵀR)⁻¹AᵀB, then corrections while some column's optimality
         // ‖Aᵀ(B − AY)‖/(‖A‖‖B − AY‖) misses a tenth of the tolerance (at most three).
         var y = try a.residualGradient(block: nil, rhs: rhs, columns: m, engine: engine).gradient

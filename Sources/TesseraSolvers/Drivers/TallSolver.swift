@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import TesseraCore
+import TesseraKernels
 import TesseraSketch
 import TesseraTiles
 

@@ -29,6 +29,7 @@ public enum ProblemGenerator {
     /// length drawn once). The attention test problems of the CLI, the demo and the benchmarks.
     public static func attentionMatrix(rows n: Int, cols d: Int, rowNorm: Double = 1, seed: UInt64, stream: UInt64,
                                        engine: Engine, tileRows: Int? = nil) throws(TesseraError) -> TiledMatrix {
+        guard rowNorm > 0, rowNorm.isFinite else { throw .invalidArgument("--row-norm must be positive (got \(rowNorm))") }
         let rng = Philox4x32(seed: seed)
         let layout = try TileLayout(rows: n, cols: d, tileRows: tileRows ?? engine.recommendedTileRows(rows: n, cols: d).tileRows)
         let lengths = (0..<n).map { r in
@@ -37,17 +38,6 @@ public enum ProblemGenerator {
         return try TiledMatrix(layout: layout, engine: engine) { r, c in
             rowNorm * rng.normal(index: UInt64(r * d + c), stream: stream) / lengths[r]
         }
-    }
-
-    /// Checks a generated A's size: n, d ≥ 1, n ≥ d, n·d·8 bytes representable, and the
-    /// generator's memory (`MemoryEstimate.generate`) within the default budget. Throws
-    /// `.invalidArgument` or `.resourceLimit`.
-    public static func checkSize(rows n: Int, cols d: Int) throws(TesseraError) {
-        guard n >= 1, d >= 1 else { throw .invalidArgument("--rows and --cols must be at least 1") }
-        _ = try Checked.product([n, d, 8], "A of \(n) × \(d)")
-        guard n >= d else { throw .invalidArgument("--rows must be at least --cols (got \(n) × \(d))") }
-        try MemoryBudget.systemDefault().require(MemoryEstimate.generate(rows: n, cols: d), for: "generating A of \(n) × \(d)",
-                                                 advice: "choose fewer --rows or --cols")
     }
 
     public static func make(_ problem: TallProblem, rows n: Int, cols d: Int, condition kappa: Double, power j: Int,
@@ -95,14 +85,7 @@ public enum ProblemGenerator {
 
     /// A d×d orthogonal matrix: Q of a Gaussian matrix (column-major).
     static func randomOrthogonal(_ d: Int, rng: Philox4x32) throws(TesseraError) -> [Double] {
-        var q = (0..<(d * d)).map { rng.normal(index: UInt64($0), stream: PhiloxStream.generatorOrthogonal) }
-        var tau = [Double](repeating: 0, count: d)
-        try q.withUnsafeMutableBufferPointer { (a) throws(TesseraError) in
-            try tau.withUnsafeMutableBufferPointer { (t) throws(TesseraError) in
-                try LAPACK.geqrf(m: d, n: d, a: a.baseAddress!, lda: d, tau: t.baseAddress!)
-                try LAPACK.orgqr(m: d, n: d, a: a.baseAddress!, lda: d, tau: UnsafePointer(t.baseAddress!))
-            }
-        }
-        return q
+        let gaussian = (0..<(d * d)).map { rng.normal(index: UInt64($0), stream: PhiloxStream.generatorOrthogonal) }
+        return try LAPACK.orthogonalQ(gaussian, order: d)
     }
 }

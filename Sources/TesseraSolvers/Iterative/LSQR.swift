@@ -1,4 +1,5 @@
 import TesseraCore
+import TesseraKernels
 
 /// LSQR (Paige & Saunders 1982) for min ‖A·y − b‖ with right preconditioner R: it iterates on
 /// K = A·R⁻¹ (one pass for K·v, one for Kᵀ·u) and returns y = y₀ + R⁻¹z. Stops when the

@@ -1,4 +1,5 @@
 import TesseraCore
+import TesseraKernels
 
 /// A symmetric linear operator y = Mx on ℝ^dimension, as the iterative methods see it: AᵀA
 /// (`GramOperator`), K + λI (`KernelOperator`), or any closure (`FunctionOperator`). An

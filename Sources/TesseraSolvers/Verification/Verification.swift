@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import TesseraCore
+import TesseraKernels
 
 /// The accuracy measures of PAPER.md §2, computed from x by fresh passes over the real operator
 /// (never copied from an iteration's recurrence): the certificate every report prints. For

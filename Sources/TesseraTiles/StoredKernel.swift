@@ -1,7 +1,6 @@
 import TesseraCore
 import TesseraKernels
 import TesseraRuntime
-import TesseraTiles
 
 /// K = exp(AAᵀ) kept in memory as the blocks K_IJ (I ≤ J) of its upper triangle, over fixed row
 /// blocks of `blockRows` rows (independent of A's tiles and of the worker count).
@@ -13,6 +12,8 @@ import TesseraTiles
 /// order — the same bits for any number of workers. Memory (n² + n·blockRows)/2 doubles, half of
 /// storing K whole; each product streams it once. NUMA: block row I lives on the domain of A's
 /// tile that holds its first row, and its tasks run there (first touch and every later read).
+/// Every panel is a `KernelPanel` (the same bits as the on-the-fly products' entries). Throws
+/// `invalidArgument` for a product with x of the wrong length, and allocation/graph errors.
 public final class StoredKernel: Sendable {
     public let order: Int
     public let blockRows: Int
@@ -26,7 +27,23 @@ public final class StoredKernel: Sendable {
     /// The bytes `init` allocates for an n×n kernel (the blocks of the upper triangle).
     public static func bytes(order n: Int, blockRows: Int = defaultBlockRows) -> UInt64 {
         let b = max(1, min(blockRows, max(n, 1)))
-        return MemoryBudget.sum(MemoryBudget.doubles(n, n) / 2, MemoryBudget.doubles(n, b) / 2 + UInt64(8 * n))
+        return saturatingSum(doubles(n, n) / 2, doubles(n, b) / 2 + UInt64(8 * max(n, 0)))
+    }
+
+    /// 8·∏ factors bytes, saturating at UInt64.max (as the planner's `MemoryBudget.doubles`).
+    static func doubles(_ factors: Int...) -> UInt64 {
+        var total: UInt64 = 8
+        for f in factors {
+            let (p, overflow) = total.multipliedReportingOverflow(by: UInt64(max(0, f)))
+            total = overflow ? .max : p
+        }
+        return total
+    }
+
+    /// a + b saturating at UInt64.max.
+    static func saturatingSum(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (s, o) = a.addingReportingOverflow(b)
+        return o ? .max : s
     }
 
     public init(matrix: TiledMatrix, engine: Engine, blockRows requested: Int = defaultBlockRows) throws(TesseraError) {
@@ -52,10 +69,8 @@ public final class StoredKernel: Sendable {
                 graph.add(name: "store-kernel-block", reads: [a.handle], writes: [block.handle], domain: domains[i], priority: count - (j - i)) { _ in
                     for q0 in stride(from: 0, to: cols, by: panel) {
                         let width = min(panel, cols - q0)
-                        let c = block.pointer + q0 * rows
-                        BLAS.gemm(.none, .transpose, m: rows, n: width, k: d, alpha: 1, a: a.pointer + i0, lda: n,
-                                  b: a.pointer + j0 + q0, ldb: n, beta: 0, c: c, ldc: rows)
-                        VectorExp.applyInPlace(c, count: rows * width)
+                        KernelPanel.compute(a: a.pointer + i0, lda: n, rows: rows, b: a.pointer + j0 + q0, ldb: n,
+                                            cols: width, depth: d, into: block.pointer + q0 * rows, ldc: rows)
                     }
                 }
             }
@@ -77,7 +92,7 @@ public final class StoredKernel: Sendable {
         // contributions[I][J] = K_IJ·x_J (J ≥ I) or K_JIᵀ·x_J (J < I), rows(I) long.
         var contributions: [[SharedBlock]] = []
         for i in 0..<count { contributions.append(try (0..<count).map { _ throws(TesseraError) in try SharedBlock(rows: Self.size(i, b, n), engine: engine) }) }
-        let y = try SharedBlock(rows: n, engine: engine)
+        let y = try ColumnBlock(rows: n, cols: 1, engine: engine, rowBlock: b)
         let graph = TaskGraph()
         for i in 0..<count {
             for j in i..<count {
@@ -94,8 +109,8 @@ public final class StoredKernel: Sendable {
         }
         for i in 0..<count {
             let parts = contributions[i], i0 = i * b, rows = Self.size(i, b, n)
-            graph.add(name: "stored-kernel-sum", reads: parts.map(\.handle), writes: [DataHandle.make()]) { _ in
-                let out = y.pointer + i0
+            graph.add(name: "stored-kernel-sum", reads: parts.map(\.handle), writes: y.handles(rows: i0..<(i0 + rows), cols: 0..<1)) { _ in
+                let out = y.base + i0
                 for k in 0..<rows { out[k] = lambda * xs.pointer[i0 + k] }
                 for part in parts { BLAS.axpy(count: rows, alpha: 1, x: part.pointer, y: out) }
             }

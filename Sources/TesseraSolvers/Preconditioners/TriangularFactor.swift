@@ -3,7 +3,10 @@ import TesseraKernels
 import TesseraSketch
 import TesseraTiles
 
-/// A triangular factor R of A (RᵀR ≈ AᵀA) and how it was made.
+/// A triangular factor R of A (RᵀR ≈ AᵀA) and how it was made: from a sketch (QR of SA, the
+/// sketch plus 2sd² flops), by randomized Cholesky-QR (plus 2nd²) or by Cholesky of AᵀA (nd²).
+/// The constructors throw `invalidInput`/`numerical` for a numerically rank-deficient R (naming
+/// the estimated rank), `invalidArgument` for a sketch with fewer than d rows.
 public struct TriangularFactor: Sendable {
     public enum Origin: String, Sendable {
         /// R of QR(SA): AR⁻¹ has condition ≈ (1+ε)/(1−ε).
@@ -44,13 +47,8 @@ public struct TriangularFactor: Sendable {
         let op = try distribution.sample(inputRows: a.rows)
         var sa = try op.apply(to: a, engine: engine)
         let sketchSeconds = clock.lap()
-        var tau = [Double](repeating: 0, count: d)
-        try sa.withUnsafeMutableBufferPointer { (buf) throws(TesseraError) in
-            try tau.withUnsafeMutableBufferPointer { (t) throws(TesseraError) in
-                try LAPACK.geqrf(m: s, n: d, a: buf.baseAddress!, lda: s, tau: t.baseAddress!)
-            }
-        }
-        let r = sa.withUnsafeBufferPointer { UpperTriangular(upperOf: $0.baseAddress!, order: d, ld: s) }
+        let tau = try LAPACK.qrFactor(&sa, rows: s, cols: d)
+        let r = UpperTriangular(upperOf: sa, order: d, ld: s)
         let cond = try checkRank(r, what: "QR of the \(s)×\(d) sketch SA")
         return TriangularFactor(r: r, origin: .sketch, sketch: op, sketchQR: (sa, tau), conditionEstimate: cond,
                                 seconds: (sketchSeconds, clock.lap()))
@@ -64,8 +62,8 @@ public struct TriangularFactor: Sendable {
         var clock = Stopwatch()
         let d = a.cols
         var g = try a.gram(engine: engine, rightInverse: sketch.r.values)
-        try g.withUnsafeMutableBufferPointer { (buf) throws(TesseraError) in try LAPACK.potrf(n: d, a: buf.baseAddress!, lda: d) }
-        let rb = g.withUnsafeBufferPointer { UpperTriangular(upperOf: $0.baseAddress!, order: d, ld: d) }
+        try LAPACK.choleskyUpper(&g, order: d)
+        let rb = UpperTriangular(upperOf: g, order: d, ld: d)
         let r = rb.times(sketch.r)
         let cond = try checkRank(r, what: "randomized Cholesky-QR")
         return TriangularFactor(r: r, origin: .randomizedCholeskyQR, sketch: sketch.sketch, sketchQR: nil,
@@ -78,8 +76,8 @@ public struct TriangularFactor: Sendable {
         var clock = Stopwatch()
         let d = a.cols
         var g = try a.gram(engine: engine)
-        try g.withUnsafeMutableBufferPointer { (buf) throws(TesseraError) in try LAPACK.potrf(n: d, a: buf.baseAddress!, lda: d) }
-        let r = g.withUnsafeBufferPointer { UpperTriangular(upperOf: $0.baseAddress!, order: d, ld: d) }
+        try LAPACK.choleskyUpper(&g, order: d)
+        let r = UpperTriangular(upperOf: g, order: d, ld: d)
         let cond = try checkRank(r, what: "Cholesky of AᵀA", asInputError: false)
         return TriangularFactor(r: r, origin: .gramCholesky, sketch: nil, sketchQR: nil, conditionEstimate: cond,
                                 seconds: (0, clock.lap()))
@@ -90,28 +88,9 @@ public struct TriangularFactor: Sendable {
         let d = r.order
         guard let sketch, let qr = sketchQR else { return [Double](repeating: 0, count: d) }
         var sb = try sketch.apply(toVector: b)
-        let s = sb.count
-        try qr.factors.withUnsafeBufferPointer { (f) throws(TesseraError) in
-            try qr.tau.withUnsafeBufferPointer { (t) throws(TesseraError) in
-                try sb.withUnsafeMutableBufferPointer { (c) throws(TesseraError) in
-                    try LAPACK.ormqr(transpose: true, m: s, n: 1, k: d, a: f.baseAddress!, lda: s, tau: t.baseAddress!, c: c.baseAddress!, ldc: s)
-                }
-            }
-        }
+        try LAPACK.applyQTransposed(factors: qr.factors, tau: qr.tau, rows: sb.count, reflectors: d, to: &sb)
         var y = Array(sb.prefix(d))
         r.solve(&y)
         return y
     }
 }
-
-/// Wall-clock laps.
-struct Stopwatch {
-    private var last = MonotonicClock.nanoseconds()
-    mutating func lap() -> Double {
-        let now = MonotonicClock.nanoseconds()
-        defer { last = now }
-        return Double(now - last) / 1e9
-    }
-}
-
-import TesseraRuntime

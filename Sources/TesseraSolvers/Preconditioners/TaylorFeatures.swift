@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import TesseraCore
 import TesseraKernels
 import TesseraTiles
@@ -14,9 +17,9 @@ import TesseraTiles
 /// n·p per factor. Signs and indices come from Philox keyed by (seed, degree, factor, index).
 public struct TaylorFeatures: Sendable {
     /// Φ, n × m, column-major (leading dimension n); used in place as the preconditioner's factor.
-    public let featureBlock: SharedBlock
+    public let featureBlock: ColumnBlock
     /// Φ as an array (a copy).
-    public var features: [Double] { Array(UnsafeBufferPointer(start: featureBlock.pointer, count: order * count)) }
+    public var features: [Double] { featureBlock.columns(0..<count) }
     public let order: Int
     public let count: Int
     /// Truncation degree q.
@@ -35,26 +38,22 @@ public struct TaylorFeatures: Sendable {
         if q < 2 { per = [1, d] }
         let m = per.reduce(0, +)
         let a = matrix.toColumnMajorArray()
-        let block = try SharedBlock(rows: n, cols: max(1, m), engine: engine)
-        let phi = block.pointer
-        for i in 0..<n { phi[i] = 1 }
-        for j in 0..<d { for i in 0..<n { phi[i + (1 + j) * n] = a[i + j * n] } }
+        let block = try ColumnBlock(rows: n, cols: max(1, m), engine: engine)
+        block.fill(columns: 0..<1, with: 1)
+        block.setColumns(1..<(1 + d), from: a)
         var column = 1 + d
         let rng = Philox4x32(seed: seed)
         let p = Self.paddedWidth(d)
         for l in 2..<per.count where per[l] > 0 {
             let ml = per[l]
             let scale = 1 / (Double(ml) * Self.factorial(l)).squareRoot()
-            for k in 0..<(n * ml) { phi[column * n + k] = scale }
+            block.fill(columns: column..<(column + ml), with: scale)
             for t in 0..<l {
-                let stream = UInt64(1_000 * l + t)
+                let stream = PhiloxStream.taylorFactor(degree: l, factor: t)
                 let y = Self.signedHadamard(a, rows: n, cols: d, width: p, rng: rng, stream: stream)   // n × p
                 for k in 0..<ml {
-                    let s = min(p - 1, Int(rng.uniform(index: UInt64(k), stream: stream + (1 << 32)) * Double(p)))
-                    y.withUnsafeBufferPointer { yb in
-                        let dst = phi + (column + k) * n, src = yb.baseAddress! + s * n
-                        for i in 0..<n { dst[i] *= src[i] }
-                    }
+                    let s = min(p - 1, Int(rng.uniform(index: UInt64(k), stream: PhiloxStream.taylorColumns(degree: l, factor: t)) * Double(p)))
+                    block.multiplyColumn(column + k, by: y, column: s)
                 }
             }
             column += ml
@@ -75,14 +74,11 @@ public struct TaylorFeatures: Sendable {
         let signs = (0..<d).map { rng.sign(index: UInt64($0), stream: stream) }
         var y = [Double](repeating: 0, count: n * p)
         var row = [Double](repeating: 0, count: p)
-        row.withUnsafeMutableBufferPointer { rb in
-            guard let base = rb.baseAddress else { return }
-            for i in 0..<n {
-                for j in 0..<d { base[j] = a[i + j * n] * signs[j] }
-                for j in d..<p { base[j] = 0 }
-                WalshHadamard.transform(base, count: p)
-                for j in 0..<p { y[i + j * n] = base[j] }
-            }
+        for i in 0..<n {
+            for j in 0..<d { row[j] = a[i + j * n] * signs[j] }
+            for j in d..<p { row[j] = 0 }
+            WalshHadamard.transform(&row)
+            for j in 0..<p { y[i + j * n] = row[j] }
         }
         return y
     }
@@ -98,15 +94,9 @@ public struct TaylorFeatures: Sendable {
 
     /// As a low-rank factor for the Woodbury preconditioner (K ≈ ΦΦᵀ), with the residual trace
     /// trace(K) − ‖Φ‖²_F (clamped at 0) that sets the shift.
-    public func lowRank(diagonal: [Double]) -> RandomlyPivotedCholesky {
-        var norms = [Double](repeating: 0, count: order)
-        let phi = featureBlock.pointer
-        for c in 0..<count { for i in 0..<order { let v = phi[i + c * order]; norms[i] += v * v } }
+    public func lowRank(diagonal: [Double]) -> LowRankFactor {
+        let norms = featureBlock.squaredRowNorms(columns: 0..<count)
         let residual = zip(diagonal, norms).reduce(0.0) { $0 + max(0, $1.0 - $1.1) }
-        return RandomlyPivotedCholesky(block: featureBlock, rank: count, order: order, residualTrace: residual)
+        return LowRankFactor(block: featureBlock, rank: count, order: order, residualTrace: residual)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -1,11 +1,11 @@
 import TesseraCore
 import TesseraKernels
-import TesseraRuntime
 import TesseraTiles
 
 /// K + λI for the attention kernel K = exp(AAᵀ) of a tiled A ∈ ℝ^{n×d}, never stored:
 /// products over tile pairs (n²d flops, n²/2 exps), columns K[:, S] on demand (n·|S|·d flops),
-/// and the diagonal exp(‖aᵢ‖²). Construction checks that exp cannot overflow.
+/// and the diagonal exp(‖aᵢ‖²). Construction checks that exp cannot overflow (`invalidInput`)
+/// and that the ridge is finite and ≥ 0 (`invalidArgument`).
 public struct KernelOperator: Sendable {
     public let matrix: TiledMatrix
     public let engine: Engine
@@ -56,28 +56,13 @@ public struct KernelOperator: Sendable {
 
     /// K[:, S] (without the ridge) as an n × |S| column-major array: one GEMM + exp per tile.
     public func columns(_ s: [Int]) throws(TesseraError) -> [Double] {
-        let out = try SharedBlock(rows: order, cols: s.count, engine: engine)
-        try fillColumns(s, into: out)
+        let out = try ColumnBlock(rows: order, cols: s.count, engine: engine, alignedWith: matrix.layout)
+        try matrix.kernelColumns(s, into: out, engine: engine)
         return out.toArray()
     }
 
-    /// Writes K[:, S] into columns `firstColumn ..< firstColumn + |S|` of `out` (n rows,
-    /// column-major, leading dimension n).
-    func fillColumns(_ s: [Int], into out: SharedBlock, firstColumn: Int = 0) throws(TesseraError) {
-        let n = order, d = matrix.cols, m = s.count
-        var rowsS = [Double](repeating: 0, count: m * d)   // A_S, m × d column-major
-        for (k, i) in s.enumerated() { for j in 0..<d { rowsS[k + j * m] = matrix[i, j] } }
-        let aS = try SharedBlock(rowsS, engine: engine)
-        let graph = TaskGraph()
-        for (t, storage) in matrix.tiles.enumerated() {
-            let tile = storage.tile, first = matrix.layout.rowRange(ofTile: t).lowerBound
-            graph.add(name: "kernel-columns", reads: [storage.handle, aS.handle], writes: [DataHandle.make()], domain: storage.domain) { _ in
-                let c = out.pointer + firstColumn * n + first
-                BLAS.gemm(.none, .transpose, m: tile.rows, n: m, k: d, alpha: 1, a: tile.readOnly, lda: tile.ld,
-                          b: aS.pointer, ldb: m, beta: 0, c: c, ldc: n)
-                for col in 0..<m { VectorExp.applyInPlace(c + col * n, count: tile.rows) }
-            }
-        }
-        try engine.run(graph)
+    /// Writes K[:, S] into columns `firstColumn ..< firstColumn + |S|` of `out` (n rows).
+    func fillColumns(_ s: [Int], into out: ColumnBlock, firstColumn: Int = 0) throws(TesseraError) {
+        try matrix.kernelColumns(s, into: out, firstColumn: firstColumn, engine: engine)
     }
 }
