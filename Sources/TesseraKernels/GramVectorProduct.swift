@@ -7,10 +7,9 @@ import CVectorMath
 /// verification and of CG. AVX2+FMA where the CPU has it, else plain C; the summation order
 /// depends on (rows, cols) alone. Cost 4·rows·cols flops, rows·cols loads from memory.
 ///
-/// Measured on 2 GB of A, 2 threads (throwaway C harness against two OpenBLAS 0.3.21 `dgemv`s):
-/// 0.10 s against 0.14 s at d = 64, 0.13 s against 0.14 s at d = 256, and no gain or a loss at
-/// d = 1,000 and 2,000 (a 384-row panel no longer fits in L2). So `fusedPays(cols:)` limits it to
-/// d ≤ 256; wider tiles keep the two GEMVs.
+/// It beats two OpenBLAS `dgemv`s while a 384-row panel fits in L2, so `fusedPays(cols:)` limits
+/// it to d ≤ 256 (the README's benchmark section has the measurements); wider tiles keep the two
+/// GEMVs.
 public enum GramVectorProduct {
     /// Rows per panel: 384 (3 KiB of each column, long enough for the prefetchers).
     public static func panelRows(cols: Int) -> Int { 384 }

@@ -23,8 +23,9 @@ extension TiledMatrix {
     public static let gramMinimumPanelWidth = 192
 
     /// Independent task chains (groups × panels) the Gram graph aims for on a machine with
-    /// `cores` cores: two per core. Panels cost speed (a panel's GEMM runs at ≈ 44 GFLOP/s per
-    /// core here against 50 for one SYRK at d = 2,000), so there are no more than that.
+    /// `cores` cores: two per core. Panels cost speed (a panel's GEMM runs slower than one SYRK
+    /// of the whole width; the README's benchmark section has the figures), so there are no
+    /// more than that.
     public static func gramTargetChains(cores: Int) -> Int { 2 * max(1, cores) }
 
     /// Number of accumulation groups: min(tiles, 64, budget / (8d²)), at least 1.
