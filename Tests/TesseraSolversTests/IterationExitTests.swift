@@ -22,12 +22,9 @@ final class IterationExitTests: XCTestCase {
     /// residual, target ‖r‖ ≤ tolerance·‖b‖).
     static func kernelCG(b: [Double], tolerance: Double, maxIterations: Int, apply: @escaping ([Double]) throws(TesseraError) -> [Double],
                          precondition: @escaping ([Double]) -> [Double]) throws -> IterationResult {
-        var cg = ConjugateGradients(maxIterations: maxIterations, stagnationWindow: 50)
-        cg.restartOnlyWhileGaining = true
-        let bNorm = b.map { $0 * $0 }.reduce(0, +).squareRoot()
-        return try cg.solve(FunctionOperator(dimension: b.count, apply), rhs: b,
-                            preconditioner: FunctionPreconditioner { (r) throws(TesseraError) in precondition(r) },
-                            target: { _ in tolerance * bNorm })
+        try ConjugateGradients.forKernel(maxIterations: maxIterations)
+            .solve(FunctionOperator(dimension: b.count, apply), rhs: b,
+                   preconditioner: FunctionPreconditioner { (r) throws(TesseraError) in precondition(r) }, relativeTolerance: tolerance)
     }
 
     func residual(_ x: [Double]) -> Double {

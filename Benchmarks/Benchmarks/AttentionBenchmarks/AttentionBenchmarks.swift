@@ -140,7 +140,8 @@ struct MethodComparison {
         }
         let kernel = try KernelOperator(matrix: a, engine: engine, ridge: ridge)
         let t0 = MonotonicClock.nanoseconds()
-        let cg = try KernelCG.solve(kernel: kernel, b: b, preconditioner: nil, tolerance: 1e-10, maxIterations: 1_000)
+        let cg = try ConjugateGradients.forKernel(maxIterations: 1_000)
+            .solve(kernel, rhs: b, preconditioner: IdentityPreconditioner(), relativeTolerance: 1e-10)
         let seconds = Double(MonotonicClock.nanoseconds() - t0) / 1e9
         let residual = try kernel.apply(cg.solution).plus(-1, b).norm2 / b.norm2
         print("  \("plain CG".padding(12))\(String(cg.iterations).padding(12))\(Format.sci(residual).padding(19))\(Format.fixed(seconds, 2))")

@@ -119,8 +119,7 @@ public final class AttentionSolver: Sendable {
             result = try Richardson(maxIterations: maxIterations)
                 .solve(kernel, rhs: b, step: 2 / (0.95 * lo + 1.05 * hi), preconditioner: preconditioner, target: target)
         } else {
-            var cg = ConjugateGradients(maxIterations: maxIterations, stagnationWindow: 50)
-            cg.restartOnlyWhileGaining = true
+            let cg = ConjugateGradients.forKernel(maxIterations: maxIterations)
             if let preconditioner {
                 result = try cg.solve(kernel, rhs: b, preconditioner: preconditioner, target: target)
             } else {

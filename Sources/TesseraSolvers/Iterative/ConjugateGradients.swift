@@ -31,6 +31,21 @@ public struct ConjugateGradients {
         self.stagnationWindow = stagnationWindow
     }
 
+    /// CG as the attention solver runs it on K + λI: sweeps end after 50 steps without a new
+    /// best residual, and a restart goes on only while it halves the true residual.
+    public static func forKernel(maxIterations: Int) -> ConjugateGradients {
+        var cg = ConjugateGradients(maxIterations: maxIterations, stagnationWindow: 50)
+        cg.restartOnlyWhileGaining = true
+        return cg
+    }
+
+    /// Solves from zero until ‖c − My‖ ≤ tolerance·‖c‖ (a relative residual).
+    public func solve(_ m: some LinearOperator, rhs c: [Double], preconditioner: some Preconditioner,
+                      relativeTolerance tolerance: Double) throws(TesseraError) -> IterationResult {
+        let cNorm = c.norm2
+        return try solve(m, rhs: c, preconditioner: preconditioner, target: { _ in tolerance * cNorm })
+    }
+
     /// Solves from `start` (nil: zero, and the first residual is c itself, without a product)
     /// until ‖c − My‖ ≤ target(y).
     public func solve(_ m: some LinearOperator, rhs c: [Double], start: [Double]? = nil, preconditioner: some Preconditioner,
