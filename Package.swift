@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "TesseraSolvers",
                 dependencies: ["TesseraCore", "TesseraKernels", "TesseraPlatform", "TesseraRuntime", "TesseraTiles", "TesseraSketch"],
                 swiftSettings: strict),
-        .target(name: "TesseraIO", dependencies: ["TesseraCore", "TesseraTiles"], swiftSettings: strict),
+        .target(name: "TesseraIO", dependencies: ["TesseraCore", "TesseraKernels", "TesseraTiles"], swiftSettings: strict),
         .target(name: "Tessera",
                 dependencies: ["TesseraCore", "TesseraKernels", "TesseraPlatform", "TesseraRuntime", "TesseraTiles",
                                "TesseraSketch", "TesseraSolvers"],

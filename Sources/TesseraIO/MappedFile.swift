@@ -35,6 +35,25 @@ public final class MappedFile: @unchecked Sendable {
 
     /// The bytes of the file.
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: byteCount) }
+
+    /// Tells the kernel the mapping will be read in order (larger read-ahead, pages freed sooner).
+    public func adviseSequential() {
+        guard let base else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base), byteCount, MADV_SEQUENTIAL)
+    }
+
+    /// Drops the whole pages inside `range` (bytes) from this process's resident memory: the
+    /// mapping is read-only and private, so nothing is lost (a later read faults the page in
+    /// again from the file or the page cache). Used once a block of rows has been copied.
+    public func dropPages(_ range: Range<Int>) {
+        guard let base, !range.isEmpty else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard page > 0 else { return }
+        let first = (max(0, range.lowerBound) + page - 1) / page * page
+        let last = min(byteCount, range.upperBound) / page * page
+        guard last > first else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + first), last - first, MADV_DONTNEED)
+    }
 }
 
 /// The text of a C `errno`.

@@ -1,9 +1,13 @@
 import TesseraCore
+import TesseraKernels
+import TesseraTiles
 
 /// A `.npy` array read for Tessera: float64 values, little-endian, in C or Fortran order.
 ///
-/// A little-endian float64 file is memory-mapped and used in place (no copy). Float32, integer
-/// and boolean arrays are converted to float64, and `conversionNote` says so. Anything else —
+/// The file is memory-mapped and its values are read in place: a little-endian float64 array is
+/// never copied by `withValues`, and `withRawMatrix` hands any numeric kind to the tile layer,
+/// which converts float32, integer and boolean values to float64 tile by tile, in parallel
+/// (`conversionNote` says a conversion happens). Anything else —
 /// big-endian, complex, object, structured, strings — is refused with a message naming the
 /// dtype and the file. The data length must match the header's shape exactly.
 public final class NpyArray: Sendable {
@@ -14,26 +18,21 @@ public final class NpyArray: Sendable {
     private let storage: Storage
 
     enum Storage: Sendable {
-        case mapped(MappedFile, offset: Int, count: Int)
+        case mapped(MappedFile, offset: Int, count: Int, kind: ElementKind)
         case converted([Double])
     }
 
     public var shape: [Int] { header.shape }
     public var fortranOrder: Bool { header.fortranOrder }
 
-    /// Reads and validates `path` (memory-mapped; float64 is used in place).
+    /// Reads and validates `path` (memory-mapped; values are read in place, never up front).
     public init(path: String) throws(TesseraError) {
         self.path = path
         let file = try MappedFile(path: path)
         let (header, kind, count) = try Self.decode(file.bytes, name: path)
         self.header = header
-        if kind == .float64, header.dataOffset % MemoryLayout<Double>.alignment == 0 {
-            storage = .mapped(file, offset: header.dataOffset, count: count)
-            conversionNote = nil
-        } else {
-            storage = .converted(kind.convert(UnsafeRawBufferPointer(rebasing: file.bytes[header.dataOffset...]), count: count))
-            conversionNote = kind == .float64 ? nil : "converted \(header.descr) (\(kind.label)) in \(path) to float64"
-        }
+        storage = .mapped(file, offset: header.dataOffset, count: count, kind: kind)
+        conversionNote = kind == .float64 ? nil : "converted \(header.descr) (\(kind.label)) in \(path) to float64"
     }
 
     /// Parses and validates the bytes of a `.npy` file held in memory (`name` labels messages);
@@ -42,14 +41,14 @@ public final class NpyArray: Sendable {
         path = name
         let (header, kind, count) = try Self.decode(bytes, name: name)
         self.header = header
-        storage = .converted(kind.convert(UnsafeRawBufferPointer(rebasing: bytes[header.dataOffset...]), count: count))
+        storage = .converted(LayoutCopy.convert(UnsafeRawBufferPointer(rebasing: bytes[header.dataOffset...]), kind: kind, count: count))
         conversionNote = kind == .float64 ? nil : "converted \(header.descr) (\(kind.label)) in \(name) to float64"
     }
 
     /// Header, element type and count of a whole file's bytes, after every consistency check.
-    static func decode(_ bytes: UnsafeRawBufferPointer, name: String) throws(TesseraError) -> (NpyHeader, DType, Int) {
+    static func decode(_ bytes: UnsafeRawBufferPointer, name: String) throws(TesseraError) -> (NpyHeader, ElementKind, Int) {
         let header = try NpyHeader.parse(bytes, name: name)
-        let kind = try DType(descr: header.descr, name: name)
+        let kind = try ElementKind(descr: header.descr, name: name)
         let count = try header.elementCount(name: name)
         let need = try Checked.multiply(count, kind.size, "the data of \(name)")
         let have = bytes.count - header.dataOffset
@@ -65,55 +64,64 @@ public final class NpyArray: Sendable {
     /// Number of elements.
     public var count: Int {
         switch storage {
-        case .mapped(_, _, let n): return n
+        case .mapped(_, _, let n, _): return n
         case .converted(let values): return values.count
         }
     }
 
-    /// Calls `body` with the values in file order (row-major unless `fortranOrder`).
+    /// Calls `body` with the values as float64 in file order (row-major unless `fortranOrder`):
+    /// in place for an aligned float64 file, else a converted copy (for small arrays such as b;
+    /// a matrix goes through `withRawMatrix`).
     public func withValues<R>(_ body: (UnsafeBufferPointer<Double>) throws -> R) rethrows -> R {
         switch storage {
-        case .mapped(let file, let offset, let n):
+        case .mapped(let file, let offset, let n, let kind):
             let raw = file.bytes.baseAddress.map { $0 + offset }
-            let typed = raw?.assumingMemoryBound(to: Double.self)
-            return try body(UnsafeBufferPointer(start: typed, count: n))
+            if kind == .float64, let raw, Int(bitPattern: raw) % MemoryLayout<Double>.alignment == 0 {
+                return try body(UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Double.self), count: n))
+            }
+            let converted = LayoutCopy.convert(UnsafeRawBufferPointer(rebasing: file.bytes[offset...]), kind: kind, count: n)
+            return try converted.withUnsafeBufferPointer(body)
         case .converted(let values):
             return try values.withUnsafeBufferPointer(body)
         }
     }
 
+    /// Calls `body` with the array as a `RawMatrix` (2-D arrays only; the caller checks the
+    /// shape): the mapped bytes in place, whatever the element kind, with a hook that drops each
+    /// finished block of rows from this process's memory (C order), so that loading a large file
+    /// holds little more than the tiles.
+    public func withRawMatrix<R>(_ body: (RawMatrix) throws(TesseraError) -> R) throws(TesseraError) -> R {
+        let n = shape.first ?? 0, d = shape.count > 1 ? shape[1] : 1
+        switch storage {
+        case .mapped(let file, let offset, _, let kind):
+            guard let base = file.bytes.baseAddress else { throw .invalidInput("\(path) holds no data") }
+            let rowMajor = !fortranOrder, rowBytes = d * kind.size
+            file.adviseSequential()
+            var drop: (@Sendable (Range<Int>) -> Void)? = nil
+            if rowMajor {
+                drop = { (rows: Range<Int>) in
+                    let bytes: Range<Int> = (offset + rows.lowerBound * rowBytes)..<(offset + rows.upperBound * rowBytes)
+                    file.dropPages(bytes)
+                }
+            }
+            return try body(RawMatrix(base: base + offset, kind: kind, rows: n, cols: d, rowMajor: rowMajor, finishedRows: drop))
+        case .converted(let values):
+            let result: Result<R, TesseraError> = values.withUnsafeBytes { raw in
+                guard let base = raw.baseAddress else { return .failure(.invalidInput("\(path) holds no data")) }
+                return Result { () throws(TesseraError) in
+                    try body(RawMatrix(base: base, kind: .float64, rows: n, cols: d, rowMajor: !fortranOrder))
+                }
+            }
+            return try result.get()
+        }
+    }
+
     /// The values as an array (a copy), in file order.
     public func toArray() -> [Double] { withValues { Array($0) } }
-
-    /// The flat index of the first NaN or ±Inf, or nil when all values are finite.
-    public func firstNonFiniteIndex() -> Int? {
-        withValues { v in v.firstIndex { !$0.isFinite } }
-    }
 }
 
-/// The element types `NpyArray` accepts.
-enum DType: Equatable {
-    case float64, float32, int(bytes: Int), uint(bytes: Int), bool
-
-    var size: Int {
-        switch self {
-        case .float64: return 8
-        case .float32: return 4
-        case .int(let b), .uint(let b): return b
-        case .bool: return 1
-        }
-    }
-
-    var label: String {
-        switch self {
-        case .float64: return "float64"
-        case .float32: return "float32"
-        case .int(let b): return "int\(8 * b)"
-        case .uint(let b): return "uint\(8 * b)"
-        case .bool: return "bool"
-        }
-    }
-
+/// The element kinds a `.npy` file may hold, from its dtype string.
+extension ElementKind {
     init(descr: String, name: String) throws(TesseraError) {
         let chars = Array(descr)
         guard chars.count >= 2 else { throw .invalidInput("\(name) has dtype '\(descr)', which Tessera cannot read; save a float64 array") }
@@ -133,26 +141,5 @@ enum DType: Equatable {
         case ("U", _), ("S", _): throw .invalidInput("\(name) holds strings (dtype '\(descr)'); save a numeric float64 array")
         default: throw .invalidInput("\(name) has dtype '\(descr)', which Tessera cannot read; save a float64 array")
         }
-    }
-
-    /// Little-endian values of this type → float64.
-    func convert(_ raw: UnsafeRawBufferPointer, count: Int) -> [Double] {
-        var out = [Double](repeating: 0, count: count)
-        for k in 0..<count {
-            let at = k * size
-            switch self {
-            case .float64: out[k] = Double(bitPattern: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self).littleEndian)
-            case .float32: out[k] = Double(Float(bitPattern: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self).littleEndian))
-            case .int(1): out[k] = Double(raw.loadUnaligned(fromByteOffset: at, as: Int8.self))
-            case .int(2): out[k] = Double(raw.loadUnaligned(fromByteOffset: at, as: Int16.self).littleEndian)
-            case .int(4): out[k] = Double(raw.loadUnaligned(fromByteOffset: at, as: Int32.self).littleEndian)
-            case .int: out[k] = Double(raw.loadUnaligned(fromByteOffset: at, as: Int64.self).littleEndian)
-            case .uint(1), .bool: out[k] = Double(raw[at])
-            case .uint(2): out[k] = Double(raw.loadUnaligned(fromByteOffset: at, as: UInt16.self).littleEndian)
-            case .uint(4): out[k] = Double(raw.loadUnaligned(fromByteOffset: at, as: UInt32.self).littleEndian)
-            case .uint: out[k] = Double(raw.loadUnaligned(fromByteOffset: at, as: UInt64.self).littleEndian)
-            }
-        }
-        return out
     }
 }

@@ -27,15 +27,3 @@ public struct Tile: @unchecked Sendable {
 
     public var readOnly: UnsafePointer<Double> { UnsafePointer(base) }
 }
-
-/// A read-only view of caller-owned doubles (for example a memory-mapped `.npy` file) that tasks
-/// copy from. Invariant: the caller keeps the memory alive and unchanged until the graph that
-/// reads it has finished (`run` returns before the copy's owner can go away).
-public struct BorrowedDoubles: @unchecked Sendable {
-    public let base: UnsafePointer<Double>
-    public let count: Int
-    public init(base: UnsafePointer<Double>, count: Int) {
-        self.base = base
-        self.count = count
-    }
-}

@@ -13,14 +13,16 @@ public final class TiledMatrix: Sendable {
     public var rows: Int { layout.rows }
     public var cols: Int { layout.cols }
 
-    /// Allocates zeroed tiles, tile i on domain `layout.domain(ofTile: i, …)`.
-    public init(layout: TileLayout, engine: Engine) throws(TesseraError) {
+    /// Allocates tiles, tile i on domain `layout.domain(ofTile: i, …)`: zeroed unless `zeroed` is
+    /// false (for a caller that writes every entry before reading, as `copyIn` does).
+    public init(layout: TileLayout, engine: Engine, zeroed: Bool = true) throws(TesseraError) {
         self.layout = layout
         var list: [TileStorage] = []
         list.reserveCapacity(layout.tileCount)
         for i in 0..<layout.tileCount {
             let d = layout.domain(ofTile: i, domainCount: engine.profile.domainCount)
-            list.append(try TileStorage(rows: layout.rowCount(ofTile: i), cols: layout.cols, domain: d, profile: engine.profile))
+            list.append(try TileStorage(rows: layout.rowCount(ofTile: i), cols: layout.cols, domain: d, profile: engine.profile,
+                                        zeroed: zeroed))
         }
         tiles = list
     }
@@ -35,34 +37,6 @@ public final class TiledMatrix: Sendable {
             graph.place(storage.handle, domain: storage.domain)
             graph.add(name: "fill", writes: [storage.handle]) { _ in
                 for j in 0..<tile.cols { for r in 0..<tile.rows { tile[r, j] = value(first + r, j) } }
-            }
-        }
-        try engine.run(graph)
-    }
-
-    /// Overwrites the matrix with caller memory holding the n×d matrix in row-major (C) order, or
-    /// column-major (Fortran) order when `columnMajor`; one copy task per tile.
-    public func copyIn(_ source: BorrowedDoubles, columnMajor: Bool, engine: Engine) throws(TesseraError) {
-        let need = try Checked.multiply(layout.rows, layout.cols, "matrix of \(layout.rows)×\(layout.cols)")
-        guard source.count >= need else {
-            throw .invalidInput("the buffer holds \(source.count) values, fewer than the \(need) of a \(layout.rows)×\(layout.cols) matrix")
-        }
-        let graph = TaskGraph()
-        let n = layout.rows, d = layout.cols
-        for (i, storage) in tiles.enumerated() {
-            let tile = storage.tile, first = layout.rowRange(ofTile: i).lowerBound
-            graph.place(storage.handle, domain: storage.domain)
-            graph.add(name: "copy-in", writes: [storage.handle]) { _ in
-                if columnMajor {
-                    for j in 0..<d {
-                        (tile.base + j * tile.ld).update(from: source.base + (j * n + first), count: tile.rows)
-                    }
-                } else {
-                    for r in 0..<tile.rows {
-                        let row = source.base + (first + r) * d
-                        for j in 0..<d { tile[r, j] = row[j] }
-                    }
-                }
             }
         }
         try engine.run(graph)

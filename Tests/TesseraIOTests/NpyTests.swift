@@ -130,6 +130,28 @@ final class NpyTests: XCTestCase {
         XCTAssertEqual(m[2, 1], 5)
     }
 
+    /// A NaN in the very last row of a mapped C-order file (many tiles, read in parallel with no
+    /// scan before) is found with its row and column; float32 and integer files load to the same
+    /// tiles as float64.
+    func testLoadFindsANaNInTheLastRowAndConvertsTileByTile() throws {
+        let engine = try Engine(threads: 2)
+        let n = 5_000, d = 7
+        var values = (0..<(n * d)).map { Double(($0 * 13) % 97) - 48 }
+        try NpyWriter.write(values, shape: [n, d], to: path("ok.npy"))
+        let reference = try TiledMatrix.load(NpyArray(path: path("ok.npy")), tileRows: 300, engine: engine)
+        XCTAssertEqual(reference[n - 1, d - 1], values[n * d - 1])
+        values[(n - 1) * d + 4] = .nan
+        try NpyWriter.write(values, shape: [n, d], to: path("last.npy"))
+        XCTAssertTrue(message { _ = try TiledMatrix.load(NpyArray(path: self.path("last.npy")), tileRows: 300, engine: engine) }
+            .contains("non-finite value at row \(n - 1), column 4"))
+        let f4 = try writeRaw("f4.npy", dict: "{'descr': '<f4', 'fortran_order': False, 'shape': (\(n), \(d)), }",
+                              data: (0..<(n * d)).flatMap { k in withUnsafeBytes(of: Float(((k * 13) % 97) - 48).bitPattern.littleEndian) { Array($0) } })
+        XCTAssertEqual(try TiledMatrix.load(NpyArray(path: f4), tileRows: 300, engine: engine).toColumnMajorArray(), reference.toColumnMajorArray())
+        let i2 = try writeRaw("i2.npy", dict: "{'descr': '<i2', 'fortran_order': False, 'shape': (\(n), \(d)), }",
+                              data: (0..<(n * d)).flatMap { k in withUnsafeBytes(of: Int16(((k * 13) % 97) - 48).littleEndian) { Array($0) } })
+        XCTAssertEqual(try TiledMatrix.load(NpyArray(path: i2), tileRows: 300, engine: engine).toColumnMajorArray(), reference.toColumnMajorArray())
+    }
+
     func testAtomicWriteLeavesNothingOnFailure() throws {
         XCTAssertTrue(message { try NpyWriter.write([1], shape: [1], to: self.path("no/such/dir/x.npy")) }.contains("does not exist"))
         // An existing destination survives a failed write untouched.

@@ -188,13 +188,51 @@ final class TiledProductTests: XCTestCase {
         let rowMajor = (0..<(n * d)).map(Double.init)
         let layout = try TileLayout(rows: n, cols: d, tileRows: 3)
         let a = try TiledMatrix(layout: layout, engine: engine)
-        try rowMajor.withUnsafeBufferPointer { try a.copyIn(BorrowedDoubles(base: $0.baseAddress!, count: $0.count), columnMajor: false, engine: engine) }
+        try rowMajor.withUnsafeBytes { XCTAssertNil(try a.copyIn(RawMatrix(base: $0.baseAddress!, kind: .float64, rows: n, cols: d, rowMajor: true), engine: engine)) }
         XCTAssertEqual(a[4, 2], Double(4 * d + 2))
         let colMajor = a.toColumnMajorArray()
         let b = try TiledMatrix(layout: layout, engine: engine)
-        try colMajor.withUnsafeBufferPointer { try b.copyIn(BorrowedDoubles(base: $0.baseAddress!, count: $0.count), columnMajor: true, engine: engine) }
+        try colMajor.withUnsafeBytes { XCTAssertNil(try b.copyIn(RawMatrix(base: $0.baseAddress!, kind: .float64, rows: n, cols: d, rowMajor: false), engine: engine)) }
         XCTAssertEqual(b.toColumnMajorArray(), colMajor)
-        XCTAssertThrowsError(try a.copyIn(BorrowedDoubles(base: colMajor, count: 5), columnMajor: true, engine: engine))
+        try colMajor.withUnsafeBytes { raw in
+            XCTAssertThrowsError(try a.copyIn(RawMatrix(base: raw.baseAddress!, kind: .float64, rows: 1, cols: 5, rowMajor: false), engine: engine))
+        }
+    }
+
+    /// Every element kind, C and Fortran order, any tile height: the same column-major tiles as
+    /// the float64 C-order copy, and the first NaN/Inf in the source's own order, in whatever tile.
+    func testCopyInConvertsEveryKindAndFindsTheFirstNonFiniteEntryInFileOrder() throws {
+        let engine = try Engine(threads: 2)
+        let n = 37, d = 5
+        let values = (0..<(n * d)).map { Double(($0 * 7) % 23) - 11 }           // exact in every kind below
+        let transposed = (0..<(n * d)).map { k in values[(k % n) * d + k / n] }  // Fortran order
+        for tileRows in [4, 16, 37] {
+            let layout = try TileLayout(rows: n, cols: d, tileRows: tileRows)
+            let reference = try TiledMatrix(layout: layout, engine: engine)
+            try values.withUnsafeBytes { _ = try reference.copyIn(RawMatrix(base: $0.baseAddress!, kind: .float64, rows: n, cols: d, rowMajor: true), engine: engine) }
+            for rowMajor in [true, false] {
+                let source = rowMajor ? values : transposed
+                func check<T>(_ converted: [T], _ kind: ElementKind) throws {
+                    let m = try TiledMatrix(layout: layout, engine: engine, zeroed: false)
+                    try converted.withUnsafeBytes { XCTAssertNil(try m.copyIn(RawMatrix(base: $0.baseAddress!, kind: kind, rows: n, cols: d, rowMajor: rowMajor), engine: engine)) }
+                    XCTAssertEqual(m.toColumnMajorArray(), reference.toColumnMajorArray(), "\(kind) rowMajor=\(rowMajor) tiles of \(tileRows)")
+                }
+                try check(source.map { Float($0) }, .float32)
+                try check(source.map { Int8($0) }, .int(bytes: 1))
+                try check(source.map { Int32($0) }, .int(bytes: 4))
+                try check(source.map { Int64($0) }, .int(bytes: 8))
+                try check(source.map { Int16($0) }, .int(bytes: 2))
+                // Two bad entries: (30, 1) comes first in C order, (35, 0) in Fortran order.
+                var poisoned = source
+                poisoned[rowMajor ? 30 * d + 1 : 30 + 1 * n] = .nan
+                poisoned[rowMajor ? 35 * d + 0 : 35 + 0 * n] = -.infinity
+                let m = try TiledMatrix(layout: layout, engine: engine, zeroed: false)
+                let bad = try poisoned.withUnsafeBytes { try m.copyIn(RawMatrix(base: $0.baseAddress!, kind: .float64, rows: n, cols: d, rowMajor: rowMajor), engine: engine) }
+                XCTAssertEqual(bad.map { [$0.row, $0.col] }, rowMajor ? [30, 1] : [35, 0], "tiles of \(tileRows)")
+                let badFloat = try poisoned.map { Float($0) }.withUnsafeBytes { try m.copyIn(RawMatrix(base: $0.baseAddress!, kind: .float32, rows: n, cols: d, rowMajor: rowMajor), engine: engine) }
+                XCTAssertEqual(badFloat.map { [$0.row, $0.col] }, rowMajor ? [30, 1] : [35, 0])
+            }
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-// AVX2 + FMA kernels for TesseraKernels' VectorExp (compiled for those features with a target
+// C kernels for TesseraKernels: AVX2 + FMA ones (compiled for those features with a target
 // attribute, so the package needs no special flags; call only when the CPU has them).
 #ifndef TESSERA_VECTOR_MATH_H
 #define TESSERA_VECTOR_MATH_H
@@ -39,5 +39,15 @@ void tessera_gram_gemm_avx2(const double *a, size_t lda, size_t rows, size_t col
                             size_t m, const double *y, double *t, double *w);
 void tessera_gram_gemm_portable(const double *a, size_t lda, size_t rows, size_t cols, size_t panel,
                                 size_t m, const double *y, double *t, double *w);
+
+/// Copies a rows × cols block of a matrix into a column-major float64 destination (leading
+/// dimension ldd ≥ rows), converting float32 exactly, and returns 1 when any value copied is NaN
+/// or ±Inf, else 0 (the copy is completed either way). `rows_to_columns`: the source is
+/// row-major with leading dimension lds ≥ cols (a C-order array), copied in 16 × 16 blocks so
+/// that both sides stay in cache; `columns_to_columns`: column-major, lds ≥ rows (Fortran order).
+int tessera_rows_to_columns_f64(const double *src, size_t lds, size_t rows, size_t cols, double *dst, size_t ldd);
+int tessera_rows_to_columns_f32(const float *src, size_t lds, size_t rows, size_t cols, double *dst, size_t ldd);
+int tessera_columns_to_columns_f64(const double *src, size_t lds, size_t rows, size_t cols, double *dst, size_t ldd);
+int tessera_columns_to_columns_f32(const float *src, size_t lds, size_t rows, size_t cols, double *dst, size_t ldd);
 
 #endif

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""End to end, as a user runs it: `tessera solve` on an .npy file (process start to x written)
+against the obvious NumPy scripts on the same files (np.load with mmap_mode='r', and a plain
+np.load), each in a fresh process, medians of --repeat runs, with peak resident memory, the
+in-memory solve time from Tessera's own report, and the floors measured in the same run (reading
+the file at `dd`'s bandwidth, the n·d² Gram at NumPy's GEMM rate).
+
+    python3 Benchmarks/end_to_end.py --shapes 1000000x256 --repeat 3
+
+Needs a release build (`swift build -c release --product tessera`) and NumPy; writes its files
+to --workdir (default a temporary folder, removed at the end), about 8·n·d bytes per shape.
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+NUMPY_SCRIPT = r"""
+import sys, numpy as np
+a_path, b_path, x_path, problem, j, mode = sys.argv[1:7]
+j = int(j)
+A = np.load(a_path, mmap_mode='r') if mode == 'mmap' else np.load(a_path)
+b = np.load(b_path)
+G = A.T @ A
+if problem == 'gram':
+    x = b
+    for _ in range(j):
+        x = np.linalg.solve(G, x)
+else:
+    x = np.linalg.lstsq(A, b, rcond=None)[0]
+    for _ in range(j):
+        x = np.linalg.solve(G, x)
+np.save(x_path, x)
+"""
+
+
+def timed(cmd, env=None):
+    """Wall seconds and peak resident memory (bytes) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 3):
+        sys.exit(f"{' '.join(cmd)} exited {code}: {err.strip()}")
+    return seconds, usage.ru_maxrss * 1024
+
+
+def median_run(cmd, repeat, env=None):
+    runs = [timed(cmd, env) for _ in range(repeat)]
+    return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
+
+
+def read_bandwidth(path):
+    """Bytes per second of a sequential read of the file (page cache as it is), by dd."""
+    start = time.perf_counter()
+    subprocess.run(["dd", f"if={path}", "of=/dev/null", "bs=16M"], check=True, capture_output=True)
+    return os.path.getsize(path) / (time.perf_counter() - start)
+
+
+def gemm_rate():
+    import numpy as np
+    m = 2000
+    x = np.random.default_rng(0).standard_normal((m, m))
+    x @ x
+    start = time.perf_counter()
+    x @ x
+    return 2 * m ** 3 / (time.perf_counter() - start)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shapes", default="1000000x256")
+    parser.add_argument("--cases", default="gram:1,gram:2,lstsq:0,lstsq:1")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--tessera", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "tessera"))
+    parser.add_argument("--workdir")
+    args = parser.parse_args()
+    tessera = os.path.abspath(args.tessera)
+    if not os.path.exists(tessera):
+        sys.exit(f"no {tessera}: build it with `swift build -c release --product tessera`")
+    work = args.workdir or tempfile.mkdtemp(prefix="tessera-e2e-")
+    os.makedirs(work, exist_ok=True)
+    rate = gemm_rate()
+    print(f"load {os.getloadavg()[0]:.2f}; NumPy GEMM {rate / 1e9:.1f} GFLOP/s; {os.cpu_count()} cores; medians of {args.repeat}")
+    print("shape            case     tessera s  (solve s)  np mmap s  np load s  vs mmap  vs load  RSS tessera/mmap/load GB  floor read/SYRK s")
+    try:
+        for shape in args.shapes.split(","):
+            n, d = (int(v) for v in shape.split("x"))
+            for case in args.cases.split(","):
+                problem, j = case.split(":")
+                folder = os.path.join(work, f"{shape}-{problem}")
+                if not os.path.exists(os.path.join(folder, "A.npy")):
+                    subprocess.run([tessera, "generate", problem, "--rows", str(n), "--cols", str(d), "--condition", "1e3",
+                                    "--power", "1", "--seed", "1", "--output-dir", folder, "--quiet"], check=True)
+                a, b = os.path.join(folder, "A.npy"), os.path.join(folder, "b.npy")
+                x, report = os.path.join(folder, "x.npy"), os.path.join(folder, "report.json")
+                cmd = [tessera, "solve", problem, "--matrix", a, "--rhs", b, "--power", j, "--output", x, "--report", report, "--quiet"]
+                t_tessera, rss_tessera = median_run(cmd, args.repeat)
+                solve = json.load(open(report))["seconds"]["total"]
+                np_cmd = [sys.executable, "-c", NUMPY_SCRIPT, a, b, os.path.join(folder, "x_np.npy"), problem, j]
+                t_mmap, rss_mmap = median_run(np_cmd + ["mmap"], args.repeat)
+                t_load, rss_load = median_run(np_cmd + ["load"], args.repeat)
+                floor_read = os.path.getsize(a) / read_bandwidth(a)
+                floor_syrk = n * d * d / rate
+                print(f"{shape:<16} {problem}:{j:<6} {t_tessera:9.3f}  ({solve:7.3f})  {t_mmap:9.3f}  {t_load:9.3f}  "
+                      f"{t_mmap / t_tessera:6.2f}×  {t_load / t_tessera:6.2f}×  "
+                      f"{rss_tessera / 1e9:5.2f}/{rss_mmap / 1e9:5.2f}/{rss_load / 1e9:5.2f}            "
+                      f"{floor_read:6.3f}/{floor_syrk:6.3f}")
+                sys.stdout.flush()
+    finally:
+        if not args.workdir:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

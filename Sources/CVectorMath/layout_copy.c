@@ -1,0 +1,81 @@
+#include "vector_math.h"
+
+#include <stdint.h>
+#include <string.h>
+
+// A double is non-finite when its exponent bits are all ones (NaN or ±Inf).
+static inline int non_finite(double v) {
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    return (bits & 0x7ff0000000000000ULL) == 0x7ff0000000000000ULL;
+}
+
+// Blocks of 16 × 16: a block of the row-major source (16 rows of 128 bytes) and of the
+// column-major destination both stay in L1 while they are transposed.
+enum { BLOCK = 16 };
+
+int tessera_rows_to_columns_f64(const double *src, size_t lds, size_t rows, size_t cols, double *dst, size_t ldd) {
+    int bad = 0;
+    for (size_t r0 = 0; r0 < rows; r0 += BLOCK) {
+        const size_t r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
+        for (size_t c0 = 0; c0 < cols; c0 += BLOCK) {
+            const size_t c1 = c0 + BLOCK < cols ? c0 + BLOCK : cols;
+            for (size_t r = r0; r < r1; r++) {
+                const double *row = src + r * lds;
+                for (size_t c = c0; c < c1; c++) {
+                    const double v = row[c];
+                    bad |= non_finite(v);
+                    dst[r + c * ldd] = v;
+                }
+            }
+        }
+    }
+    return bad;
+}
+
+int tessera_rows_to_columns_f32(const float *src, size_t lds, size_t rows, size_t cols, double *dst, size_t ldd) {
+    int bad = 0;
+    for (size_t r0 = 0; r0 < rows; r0 += BLOCK) {
+        const size_t r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
+        for (size_t c0 = 0; c0 < cols; c0 += BLOCK) {
+            const size_t c1 = c0 + BLOCK < cols ? c0 + BLOCK : cols;
+            for (size_t r = r0; r < r1; r++) {
+                const float *row = src + r * lds;
+                for (size_t c = c0; c < c1; c++) {
+                    const double v = (double)row[c];
+                    bad |= non_finite(v);
+                    dst[r + c * ldd] = v;
+                }
+            }
+        }
+    }
+    return bad;
+}
+
+int tessera_columns_to_columns_f64(const double *src, size_t lds, size_t rows, size_t cols, double *dst, size_t ldd) {
+    int bad = 0;
+    for (size_t c = 0; c < cols; c++) {
+        const double *from = src + c * lds;
+        double *to = dst + c * ldd;
+        for (size_t r = 0; r < rows; r++) {
+            const double v = from[r];
+            bad |= non_finite(v);
+            to[r] = v;
+        }
+    }
+    return bad;
+}
+
+int tessera_columns_to_columns_f32(const float *src, size_t lds, size_t rows, size_t cols, double *dst, size_t ldd) {
+    int bad = 0;
+    for (size_t c = 0; c < cols; c++) {
+        const float *from = src + c * lds;
+        double *to = dst + c * ldd;
+        for (size_t r = 0; r < rows; r++) {
+            const double v = (double)from[r];
+            bad |= non_finite(v);
+            to[r] = v;
+        }
+    }
+    return bad;
+}
