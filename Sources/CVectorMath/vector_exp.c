@@ -39,12 +39,16 @@ TESSERA_AVX2 static inline void exp_group(const double *in, double *out) {
     const __m256d v = _mm256_loadu_pd(in);
     const __m256d inside = _mm256_and_pd(_mm256_cmp_pd(v, _mm256_set1_pd(-708.0), _CMP_GE_OQ),
                                          _mm256_cmp_pd(v, _mm256_set1_pd(709.0), _CMP_LE_OQ));
-    if (_mm256_movemask_pd(inside) == 0xF) {
+    const int mask = _mm256_movemask_pd(inside);
+    if (mask == 0xF) {
         _mm256_storeu_pd(out, exp4(v));
     } else {
-        double lanes[4];
+        // Lane by lane: the polynomial where the input is in range, libm elsewhere, so that an
+        // element's result depends on its own value only, never on its neighbours.
+        double lanes[4], fast[4];
         memcpy(lanes, in, sizeof lanes);
-        for (int i = 0; i < 4; i++) out[i] = exp(lanes[i]);
+        _mm256_storeu_pd(fast, exp4(v));
+        for (int i = 0; i < 4; i++) out[i] = (mask >> i) & 1 ? fast[i] : exp(lanes[i]);
     }
 }
 

@@ -1,5 +1,5 @@
 // `import Tessera` is all a user needs: the runtime, the tiles, the kernels, the machine
-// profile and the errors, re-exported from their layers (see DESIGN.md for what each layer
+// profile and the errors, re-exported from their layers (see docs/ARCHITECTURE.md for what each layer
 // owns). File I/O (`.npy`, atomic writes) is the separate `TesseraIO` library.
 @_exported import TesseraCore
 @_exported import TesseraKernels

@@ -28,3 +28,22 @@ public enum Checked {
     /// Ceiling division for non-negative a and positive b.
     @inlinable public static func ceilDiv(_ a: Int, _ b: Int) -> Int { (a + b - 1) / b }
 }
+
+/// Byte counts of planned allocations, saturating at `UInt64.max` instead of trapping (a plan
+/// that large is refused by the memory budget, never allocated). O(1) per factor.
+public enum ByteCount {
+    /// 8·∏ factors: the bytes of that many doubles (negative factors count as 0).
+    public static func doubles(_ factors: Int...) -> UInt64 {
+        var total: UInt64 = 8
+        for f in factors {
+            let (p, overflow) = total.multipliedReportingOverflow(by: UInt64(max(0, f)))
+            total = overflow ? .max : p
+        }
+        return total
+    }
+
+    /// Σ parts.
+    public static func sum(_ parts: UInt64...) -> UInt64 {
+        parts.reduce(0) { let (s, o) = $0.addingReportingOverflow($1); return o ? .max : s }
+    }
+}

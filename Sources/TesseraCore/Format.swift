@@ -74,6 +74,11 @@ public enum Format {
         return "\(Double(Int(seconds * 10)) / 10) s"
     }
 
+    /// An array shape as NumPy prints it: "(3, 4)", "(5,)", "()".
+    public static func shape(_ shape: [Int]) -> String {
+        shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+    }
+
     /// `s` followed by spaces up to `width` characters, and always at least one space (table
     /// columns that never run together).
     public static func padded(_ s: String, _ width: Int) -> String {

@@ -1,7 +1,7 @@
 /// Every error Tessera reports. Each case carries a one-line message that says what is wrong
 /// and what to do about it; `description` is that line, ready for a CLI to print.
 ///
-/// The CLI maps the cases to exit codes (DESIGN.md): `invalidArgument`, `invalidInput` and
+/// The CLI maps the cases to exit codes (docs/ARCHITECTURE.md): `invalidArgument`, `invalidInput` and
 /// `io` are the user's to fix (exit 2); `numerical` means the computation itself failed
 /// (for example a non-positive-definite pivot); `resourceLimit` is a refused allocation;
 /// `internalFailure` is a bug in Tessera (exit 1).

@@ -46,7 +46,7 @@ public struct NpyHeader: Sendable, Equatable {
 
     /// The shape as NumPy prints it, e.g. "(3, 4)" or "(5,)".
     public var shapeText: String {
-        shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        Format.shape(shape)
     }
 
     /// A version-1.0 header (version 2.0 when longer than 65,535 bytes) for float64 data,

@@ -5,7 +5,7 @@ import TesseraCore
 /// computed tile by tile has the same bits for any tiling and thread count (see `apply`).
 ///
 /// Entries, with Philox P keyed by the seed:
-/// - gaussian: S[k, j] = N(index j, stream k) / √s.
+/// - gaussian: S[k, j] = N(index j, stream `PhiloxStream.gaussianSketchRow(k)`) / √s.
 /// - countsketch: one entry ±1 at row h(j) = P(j)[0] mod s, sign from P(j)[1].
 /// - sparse-sign: k distinct rows drawn from P(j, stream r) by rejection, each ±1/√k.
 /// - srht (block SRHT, Balabanov et al. 2022): rows are cut in blocks of B = 2^m ≥ s rows; block

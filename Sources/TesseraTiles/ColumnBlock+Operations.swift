@@ -30,7 +30,7 @@ extension ColumnBlock {
         let gBlock = try SharedBlock(g, engine: engine)
         let base = TilePointer(self.base), n = rows
         let reads = [gBlock.handle]
-        try byRowBlocks(name: "rpc-update", writing: target, reads: reads, engine: engine) { r0, count in
+        try byRowBlocks(name: "rpc-update", writing: target, reads: reads, readingColumns: source, engine: engine) { r0, count in
             BLAS.gemm(.none, .transpose, m: count, n: m, k: inner, alpha: -1, a: base.pointer + source.lowerBound * n + r0, lda: n,
                       b: gBlock.pointer, ldb: m, beta: 1, c: base.pointer + target.lowerBound * n + r0, ldc: n)
         }

@@ -111,14 +111,16 @@ public final class ColumnBlock: Sendable {
     }
 
     /// Runs `body(start, count)` for the fixed row blocks of `ColumnBlock.rowBlock` rows, one task
-    /// each, declaring the parts of `writing` columns in those rows as written and `reads` as read.
-    func byRowBlocks(name: String, writing columns: Range<Int>, reads: [DataHandle] = [], engine: Engine,
-                     _ body: @escaping @Sendable (Int, Int) -> Void) throws(TesseraError) {
+    /// each, declaring the parts of `writing` columns in those rows as written, and `reads` and the
+    /// parts of `readingColumns` in those rows as read.
+    func byRowBlocks(name: String, writing columns: Range<Int>, reads: [DataHandle] = [], readingColumns: Range<Int>? = nil,
+                     engine: Engine, _ body: @escaping @Sendable (Int, Int) -> Void) throws(TesseraError) {
         let graph = TaskGraph()
         for start in stride(from: 0, to: rows, by: Self.rowBlock) {
             let count = min(Self.rowBlock, rows - start)
             let writes = handles(rows: start..<(start + count), cols: columns)
-            graph.add(name: name, reads: reads.filter { !writes.contains($0) }, writes: writes) { _ in body(start, count) }
+            let own = readingColumns.map { handles(rows: start..<(start + count), cols: $0) } ?? []
+            graph.add(name: name, reads: (reads + own).filter { !writes.contains($0) }, writes: writes) { _ in body(start, count) }
         }
         try engine.run(graph)
     }

@@ -53,20 +53,6 @@ public struct Engine: Sendable {
         }
     }
 
-    /// Runs `body(start, count)` for the consecutive blocks of `size` indices that cover 0..<total,
-    /// one independent task each (rows of a tall array, columns of a factor). The split depends on
-    /// (total, size) only, so results have the same bits for any number of workers.
-    public func forEachBlock(of total: Int, size: Int, name: String,
-                             _ body: @escaping @Sendable (Int, Int) -> Void) throws(TesseraError) {
-        guard size >= 1 else { throw .internalFailure("block size must be positive") }
-        let graph = TaskGraph()
-        for start in stride(from: 0, to: total, by: size) {
-            let count = Swift.min(size, total - start)
-            graph.add(name: name, writes: [DataHandle.make()]) { _ in body(start, count) }
-        }
-        try run(graph)
-    }
-
     /// The tile height this engine would choose for an n×d matrix, and why. It depends on the
     /// shape, the machine's core count and caches — not on the thread count — so results have the same
     /// bits whatever the number of workers (the tiling fixes every summation order).

@@ -27,23 +27,7 @@ public final class StoredKernel: Sendable {
     /// The bytes `init` allocates for an n×n kernel (the blocks of the upper triangle).
     public static func bytes(order n: Int, blockRows: Int = defaultBlockRows) -> UInt64 {
         let b = max(1, min(blockRows, max(n, 1)))
-        return saturatingSum(doubles(n, n) / 2, doubles(n, b) / 2 + UInt64(8 * max(n, 0)))
-    }
-
-    /// 8·∏ factors bytes, saturating at UInt64.max (as the planner's `MemoryBudget.doubles`).
-    static func doubles(_ factors: Int...) -> UInt64 {
-        var total: UInt64 = 8
-        for f in factors {
-            let (p, overflow) = total.multipliedReportingOverflow(by: UInt64(max(0, f)))
-            total = overflow ? .max : p
-        }
-        return total
-    }
-
-    /// a + b saturating at UInt64.max.
-    static func saturatingSum(_ a: UInt64, _ b: UInt64) -> UInt64 {
-        let (s, o) = a.addingReportingOverflow(b)
-        return o ? .max : s
+        return ByteCount.sum(ByteCount.doubles(n, n) / 2, ByteCount.doubles(n, b) / 2, ByteCount.doubles(n))
     }
 
     public init(matrix: TiledMatrix, engine: Engine, blockRows requested: Int = defaultBlockRows) throws(TesseraError) {

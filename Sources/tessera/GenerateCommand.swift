@@ -42,7 +42,7 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         try CLIErrors.reporting { () throws(TesseraError) in
-            try Preflight.generate(rows: rows, cols: cols)
+            try Preflight.generate(rows: rows, cols: cols, ridge: problem == .attention ? ridge : nil)
             if mkdir(outputDir, 0o755) != 0 && errno != EEXIST {
                 throw .io("cannot create \(outputDir): \(String(cString: strerror(errno)))")
             }

@@ -84,14 +84,18 @@ public final class AttentionSolver: Sendable {
     public var storesKernel: Bool { plan.storesKernel }
 
     /// Solves for one b ∈ ℝⁿ.
+    /// Throws `.invalidInput` for a b of the wrong length or with NaN/Inf (nothing is solved),
+    /// `.interrupted` when a stop is requested.
     public func solve(_ b: [Double]) throws(TesseraError) -> Solution {
         let rhs = try RightHandSides(vector: b, problem: problem, rows: plan.rows, cols: plan.cols)
         guard let first = try solve(rhs).first else { throw .internalFailure("a solve of one right-hand side gave no solution") }
         return first
     }
 
-    /// Solves for each validated right-hand side, reusing the preconditioner or factor.
+    /// Solves for each validated right-hand side, reusing the preconditioner or factor. Throws
+    /// `.invalidArgument` for columns not of length n, `.interrupted` on a stop.
     public func solve(_ rhs: RightHandSides) throws(TesseraError) -> [Solution] {
+        try rhs.requireLength(plan.rows)
         var out: [Solution] = []
         for b in rhs.columns { out.append(try solveOne(b)) }
         return out

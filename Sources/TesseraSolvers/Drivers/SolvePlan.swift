@@ -2,8 +2,9 @@ import TesseraCore
 import TesseraTiles
 
 /// A prepared solver for one A and one problem: `TallSolver` (gram, lstsq) or `AttentionSolver`.
-/// `solve` reuses what was prepared (factor, preconditioner) for every right-hand side and
-/// throws `.interrupted` when a stop is requested.
+/// `solve` reuses what was prepared (factor, preconditioner) for every right-hand side; it
+/// throws `.invalidArgument` for columns not of the problem's length and `.interrupted` when a
+/// stop is requested.
 public protocol PreparedSolver: Sendable {
     var problem: Problem { get }
     func solve(_ rhs: RightHandSides) throws(TesseraError) -> [Solution]

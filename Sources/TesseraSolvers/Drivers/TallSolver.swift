@@ -77,6 +77,8 @@ public final class TallSolver: Sendable {
     var power: Int { plan.power }
 
     /// Solves for one right-hand side b (length d for gram, n for lstsq).
+    /// Throws `.invalidInput` for a b of the wrong length or with NaN/Inf (nothing is solved),
+    /// `.interrupted` when a stop is requested.
     public func solve(_ b: [Double]) throws(TesseraError) -> Solution {
         let solutions = try solve(RightHandSides(vector: b, problem: problem, rows: op.rows, cols: op.cols))
         guard let first = solutions.first else { throw .internalFailure("a solve of one right-hand side gave no solution") }
@@ -84,14 +86,18 @@ public final class TallSolver: Sendable {
     }
 
     /// Solves for each column of a block B = [b₁ … b_m] (reusing R).
+    /// Throws `.invalidInput` for an empty block or a b of the wrong length or with NaN/Inf (nothing is solved),
+    /// `.interrupted` when a stop is requested.
     public func solve(block: [[Double]]) throws(TesseraError) -> [Solution] {
         try solve(RightHandSides(block: block, problem: problem, rows: op.rows, cols: op.cols))
     }
 
     /// Solves for validated right-hand sides. With an exact factor (`direct`, `cholesky`) a block
     /// goes through BLAS-3 (`TallSolver+Block.swift`; for lstsq a single column too: corrected
-    /// semi-normal equations, one fused pass per step); otherwise column by column.
+    /// semi-normal equations, one fused pass per step); otherwise column by column. Throws
+    /// `.invalidArgument` for columns not of this solver's length, `.interrupted` on a stop.
     public func solve(_ rhs: RightHandSides) throws(TesseraError) -> [Solution] {
+        try rhs.requireLength(problem.rightHandSideLength(rows: op.rows, cols: op.cols))
         let block = rhs.columns
         if isExact && (plan.kind == .lstsq || block.count > 1) {
             return plan.kind == .gram ? try solveGramBlock(block) : try solveLstsqBlock(block)

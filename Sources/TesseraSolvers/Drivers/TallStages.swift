@@ -1,4 +1,5 @@
 import TesseraCore
+import TesseraKernels
 
 /// The stages a tall solve is made of: j solves with AᵀA (the power stages), the least-squares
 /// stage argmin ‖Ay − b‖, and their refinements — each by the method the plan chose, through the
@@ -90,7 +91,7 @@ extension TallSolver {
 
     /// LSQR to a tenth of the tolerance, restarted (up to twice) from its own answer while the
     /// true optimality ‖Aᵀr‖/(‖A‖‖r‖), measured with two passes, misses the tolerance.
-    func refinedLSQR(_ lsqr: PreconditionedLSQR, _ b: [Double], start: [Double]) throws(TesseraError) -> IterationResult {
+    func refinedLSQR(_ lsqr: PreconditionedLSQR<TallOperator, UpperTriangular>, _ b: [Double], start: [Double]) throws(TesseraError) -> IterationResult {
         var result = try lsqr.solve(b, start: start, tolerance: 0.1 * tolerance)
         for _ in 0..<2 {
             let r = b.plus(-1, try op.apply(result.solution))

@@ -6,20 +6,33 @@ import TesseraCore
 /// `stagnationWindow` steps, and the next sweep confirms with a fresh product. One application
 /// of M and of P⁻¹ per iteration (plus one of M per sweep); O(dimension) extra work.
 ///
+/// Two configurations, one algorithm: the tall solver's (`init`: the best iterate judged by true
+/// residuals only, a stalled sweep ends in a restart, the cap confirmed by a product) and the
+/// attention solver's (`forKernel`: recurrence residuals count too, no progress for the window
+/// ends the solve, restarts only while they halve the true residual, no product at the cap —
+/// a kernel product costs n²d flops).
+///
 /// Exit states (`IterationStatus`): `converged` (a true residual ≤ target(y)), `iterationCap`,
-/// `stagnated` (sweeps exhausted, or — with `restartOnlyWhileGaining` — a restart that did not
-/// halve the best true residual), `breakdown` (curvature pᵀMp ≤ 0, rᵀP⁻¹r ≤ 0 — an indefinite
-/// preconditioner — or a NaN/Inf). Every exit but `converged` returns the best iterate seen
-/// (by true or recurrence residual). Throws only what the operator and preconditioner throw
-/// (`.interrupted` among them).
+/// `stagnated` (sweeps exhausted, a restart that did not gain, or — for the kernel — the window
+/// without progress), `breakdown` (curvature pᵀMp ≤ 0, rᵀP⁻¹r ≤ 0 — an indefinite
+/// preconditioner — or a NaN/Inf). Every exit but `converged` returns the best iterate seen.
+/// Throws only what the operator and preconditioner throw (`.interrupted` among them).
 public struct ConjugateGradients {
     public var maxIterations: Int
-    /// Steps without a new best recurrence residual before a sweep ends.
+    /// Steps without a new best residual before a sweep (or, with `endOnStagnation`, the solve) ends.
     public var stagnationWindow: Int
     /// Sweeps (refinement rounds) at most.
     public var maxSweeps = 4
     /// Whether a restart must halve the best true residual so far to go on.
     public var restartOnlyWhileGaining = false
+    /// Whether recurrence residuals compete with true ones for the best iterate (and the
+    /// stagnation window counts against that best, across sweeps).
+    public var bestByRecurrenceToo = false
+    /// Whether no progress for `stagnationWindow` steps ends the solve (else only the sweep).
+    public var endOnStagnation = false
+    /// Whether reaching the cap is confirmed by a fresh product (else the best iterate is
+    /// returned as it is).
+    public var confirmAtCap = true
     /// The recurrence's residual must reach this fraction of the target before a true residual
     /// is taken.
     public var innerFraction = 0.5
@@ -31,11 +44,13 @@ public struct ConjugateGradients {
         self.stagnationWindow = stagnationWindow
     }
 
-    /// CG as the attention solver runs it on K + λI: sweeps end after 50 steps without a new
-    /// best residual, and a restart goes on only while it halves the true residual.
+    /// CG as the attention solver runs it on K + λI (see the type's documentation).
     public static func forKernel(maxIterations: Int) -> ConjugateGradients {
         var cg = ConjugateGradients(maxIterations: maxIterations, stagnationWindow: 50)
         cg.restartOnlyWhileGaining = true
+        cg.bestByRecurrenceToo = true
+        cg.endOnStagnation = true
+        cg.confirmAtCap = false
         return cg
     }
 
@@ -51,23 +66,23 @@ public struct ConjugateGradients {
     public func solve(_ m: some LinearOperator, rhs c: [Double], start: [Double]? = nil, preconditioner: some Preconditioner,
                       target: ([Double]) -> Double) throws(TesseraError) -> IterationResult {
         var state = State(y: start ?? [Double](repeating: 0, count: c.count))
-        var bestTrue = Double.infinity
         for sweep in 0..<maxSweeps {
             let r = (sweep == 0 && start == nil) ? c : c.plus(-1, try m.apply(state.y))
             let trueNorm = r.norm2
             guard trueNorm.isFinite else { return state.result(.breakdown) }
-            state.offer(trueNorm)
-            if trueNorm <= target(state.y) { return state.result(.converged) }
+            let bestTrueBefore = state.bestTrue
+            state.offerTrue(trueNorm)
+            if trueNorm <= target(state.y) { return state.result(.converged, withCondition: true) }
+            if restartOnlyWhileGaining && sweep > 0 && !(trueNorm < 0.5 * bestTrueBefore) { return state.result(.stagnated) }
             if state.total >= maxIterations { return state.result(.iterationCap) }
-            if restartOnlyWhileGaining && sweep > 0 && !(trueNorm < 0.5 * bestTrue) { return state.result(.stagnated) }
-            bestTrue = min(bestTrue, trueNorm)
             state.recording = sweep == 0
             if let exit = try sweepFrom(&state, residual: r, m, preconditioner, target: target) { return state.result(exit) }
+            if !confirmAtCap && state.total >= maxIterations { return state.result(.iterationCap) }
         }
         let norm = c.plus(-1, try m.apply(state.y)).norm2
-        state.offer(norm)
+        state.offerTrue(norm)
         let status: IterationStatus = norm <= target(state.y) ? .converged : (state.total >= maxIterations ? .iterationCap : .stagnated)
-        return state.result(status)
+        return state.result(status, withCondition: true)
     }
 
     /// `steps` CG iterations from zero for M·y = c, for their coefficients (the Lanczos
@@ -88,7 +103,12 @@ public struct ConjugateGradients {
     struct State {
         var y: [Double]
         var best: [Double]
+        /// The residual norm of `best` (true, or recurrence with `bestByRecurrenceToo`).
         var bestResidual = Double.infinity
+        /// The smallest true residual norm seen.
+        var bestTrue = Double.infinity
+        /// Steps since `bestResidual` last fell (with `bestByRecurrenceToo`).
+        var sinceBest = 0
         var total = 0
         var coefficients: [RitzValues.Coefficient] = []
         var recording = false
@@ -98,27 +118,29 @@ public struct ConjugateGradients {
             best = y
         }
 
-        /// Keeps y as the best iterate when `norm` (its residual) is the smallest seen.
-        mutating func offer(_ norm: Double) {
-            if norm < bestResidual { best = y; bestResidual = norm }
+        /// A true residual norm of y: y becomes the best iterate when it is the smallest true
+        /// residual so far.
+        mutating func offerTrue(_ norm: Double) {
+            if norm < bestTrue { best = y; bestResidual = norm }
+            bestTrue = min(bestTrue, norm)
         }
 
-        func result(_ status: IterationStatus) -> IterationResult {
+        func result(_ status: IterationStatus, withCondition: Bool = false) -> IterationResult {
             IterationResult(solution: status == .converged ? y : best, iterations: total, status: status,
-                            conditionEstimate: RitzValues.condition(coefficients))
+                            conditionEstimate: withCondition ? RitzValues.condition(coefficients) : nil)
         }
     }
 
-    /// One CG sweep from state.y with residual r = c − M·y. Returns `.breakdown` when the solve
-    /// must end there, nil when the sweep ended normally (recurrence converged, stagnated, or
-    /// the cap reached).
+    /// One CG sweep from state.y with residual r = c − M·y. Returns an exit status when the solve
+    /// must end there (breakdown; stagnation with `endOnStagnation`), nil when the sweep ended
+    /// normally (recurrence converged, stalled, or the cap reached).
     func sweepFrom(_ state: inout State, residual: [Double], _ m: some LinearOperator, _ p: some Preconditioner,
                    target: ([Double]) -> Double) throws(TesseraError) -> IterationStatus? {
         var r = residual
         var z = try p.apply(r)
         var direction = z, rz = r.dot(z)
         guard rz > 0, rz.isFinite else { return .breakdown }
-        var sinceBest = 0, recurrenceBest = r.norm2
+        var sweepSinceBest = 0, recurrenceBest = r.norm2
         while state.total < maxIterations {
             try Interruption.check()
             let q = try m.apply(direction)
@@ -130,9 +152,16 @@ public struct ConjugateGradients {
             r = r.plus(-alpha, q)
             let norm = r.norm2
             guard norm.isFinite else { return .breakdown }
-            state.offer(norm)
-            if norm < recurrenceBest { recurrenceBest = norm; sinceBest = 0 } else { sinceBest += 1 }
-            if norm <= innerFraction * target(state.y) || sinceBest >= stagnationWindow { return nil }
+            let stalled: Bool
+            if bestByRecurrenceToo {
+                if norm < state.bestResidual { state.best = state.y; state.bestResidual = norm; state.sinceBest = 0 } else { state.sinceBest += 1 }
+                stalled = state.sinceBest >= stagnationWindow
+            } else {
+                if norm < recurrenceBest { recurrenceBest = norm; sweepSinceBest = 0 } else { sweepSinceBest += 1 }
+                stalled = sweepSinceBest >= stagnationWindow
+            }
+            if stalled && endOnStagnation { return .stagnated }
+            if norm <= innerFraction * target(state.y) || stalled { return nil }
             z = try p.apply(r)
             let rzNew = r.dot(z)
             guard rzNew > 0, rzNew.isFinite else { return .breakdown }

@@ -5,10 +5,17 @@ import TesseraKernels
 /// K = A·R⁻¹ (one pass for K·v, one for Kᵀ·u) and returns y = y₀ + R⁻¹z. Stops when the
 /// estimate ‖Kᵀr‖/(‖K‖‖r‖) ≤ tolerance, or ‖r‖ ≤ tolerance·(‖K‖‖z‖ + ‖b‖) for consistent
 /// systems. Well-conditioned K (‖K‖ ≈ 1) converges in a few dozen iterations at most.
-public struct PreconditionedLSQR: Sendable {
-    public let op: TallOperator
-    public let preconditioner: UpperTriangular
+/// Throws what the operator throws (`.interrupted` among them).
+public struct PreconditionedLSQR<Operator: RectangularOperator, Right: RightPreconditioner> {
+    public let op: Operator
+    public let preconditioner: Right
     public let maxIterations: Int
+
+    public init(op: Operator, preconditioner: Right, maxIterations: Int) {
+        self.op = op
+        self.preconditioner = preconditioner
+        self.maxIterations = maxIterations
+    }
 
     public func solve(_ b: [Double], start y0: [Double], tolerance: Double) throws(TesseraError) -> IterationResult {
         let d = op.cols

@@ -14,8 +14,9 @@ public struct KernelOperator: Sendable {
     /// is then one memory-bound pass over n²/2 numbers instead of n²d flops and n²/2 exps.
     public let stored: StoredKernel?
 
+    /// K + λI for this A; λ is taken as given (`Problem.validate` is where a request's λ is
+    /// checked). Throws `.invalidInput` when exp(AAᵀ) would overflow.
     public init(matrix: TiledMatrix, engine: Engine, ridge: Double) throws(TesseraError) {
-        guard ridge >= 0, ridge.isFinite else { throw .invalidArgument("--ridge must be a finite number ≥ 0 (got \(ridge))") }
         try matrix.checkKernelOverflow(engine: engine)
         self.matrix = matrix
         self.engine = engine

@@ -15,6 +15,23 @@ public protocol Preconditioner {
     func apply(_ r: [Double]) throws(TesseraError) -> [Double]
 }
 
+/// A rectangular operator A ∈ ℝ^{rows×cols} with products by A and Aᵀ (LSQR's view of A).
+public protocol RectangularOperator {
+    var rows: Int { get }
+    var cols: Int { get }
+    func apply(_ x: [Double]) throws(TesseraError) -> [Double]
+    func applyTransposed(_ u: [Double]) throws(TesseraError) -> [Double]
+}
+
+/// A right preconditioner R for a least-squares iteration on A·R⁻¹: solves with R and Rᵀ in place.
+public protocol RightPreconditioner {
+    func solve(_ x: inout [Double])
+    func solveTransposed(_ x: inout [Double])
+}
+
+extension TallOperator: RectangularOperator {}
+extension UpperTriangular: RightPreconditioner {}
+
 /// A linear operator given by a closure (tests, adapters).
 public struct FunctionOperator: LinearOperator {
     public let dimension: Int

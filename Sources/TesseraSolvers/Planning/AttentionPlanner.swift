@@ -54,7 +54,7 @@ public enum AttentionPlanner {
         let n = shape[0], d = shape[1]
         if let r = options.rank, r > n { throw .invalidArgument("--rank \(r) exceeds n = \(n), the order of K; use at most \(n)") }
         let budget = MemoryBudget.resolve(options.memoryBudget)
-        let dense = MemoryBudget.doubles(n, n)
+        let dense = ByteCount.doubles(n, n)
         let stored = StoredKernel.bytes(order: n)
         var reason = "chosen with --method"
         let method: SolveMethod
@@ -80,7 +80,7 @@ public enum AttentionPlanner {
         case .pcg:
             required = MemoryEstimate.attentionLowRank(rows: n, cols: d, rank: rank)
             try budget.require(required, for: "pcg with a rank-\(rank) preconditioner", advice: "lower --rank or raise --memory-budget")
-            store = options.mayStoreKernel && stored <= budget.bytes / 2 && MemoryBudget.sum(required, stored) <= budget.bytes
+            store = options.mayStoreKernel && stored <= budget.bytes / 2 && ByteCount.sum(required, stored) <= budget.bytes
             reason += store ? "; K's upper triangle stored (\(Format.bytes(stored)) fits half the budget)" : "; K products on the fly"
         case .paper, .surrogate:
             required = MemoryEstimate.attentionFeatures(rows: n, cols: d, features: rank)
@@ -92,6 +92,6 @@ public enum AttentionPlanner {
         }
         return AttentionPlan(problem: problem, ridge: ridge, rows: n, cols: d, method: method, reason: reason, storesKernel: store,
                              rank: finalRank, options: options, tolerance: options.tolerance(for: problem),
-                             requiredBytes: MemoryBudget.sum(required, store ? stored : 0), budget: budget)
+                             requiredBytes: ByteCount.sum(required, store ? stored : 0), budget: budget)
     }
 }

@@ -36,19 +36,4 @@ public struct MemoryBudget: Sendable, Equatable {
         let source = isDefault ? "the default budget (60% of available memory)" : "the memory budget"
         throw .resourceLimit("\(what) needs about \(Format.bytes(needed)), over \(source) of \(Format.bytes(bytes)); \(advice)")
     }
-
-    /// Saturating byte count of `factors` doubles' products (never traps on overflow).
-    public static func doubles(_ factors: Int...) -> UInt64 {
-        var total: UInt64 = 8
-        for f in factors {
-            let (p, overflow) = total.multipliedReportingOverflow(by: UInt64(max(0, f)))
-            total = overflow ? .max : p
-        }
-        return total
-    }
-
-    /// Saturating sum.
-    public static func sum(_ parts: UInt64...) -> UInt64 {
-        parts.reduce(0) { let (s, o) = $0.addingReportingOverflow($1); return o ? .max : s }
-    }
 }

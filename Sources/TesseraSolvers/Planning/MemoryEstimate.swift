@@ -8,47 +8,47 @@ public enum MemoryEstimate {
     /// A gram/lstsq solve: A's tiles, the sketch SA (and its row-major accumulator), d×d factors
     /// and a few n-vectors.
     public static func tallSolve(rows n: Int, cols d: Int, sketchRows s: Int) -> UInt64 {
-        MemoryBudget.sum(MemoryBudget.doubles(n, d), MemoryBudget.doubles(2, s, d),
-                         MemoryBudget.doubles(8, d, d), MemoryBudget.doubles(8, n))
+        ByteCount.sum(ByteCount.doubles(n, d), ByteCount.doubles(2, s, d),
+                         ByteCount.doubles(8, d, d), ByteCount.doubles(8, n))
     }
 
     /// Attention's common part: A's tiles and the work vectors.
     static func attentionBase(rows n: Int, cols d: Int) -> UInt64 {
-        MemoryBudget.sum(MemoryBudget.doubles(n, d), MemoryBudget.doubles(16, n))
+        ByteCount.sum(ByteCount.doubles(n, d), ByteCount.doubles(16, n))
     }
 
     /// Attention `direct`: the base and K (n × n).
     public static func attentionDirect(rows n: Int, cols d: Int) -> UInt64 {
-        MemoryBudget.sum(attentionBase(rows: n, cols: d), MemoryBudget.doubles(n, n))
+        ByteCount.sum(attentionBase(rows: n, cols: d), ByteCount.doubles(n, n))
     }
 
     /// Attention `pcg` with a rank-k factor: the base, F (n × k, and its copy while it grows), the
     /// K-column and update blocks (n × 100 each) and the Woodbury core (k × k, three times).
     /// K's stored upper triangle, when kept, comes on top (`StoredKernel.bytes`).
     public static func attentionLowRank(rows n: Int, cols d: Int, rank k: Int) -> UInt64 {
-        MemoryBudget.sum(attentionBase(rows: n, cols: d), MemoryBudget.doubles(2, n, k), MemoryBudget.doubles(4, n, 100),
-                         MemoryBudget.doubles(3, k, k))
+        ByteCount.sum(attentionBase(rows: n, cols: d), ByteCount.doubles(2, n, k), ByteCount.doubles(4, n, 100),
+                         ByteCount.doubles(3, k, k))
     }
 
     /// Attention `paper`/`surrogate` with m Taylor features: the base, Φ and its work blocks
     /// (n × m, four times) and the Woodbury core.
     public static func attentionFeatures(rows n: Int, cols d: Int, features m: Int) -> UInt64 {
-        MemoryBudget.sum(attentionBase(rows: n, cols: d), MemoryBudget.doubles(4, n, m), MemoryBudget.doubles(3, m, m))
+        ByteCount.sum(attentionBase(rows: n, cols: d), ByteCount.doubles(4, n, m), ByteCount.doubles(3, m, m))
     }
 
     /// `tessera generate`: A and the generator's copy, and a few n-vectors.
     public static func generate(rows n: Int, cols d: Int) -> UInt64 {
-        MemoryBudget.sum(MemoryBudget.doubles(2, n, d), MemoryBudget.doubles(6, n))
+        ByteCount.sum(ByteCount.doubles(2, n, d), ByteCount.doubles(6, n))
     }
 
     /// `tessera gram-matrix`: A's tiles and two d × d results.
     public static func gramMatrix(rows n: Int, cols d: Int) -> UInt64 {
-        MemoryBudget.sum(MemoryBudget.doubles(n, d), MemoryBudget.doubles(2, d, d))
+        ByteCount.sum(ByteCount.doubles(n, d), ByteCount.doubles(2, d, d))
     }
 
     /// `tessera demo`: A, its dense copy for the single-call check, the solver demos' A, and
     /// n-vectors.
     public static func demo(rows n: Int, cols d: Int) -> UInt64 {
-        MemoryBudget.sum(MemoryBudget.doubles(3, n, d), MemoryBudget.doubles(8, n))
+        ByteCount.sum(ByteCount.doubles(3, n, d), ByteCount.doubles(8, n))
     }
 }

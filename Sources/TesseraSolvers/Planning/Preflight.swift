@@ -7,15 +7,16 @@ import TesseraCore
 public enum Preflight {
     /// G = AᵀA of an A with this shape: 2-D, its tiled copy and G within the budget.
     public static func gramMatrix(shape: [Int], source: String) throws(TesseraError) {
-        let text = "(" + shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? ",)" : ")")
+        let text = Format.shape(shape)
         guard shape.count == 2 else { throw .invalidInput("\(source) has shape \(text); A must be 2-D (n, d)") }
         try MemoryBudget.systemDefault().require(MemoryEstimate.gramMatrix(rows: shape[0], cols: shape[1]),
                                                  for: "the tiled copy of \(source)", advice: "free memory or use a smaller matrix")
     }
 
-    /// A generated problem: n, d ≥ 1, n ≥ d, n·d·8 bytes representable, and the generator's
-    /// memory within the budget.
-    public static func generate(rows n: Int, cols d: Int) throws(TesseraError) {
+    /// A generated problem: n, d ≥ 1, n ≥ d, n·d·8 bytes representable, an attention ridge
+    /// finite and ≥ 0, and the generator's memory within the budget.
+    public static func generate(rows n: Int, cols d: Int, ridge: Double? = nil) throws(TesseraError) {
+        if let ridge { try Problem.attention(ridge: ridge).validate() }
         guard n >= 1, d >= 1 else { throw .invalidArgument("--rows and --cols must be at least 1") }
         _ = try Checked.product([n, d, 8], "A of \(n) × \(d)")
         guard n >= d else { throw .invalidArgument("--rows must be at least --cols (got \(n) × \(d))") }

@@ -68,7 +68,7 @@ public enum Problem: Sendable, Equatable, CustomStringConvertible {
     /// Checks the shape of A (`source` names it in messages): 2-D with n, d ≥ 1, and n ≥ d for the
     /// tall problems. Throws `.invalidInput`.
     public func checkMatrixShape(_ shape: [Int], source: String = "A") throws(TesseraError) {
-        let text = "(" + shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? ",)" : ")")
+        let text = Format.shape(shape)
         guard shape.count == 2 else { throw .invalidInput("\(source) has shape \(text); A must be 2-D (n, d)") }
         guard shape[0] >= 1, shape[1] >= 1 else {
             throw .invalidInput("\(source) has shape \(text); A needs at least one row and one column")

@@ -5,8 +5,10 @@ import TesseraCore
 ///
 /// Built from values as a file or a caller holds them (`shape`, row-major unless
 /// `columnMajor`); `source` names them in messages. Throws `.invalidInput` for a non-finite entry
-/// (by flat index), a wrong length, or a shape that is neither 1-D nor 2-D. A solver given a
-/// `RightHandSides` does not check again. Cost: one pass over the values, and a copy per column.
+/// (by flat index), a wrong length, an empty block, or a shape that is neither 1-D nor 2-D. A
+/// solver given a `RightHandSides` checks only that the columns have its length (values built
+/// for another problem or shape are refused, never read out of bounds). Cost: one pass over the
+/// values, and a copy per column.
 public struct RightHandSides: Sendable {
     /// One array per right-hand side.
     public let columns: [[Double]]
@@ -19,7 +21,7 @@ public struct RightHandSides: Sendable {
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
             throw .invalidInput("\(source) holds a non-finite value at flat index \(bad); remove or replace NaN/Inf entries")
         }
-        let text = "(" + shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? ",)" : ")")
+        let text = Format.shape(shape)
         switch shape.count {
         case 1:
             guard shape[0] == expected, values.count == expected else {
@@ -29,7 +31,8 @@ public struct RightHandSides: Sendable {
             isMatrix = false
         case 2:
             let (m, k) = (shape[0], shape[1])
-            guard m == expected, k >= 1, values.count == m * k else {
+            let (count, overflow) = m.multipliedReportingOverflow(by: k)
+            guard m == expected, k >= 1, !overflow, values.count == count else {
                 throw .invalidInput("\(source) has shape \(text); \(problem.name) needs \(what) = \(expected) rows")
             }
             columns = (0..<k).map { c in (0..<m).map { r in columnMajor ? values[r + c * m] : values[r * k + c] } }
@@ -39,13 +42,23 @@ public struct RightHandSides: Sendable {
         }
     }
 
+    /// Refuses columns whose length is not `length` (values validated for another problem or
+    /// shape), before any of them is read.
+    func requireLength(_ length: Int) throws(TesseraError) {
+        guard !columns.isEmpty else { throw .invalidInput("the block of right-hand sides is empty; give at least one b") }
+        if let bad = columns.first(where: { $0.count != length }) {
+            throw .invalidArgument("a right-hand side has \(bad.count) entries; this solver needs \(length)")
+        }
+    }
+
     /// One vector b, checked as `init(values:shape:…)` would.
     public init(vector b: [Double], problem: Problem, rows n: Int, cols d: Int) throws(TesseraError) {
         try self.init(values: b, shape: [b.count], problem: problem, rows: n, cols: d)
     }
 
-    /// Several vectors, each checked.
+    /// Several vectors (at least one), each checked.
     public init(block: [[Double]], problem: Problem, rows n: Int, cols d: Int) throws(TesseraError) {
+        guard !block.isEmpty else { throw .invalidInput("the block of right-hand sides is empty; give at least one b") }
         var checked: [[Double]] = []
         for b in block { checked += try RightHandSides(vector: b, problem: problem, rows: n, cols: d).columns }
         columns = checked
