@@ -81,6 +81,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--tessera", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "tessera"))
     parser.add_argument("--workdir")
+    parser.add_argument("--baseline", help="another tessera binary (e.g. an earlier commit's) timed on the same files in the same run")
     args = parser.parse_args()
     tessera = os.path.abspath(args.tessera)
     if not os.path.exists(tessera):
@@ -89,7 +90,8 @@ def main():
     os.makedirs(work, exist_ok=True)
     rate = gemm_rate()
     print(f"load {os.getloadavg()[0]:.2f}; NumPy GEMM {rate / 1e9:.1f} GFLOP/s; {os.cpu_count()} cores; medians of {args.repeat}")
-    print("shape            case     tessera s  (solve s)  np mmap s  np load s  vs mmap  vs load  RSS tessera/mmap/load GB  floor read/SYRK s")
+    print("shape            case     tessera s  (solve s)  np mmap s  np load s  vs mmap  vs load  RSS tessera/mmap/load GB  floor read/SYRK s"
+          + ("  baseline s  RSS GB  baseline/tessera" if args.baseline else ""))
     try:
         for shape in args.shapes.split(","):
             n, d = (int(v) for v in shape.split("x"))
@@ -112,7 +114,11 @@ def main():
                 print(f"{shape:<16} {problem}:{j:<6} {t_tessera:9.3f}  ({solve:7.3f})  {t_mmap:9.3f}  {t_load:9.3f}  "
                       f"{t_mmap / t_tessera:6.2f}×  {t_load / t_tessera:6.2f}×  "
                       f"{rss_tessera / 1e9:5.2f}/{rss_mmap / 1e9:5.2f}/{rss_load / 1e9:5.2f}            "
-                      f"{floor_read:6.3f}/{floor_syrk:6.3f}")
+                      f"{floor_read:6.3f}/{floor_syrk:6.3f}", end="")
+                if args.baseline:
+                    t_base, rss_base = median_run([os.path.abspath(args.baseline)] + cmd[1:], args.repeat)
+                    print(f"  {t_base:10.3f}  {rss_base / 1e9:6.2f}  {t_base / t_tessera:6.2f}×", end="")
+                print()
                 sys.stdout.flush()
     finally:
         if not args.workdir:

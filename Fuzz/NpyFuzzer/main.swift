@@ -18,7 +18,7 @@ public func npyFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) ->
         let array = try NpyArray(bytes: bytes, name: "fuzz.npy")
         let expected = array.shape.reduce(1, *)
         precondition(array.count == expected, "parsed \(array.count) values for shape \(array.shape)")
-        _ = array.firstNonFiniteIndex()
+        _ = array.withValues { values in values.reduce(0, +) }   // every value is readable
     } catch {
         precondition(!error.message.isEmpty, "an error without a message")
     }
