@@ -14,68 +14,44 @@ static inline int non_finite(double v) {
 // column-major destination both stay in L1 while they are transposed.
 enum { BLOCK = 16 };
 
-int tessera_rows_to_columns_f64(const double *src, size_t lds, size_t rows, size_t cols, double *dst, size_t ldd) {
-    int bad = 0;
-    for (size_t r0 = 0; r0 < rows; r0 += BLOCK) {
-        const size_t r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
-        for (size_t c0 = 0; c0 < cols; c0 += BLOCK) {
-            const size_t c1 = c0 + BLOCK < cols ? c0 + BLOCK : cols;
-            for (size_t r = r0; r < r1; r++) {
-                const double *row = src + r * lds;
-                for (size_t c = c0; c < c1; c++) {
-                    const double v = row[c];
-                    bad |= non_finite(v);
-                    dst[r + c * ldd] = v;
-                }
-            }
-        }
+// One body per direction, instantiated for float64 and float32 sources (the conversion to double
+// is exact).
+#define TESSERA_ROWS_TO_COLUMNS(NAME, T)                                                          \
+    int NAME(const T *src, size_t lds, size_t rows, size_t cols, double *dst, size_t ldd) {      \
+        int bad = 0;                                                                            \
+        for (size_t r0 = 0; r0 < rows; r0 += BLOCK) {                                           \
+            const size_t r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;                            \
+            for (size_t c0 = 0; c0 < cols; c0 += BLOCK) {                                       \
+                const size_t c1 = c0 + BLOCK < cols ? c0 + BLOCK : cols;                        \
+                for (size_t r = r0; r < r1; r++) {                                              \
+                    const T *row = src + r * lds;                                               \
+                    for (size_t c = c0; c < c1; c++) {                                          \
+                        const double v = (double)row[c];                                        \
+                        bad |= non_finite(v);                                                   \
+                        dst[r + c * ldd] = v;                                                   \
+                    }                                                                           \
+                }                                                                               \
+            }                                                                                   \
+        }                                                                                       \
+        return bad;                                                                             \
     }
-    return bad;
-}
 
-int tessera_rows_to_columns_f32(const float *src, size_t lds, size_t rows, size_t cols, double *dst, size_t ldd) {
-    int bad = 0;
-    for (size_t r0 = 0; r0 < rows; r0 += BLOCK) {
-        const size_t r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
-        for (size_t c0 = 0; c0 < cols; c0 += BLOCK) {
-            const size_t c1 = c0 + BLOCK < cols ? c0 + BLOCK : cols;
-            for (size_t r = r0; r < r1; r++) {
-                const float *row = src + r * lds;
-                for (size_t c = c0; c < c1; c++) {
-                    const double v = (double)row[c];
-                    bad |= non_finite(v);
-                    dst[r + c * ldd] = v;
-                }
-            }
-        }
+#define TESSERA_COLUMNS_TO_COLUMNS(NAME, T)                                                       \
+    int NAME(const T *src, size_t lds, size_t rows, size_t cols, double *dst, size_t ldd) {      \
+        int bad = 0;                                                                            \
+        for (size_t c = 0; c < cols; c++) {                                                     \
+            const T *from = src + c * lds;                                                      \
+            double *to = dst + c * ldd;                                                         \
+            for (size_t r = 0; r < rows; r++) {                                                 \
+                const double v = (double)from[r];                                               \
+                bad |= non_finite(v);                                                           \
+                to[r] = v;                                                                      \
+            }                                                                                   \
+        }                                                                                       \
+        return bad;                                                                             \
     }
-    return bad;
-}
 
-int tessera_columns_to_columns_f64(const double *src, size_t lds, size_t rows, size_t cols, double *dst, size_t ldd) {
-    int bad = 0;
-    for (size_t c = 0; c < cols; c++) {
-        const double *from = src + c * lds;
-        double *to = dst + c * ldd;
-        for (size_t r = 0; r < rows; r++) {
-            const double v = from[r];
-            bad |= non_finite(v);
-            to[r] = v;
-        }
-    }
-    return bad;
-}
-
-int tessera_columns_to_columns_f32(const float *src, size_t lds, size_t rows, size_t cols, double *dst, size_t ldd) {
-    int bad = 0;
-    for (size_t c = 0; c < cols; c++) {
-        const float *from = src + c * lds;
-        double *to = dst + c * ldd;
-        for (size_t r = 0; r < rows; r++) {
-            const double v = (double)from[r];
-            bad |= non_finite(v);
-            to[r] = v;
-        }
-    }
-    return bad;
-}
+TESSERA_ROWS_TO_COLUMNS(tessera_rows_to_columns_f64, double)
+TESSERA_ROWS_TO_COLUMNS(tessera_rows_to_columns_f32, float)
+TESSERA_COLUMNS_TO_COLUMNS(tessera_columns_to_columns_f64, double)
+TESSERA_COLUMNS_TO_COLUMNS(tessera_columns_to_columns_f32, float)
