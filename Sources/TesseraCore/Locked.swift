@@ -8,7 +8,8 @@ import Glibc
 /// standard library, so ThreadSanitizer cannot see its happens-before edges and reports false
 /// races; pthread mutexes are intercepted by the sanitizers. The mutex lives in its own
 /// allocation (it must not move) and is only touched through `withLock`, which is what makes the
-/// `@unchecked Sendable` sound.
+/// `@unchecked Sendable` sound. Give it a value of non-zero size: a zero-sized one (`()`) shares
+/// its address with the mutex pointer, and ThreadSanitizer reports false races on it.
 public final class Locked<Value>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     @usableFromInline var value: Value

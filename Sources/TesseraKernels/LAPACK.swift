@@ -14,10 +14,13 @@ public enum LAPACK {
     static func i32(_ v: Int) throws(TesseraError) -> Int32 { try Checked.int32(v, "LAPACK dimension") }
 
     /// Serializes the calls into OpenBLAS's bundled reference LAPACK (see the type's note).
-    static let referenceLock = Locked(())
+    /// Guards the calls (and counts them). Not `Locked(())`: a zero-sized value shares its address
+    /// with the lock's own pointer field, and ThreadSanitizer then reports the inout access to it
+    /// as racing with a reader of that field (the "unexplained" CI report of earlier sessions).
+    static let referenceLock = Locked(0)
 
     @inline(__always)
-    static func serialized<R>(_ body: () -> R) -> R { referenceLock.withLock { _ in body() } }
+    static func serialized<R>(_ body: () -> R) -> R { referenceLock.withLock { calls in calls &+= 1; return body() } }
 
     /// Cholesky factorization A = UᵀU (upper) in place, A ∈ ℝ^{n×n} SPD. Cost n³/3.
     public static func potrf(upper: Bool = true, n: Int, a: UnsafeMutablePointer<Double>, lda: Int) throws(TesseraError) {
