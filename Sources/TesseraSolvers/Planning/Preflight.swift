@@ -5,10 +5,10 @@ import TesseraCore
 /// `.invalidInput`) and the memory estimate (`MemoryEstimate`) against the default budget
 /// (`.resourceLimit`). Solves are checked by `SolvePlan.make`.
 public enum Preflight {
-    /// G = AᵀA of an A with this shape: 2-D, its tiled copy and G within the budget.
+    /// G = AᵀA of an A with this shape: a matrix (`Problem.checkMatrix`), its tiled copy and G
+    /// within the budget.
     public static func gramMatrix(shape: [Int], source: String) throws(TesseraError) {
-        let text = Format.shape(shape)
-        guard shape.count == 2 else { throw .invalidInput("\(source) has shape \(text); A must be 2-D (n, d)") }
+        try Problem.checkMatrix(shape, source: source)
         try MemoryBudget.systemDefault().require(MemoryEstimate.gramMatrix(rows: shape[0], cols: shape[1]),
                                                  for: "the tiled copy of \(source)", advice: "free memory or use a smaller matrix")
     }

@@ -65,14 +65,19 @@ public enum Problem: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Checks the shape of A (`source` names it in messages): 2-D with n, d ≥ 1, and n ≥ d for the
-    /// tall problems. Throws `.invalidInput`.
-    public func checkMatrixShape(_ shape: [Int], source: String = "A") throws(TesseraError) {
+    /// Checks that `shape` is a matrix's, whatever the problem: 2-D with n, d ≥ 1 (`.invalidInput`).
+    public static func checkMatrix(_ shape: [Int], source: String = "A") throws(TesseraError) {
         let text = Format.shape(shape)
         guard shape.count == 2 else { throw .invalidInput("\(source) has shape \(text); A must be 2-D (n, d)") }
         guard shape[0] >= 1, shape[1] >= 1 else {
             throw .invalidInput("\(source) has shape \(text); A needs at least one row and one column")
         }
+    }
+
+    /// Checks the shape of A (`source` names it in messages): 2-D with n, d ≥ 1, and n ≥ d for the
+    /// tall problems. Throws `.invalidInput`.
+    public func checkMatrixShape(_ shape: [Int], source: String = "A") throws(TesseraError) {
+        try Self.checkMatrix(shape, source: source)
         if tallKind != nil && shape[0] < shape[1] {
             throw .invalidInput("\(source) has \(shape[0]) rows and \(shape[1]) columns; Tessera needs n ≥ d (a tall matrix)")
         }
