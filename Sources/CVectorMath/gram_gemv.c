@@ -105,3 +105,51 @@ void tessera_gram_gemv_portable(const double *a, size_t lda, size_t rows, size_t
                                 const double *y, double *t, double *w) {
     tessera_gram_gemm_portable(a, lda, rows, cols, panel, 1, y, t, w);
 }
+
+// Row-major tiles (a C-order array, row r at a + r·lda): W = AᵀA·Y row by row. For each row,
+// t_k = a_r·y_k (four lanes, summed in a fixed order), then w_k += t_k·a_r while the row is still
+// in L1, so each row is read from memory once.
+TESSERA_AVX2 void tessera_gram_rows_gemm_avx2(const double *a, size_t lda, size_t rows, size_t cols,
+                                              size_t m, const double *y, double *w) {
+    double t[TESSERA_GRAM_ROWS_MAX_COLUMNS];
+    const size_t body = cols & ~(size_t)3;
+    memset(w, 0, cols * m * sizeof(double));
+    for (size_t r = 0; r < rows; r++) {
+        const double *row = a + r * lda;
+        for (size_t k = 0; k < m; k++) {
+            const double *yk = y + k * cols;
+            __m256d acc = _mm256_setzero_pd();
+            size_t c = 0;
+            for (; c < body; c += 4) acc = _mm256_fmadd_pd(_mm256_loadu_pd(row + c), _mm256_loadu_pd(yk + c), acc);
+            double tail = 0;
+            for (; c < cols; c++) tail += row[c] * yk[c];
+            t[k] = tessera_sum4(acc) + tail;
+        }
+        for (size_t k = 0; k < m; k++) {
+            double *wk = w + k * cols;
+            const __m256d tk = _mm256_set1_pd(t[k]);
+            size_t c = 0;
+            for (; c < body; c += 4) _mm256_storeu_pd(wk + c, _mm256_fmadd_pd(tk, _mm256_loadu_pd(row + c), _mm256_loadu_pd(wk + c)));
+            for (; c < cols; c++) wk[c] += t[k] * row[c];
+        }
+    }
+}
+
+void tessera_gram_rows_gemm_portable(const double *a, size_t lda, size_t rows, size_t cols,
+                                     size_t m, const double *y, double *w) {
+    double t[TESSERA_GRAM_ROWS_MAX_COLUMNS];
+    memset(w, 0, cols * m * sizeof(double));
+    for (size_t r = 0; r < rows; r++) {
+        const double *row = a + r * lda;
+        for (size_t k = 0; k < m; k++) {
+            const double *yk = y + k * cols;
+            double acc = 0;
+            for (size_t c = 0; c < cols; c++) acc += row[c] * yk[c];
+            t[k] = acc;
+        }
+        for (size_t k = 0; k < m; k++) {
+            double *wk = w + k * cols;
+            for (size_t c = 0; c < cols; c++) wk[c] += t[k] * row[c];
+        }
+    }
+}

@@ -55,3 +55,13 @@ TESSERA_ROWS_TO_COLUMNS(tessera_rows_to_columns_f64, double)
 TESSERA_ROWS_TO_COLUMNS(tessera_rows_to_columns_f32, float)
 TESSERA_COLUMNS_TO_COLUMNS(tessera_columns_to_columns_f64, double)
 TESSERA_COLUMNS_TO_COLUMNS(tessera_columns_to_columns_f32, float)
+
+int tessera_any_nonfinite_f64(const double *a, size_t run, size_t runs, size_t stride) {
+    int bad = 0;
+    for (size_t k = 0; k < runs; k++) {
+        const double *p = a + k * stride;
+        for (size_t i = 0; i < run; i++) bad |= non_finite(p[i]);
+        if (bad) return 1;
+    }
+    return 0;
+}

@@ -86,6 +86,21 @@ public final class NpyArray: Sendable {
         }
     }
 
+    /// Whether the values can be used where they lie (a 2-D little-endian float64 array, aligned
+    /// for doubles, whose leading dimension fits BLAS's 32-bit integers): `TiledMatrix.load`
+    /// then views the mapping instead of copying it.
+    public var canBeUsedInPlace: Bool {
+        guard shape.count == 2 else { return false }
+        let ld = fortranOrder ? shape[0] : shape[1]
+        switch storage {
+        case .mapped(let file, let offset, _, let kind):
+            guard kind == .float64, let base = file.bytes.baseAddress else { return false }
+            return Int(bitPattern: base + offset) % MemoryLayout<Double>.alignment == 0 && ld <= Int(Int32.max)
+        case .converted:
+            return false   // an array's storage is lent only for the length of a closure
+        }
+    }
+
     /// Calls `body` with the array as a `RawMatrix` (2-D arrays only; the caller checks the
     /// shape): the mapped bytes in place, whatever the element kind, with a hook that drops each
     /// finished block of rows from this process's memory (C order), so that loading a large file
@@ -104,7 +119,8 @@ public final class NpyArray: Sendable {
                     file.dropPages(bytes)
                 }
             }
-            return try body(RawMatrix(base: base + offset, kind: kind, rows: n, cols: d, rowMajor: rowMajor, finishedRows: drop))
+            return try body(RawMatrix(base: base + offset, kind: kind, rows: n, cols: d, rowMajor: rowMajor, finishedRows: drop,
+                                      owner: file))
         case .converted(let values):
             let result: Result<R, TesseraError> = values.withUnsafeBytes { raw in
                 guard let base = raw.baseAddress else { return .failure(.invalidInput("\(path) holds no data")) }

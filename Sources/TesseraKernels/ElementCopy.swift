@@ -83,6 +83,14 @@ public enum LayoutCopy {
         }
     }
 
+    /// A row-major rows × cols float64 block (leading dimension lds ≥ cols) into a column-major
+    /// destination (leading dimension ldd ≥ rows), in 16 × 16 blocks that stay in L1.
+    public static func rowsToColumns(_ source: UnsafePointer<Double>, ld lds: Int, rows: Int, cols: Int,
+                                     into destination: UnsafeMutablePointer<Double>, ld ldd: Int) {
+        guard rows > 0, cols > 0 else { return }
+        _ = tessera_rows_to_columns_f64(source, lds, rows, cols, destination, ldd)
+    }
+
     /// All `count` elements of `raw` as float64, in order.
     public static func convert(_ raw: UnsafeRawBufferPointer, kind: ElementKind, count: Int) -> [Double] {
         guard count > 0, let base = raw.baseAddress else { return [] }

@@ -46,4 +46,19 @@ public enum GramVectorProduct {
             tessera_gram_gemv_portable(a, ld, rows, cols, panel, y, scratch, w)
         }
     }
+
+    /// W = AᵀA·Y for a row-major tile A (rows × cols, row r at a + r·ld) and a block Y (cols × m,
+    /// column-major, m ≤ `maxBlockColumns`): for each row t_k = a_r·y_k, then w_k += t_k·a_r
+    /// while the row is in L1 (AVX2+FMA where the CPU has it). `w` (cols × m) is overwritten;
+    /// the summation order depends on (rows, cols) alone. Cost 4·rows·cols·m flops.
+    public static func applyRows(_ a: UnsafePointer<Double>, ld: Int, rows: Int, cols: Int, columns m: Int,
+                                 y: UnsafePointer<Double>, w: UnsafeMutablePointer<Double>) {
+        guard cols > 0, m > 0 else { return }
+        precondition(m <= maxBlockColumns, "applyRows takes at most \(maxBlockColumns) columns")
+        if VectorExp.useAVX2 {
+            tessera_gram_rows_gemm_avx2(a, ld, rows, cols, m, y, w)
+        } else {
+            tessera_gram_rows_gemm_portable(a, ld, rows, cols, m, y, w)
+        }
+    }
 }

@@ -62,8 +62,9 @@ extension SketchOperator {
             if scratch.count < s * len { scratch = [Double](repeating: 0, count: s * blockRows) }
             scratch.withUnsafeMutableBufferPointer { buf in
                 for (c, j) in block.rows.enumerated() { column(j, into: buf.baseAddress! + c * s) }
-                BLAS.gemm(.none, .none, m: s, n: d, k: len, alpha: 1, a: buf.baseAddress!, lda: s,
-                          b: a.readOnly, ldb: a.ld, beta: 1, c: partial, ldc: s)
+                let rowsOfA = a.operand(transposed: false)
+                BLAS.gemm(.none, rowsOfA.flag, m: s, n: d, k: len, alpha: 1, a: buf.baseAddress!, lda: s,
+                          b: rowsOfA.pointer, ldb: rowsOfA.ld, beta: 1, c: partial, ldc: s)
             }
         case .countsketch, .sparseSign:
             accumulateRows(block, into: partial, scratch: &scratch)
@@ -72,16 +73,21 @@ extension SketchOperator {
         }
     }
 
-    /// CountSketch / sparse sign on one block: the block is transposed into row-major scratch,
-    /// then each row of A is added (×±1/√k) into k rows of the row-major partial SA.
+    /// CountSketch / sparse sign on one block: each row of A is added (×±1/√k) into k rows of the
+    /// row-major partial SA, read in place from a row-major block, else from a row-major copy.
     func accumulateRows(_ block: RowBlock, into partial: UnsafeMutablePointer<Double>, scratch: inout [Double]) {
         let a = block.view, d = a.cols, len = a.rows
         let k = distribution.kind == .countsketch ? 1 : distribution.nonzerosPerColumn
         let value = distribution.kind == .countsketch ? 1 : 1 / Double(k).squareRoot()
-        if scratch.count < blockRows * d { scratch = [Double](repeating: 0, count: blockRows * d) }
+        if a.order == .columnMajor && scratch.count < blockRows * d { scratch = [Double](repeating: 0, count: blockRows * d) }
         scratch.withUnsafeMutableBufferPointer { buf in
-            let rowsOfA = buf.baseAddress!
-            for j in 0..<d { let col = a.readOnly + j * a.ld; for r in 0..<len { rowsOfA[r * d + j] = col[r] } }
+            let rowsOfA: UnsafePointer<Double>, stride: Int
+            if a.order == .rowMajor {
+                (rowsOfA, stride) = (a.readOnly, a.ld)
+            } else {
+                a.copyRowMajor(into: buf.baseAddress!, ld: d)
+                (rowsOfA, stride) = (UnsafePointer(buf.baseAddress!), d)
+            }
             withUnsafeTemporaryAllocation(of: Int.self, capacity: k) { targets in
                 withUnsafeTemporaryAllocation(of: Double.self, capacity: k) { signs in
                     for (r, j) in block.rows.enumerated() {
@@ -93,7 +99,7 @@ extension SketchOperator {
                             sparseSignEntries(j, rows: targets.baseAddress!, signs: signs.baseAddress!)
                         }
                         for i in 0..<k {
-                            BLAS.axpy(count: d, alpha: signs[i] * value, x: rowsOfA + r * d, y: partial + targets[i] * d)
+                            BLAS.axpy(count: d, alpha: signs[i] * value, x: rowsOfA + r * stride, y: partial + targets[i] * d)
                         }
                     }
                 }
@@ -102,7 +108,8 @@ extension SketchOperator {
     }
 
     /// One block of the block SRHT: copy with random signs, zero-pad to B, Walsh–Hadamard down
-    /// each column, keep the sampled rows with output signs and scale 1/√s.
+    /// each column, keep the sampled rows with output signs and scale 1/√s. A row-major block is
+    /// first transposed into the scratch (blocked), so both orders give the same bits.
     func accumulateSRHT(_ block: RowBlock, into partial: UnsafeMutablePointer<Double>, scratch: inout [Double]) {
         let s = distribution.rows, a = block.view, d = a.cols, bRows = blockRows
         if scratch.count < bRows * d { scratch = [Double](repeating: 0, count: bRows * d) }
@@ -111,8 +118,15 @@ extension SketchOperator {
         let outSigns = (0..<s).map { srhtOutputSign(block: block.index, $0) * scale }
         scratch.withUnsafeMutableBufferPointer { buf in
             let x = buf.baseAddress!
+            let source: Tile
+            if a.order == .rowMajor {
+                a.copyColumnMajor(into: x, ld: bRows)
+                source = Tile(base: x, rows: a.rows, cols: d, ld: bRows)
+            } else {
+                source = a
+            }
             for j in 0..<d {
-                let col = x + j * bRows, src = a.readOnly + j * a.ld
+                let col = x + j * bRows, src = source.readOnly + j * source.ld
                 for r in 0..<a.rows { col[r] = src[r] * signs[r] }
                 for r in a.rows..<bRows { col[r] = 0 }
                 WalshHadamard.transform(col, count: bRows)

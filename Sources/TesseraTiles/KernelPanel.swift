@@ -7,14 +7,14 @@ import TesseraKernels
 /// depends on its position, so exp by whole panel or by column agree). Does not throw: the caller
 /// has checked that exp cannot overflow (`TiledMatrix.checkKernelOverflow`).
 public enum KernelPanel {
-    /// C (rows × cols, leading dimension ldc) = exp(A·Bᵀ) for A (rows × depth, lda) and B (cols ×
-    /// depth, ldb), all column-major.
-    public static func compute(a: UnsafePointer<Double>, lda: Int, rows: Int,
-                               b: UnsafePointer<Double>, ldb: Int, cols: Int, depth: Int,
-                               into c: UnsafeMutablePointer<Double>, ldc: Int) {
+    /// C (a.rows × b.rows, column-major, leading dimension ldc) = exp(A·Bᵀ) for tiles A and B
+    /// with the same number of columns, each in either storage order.
+    public static func compute(a: Tile, b: Tile, into c: UnsafeMutablePointer<Double>, ldc: Int) {
+        let rows = a.rows, cols = b.rows
         guard rows > 0, cols > 0 else { return }
-        BLAS.gemm(.none, .transpose, m: rows, n: cols, k: depth, alpha: 1, a: a, lda: lda,
-                  b: b, ldb: ldb, beta: 0, c: c, ldc: ldc)
+        let left = a.operand(transposed: false), right = b.operand(transposed: true)
+        BLAS.gemm(left.flag, right.flag, m: rows, n: cols, k: a.cols, alpha: 1, a: left.pointer, lda: left.ld,
+                  b: right.pointer, ldb: right.ld, beta: 0, c: c, ldc: ldc)
         if ldc == rows {
             VectorExp.applyInPlace(c, count: rows * cols)
         } else {

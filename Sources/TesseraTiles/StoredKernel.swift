@@ -34,6 +34,7 @@ public final class StoredKernel: Sendable {
         let n = matrix.rows, d = matrix.cols
         let b = max(1, min(requested, n))
         let count = Checked.ceilDiv(n, b)
+        try matrix.requireAllFinite(engine: engine)
         let a = try SharedBlock(matrix.toColumnMajorArray(), engine: engine)   // n × d
         let domains = (0..<count).map { i in matrix.tiles[min(matrix.layout.tileCount - 1, i * b / matrix.layout.tileRows)].domain }
         var blocks: [[SharedBlock]] = []
@@ -53,8 +54,9 @@ public final class StoredKernel: Sendable {
                 graph.add(name: "store-kernel-block", reads: [a.handle], writes: [block.handle], domain: domains[i], priority: count - (j - i)) { _ in
                     for q0 in stride(from: 0, to: cols, by: panel) {
                         let width = min(panel, cols - q0)
-                        KernelPanel.compute(a: a.pointer + i0, lda: n, rows: rows, b: a.pointer + j0 + q0, ldb: n,
-                                            cols: width, depth: d, into: block.pointer + q0 * rows, ldc: rows)
+                        KernelPanel.compute(a: Tile(base: a.pointer + i0, rows: rows, cols: d, ld: n),
+                                            b: Tile(base: a.pointer + j0 + q0, rows: width, cols: d, ld: n),
+                                            into: block.pointer + q0 * rows, ldc: rows)
                     }
                 }
             }

@@ -16,15 +16,19 @@ public struct RawMatrix: @unchecked Sendable {
     /// Called by each copy task with the global rows it has finished reading, so that the
     /// owner may drop those pages (a mapping's `MADV_DONTNEED`); nil: nothing to do.
     public let finishedRows: (@Sendable (Range<Int>) -> Void)?
+    /// What keeps the memory alive, retained by a `TiledMatrix` that views it (the mapped
+    /// file); nil when the caller guarantees the lifetime some other way.
+    public let owner: (any AnyObject & Sendable)?
 
     public init(base: UnsafeRawPointer, kind: ElementKind, rows: Int, cols: Int, rowMajor: Bool,
-                finishedRows: (@Sendable (Range<Int>) -> Void)? = nil) {
+                finishedRows: (@Sendable (Range<Int>) -> Void)? = nil, owner: (any AnyObject & Sendable)? = nil) {
         self.base = base
         self.kind = kind
         self.rows = rows
         self.cols = cols
         self.rowMajor = rowMajor
         self.finishedRows = finishedRows
+        self.owner = owner
     }
 }
 
@@ -43,6 +47,7 @@ extension TiledMatrix {
         let firstBad = Locked([Int: (row: Int, col: Int)]())
         let graph = TaskGraph()
         let n = rows, d = cols
+        guard !isView else { throw .internalFailure("copyIn: \(name) is a view of memory Tessera does not own") }
         for (i, storage) in tiles.enumerated() {
             let tile = storage.tile, range = layout.rowRange(ofTile: i)
             graph.place(storage.handle, domain: storage.domain)
@@ -50,8 +55,13 @@ extension TiledMatrix {
                 let finite = LayoutCopy.copy(from: source.base, kind: source.kind, rowMajor: source.rowMajor, rows: n, cols: d,
                                              firstRow: range.lowerBound, count: range.count, into: tile.base, ld: tile.ld)
                 source.finishedRows?(range)
-                if !finite, let bad = Self.firstNonFinite(tile, rowMajor: source.rowMajor) {
-                    firstBad.withLock { $0[i] = (range.lowerBound + bad.row, bad.col) }
+                if finite {
+                    storage.markFinite()
+                } else {
+                    storage.markWritten()
+                    if let bad = tile.firstNonFinite(rowOrder: source.rowMajor) {
+                        firstBad.withLock { $0[i] = (range.lowerBound + bad.row, bad.col) }
+                    }
                 }
             }
         }
@@ -59,15 +69,5 @@ extension TiledMatrix {
         let found = firstBad.withLock { $0 }
         if source.rowMajor { return found.min { $0.key < $1.key }?.value }
         return found.values.min { ($0.col, $0.row) < ($1.col, $1.row) }
-    }
-
-    /// The first NaN/±Inf of a tile in row order (row-major) or column order, as (row, column).
-    static func firstNonFinite(_ tile: Tile, rowMajor: Bool) -> (row: Int, col: Int)? {
-        if rowMajor {
-            for r in 0..<tile.rows { for j in 0..<tile.cols where !tile[r, j].isFinite { return (r, j) } }
-        } else {
-            for j in 0..<tile.cols { for r in 0..<tile.rows where !tile[r, j].isFinite { return (r, j) } }
-        }
-        return nil
     }
 }

@@ -84,22 +84,35 @@ extension TiledMatrix {
                 for panel in 0..<panelCount {
                     let lo = bounds[panel], hi = bounds[panel + 1]
                     graph.add(name: "syrk", reads: [tiles[i].handle], writes: [panelHandles[g][panel]]) { context in
+                        try self.requireFinite(i)
                         var operand = tile
                         if let scratch, let triangle {
+                            // A·T⁻¹ for this tile, in scratch and in the tile's own order: column-major
+                            // B·T⁻¹ = B solved from the right; row-major (A·T⁻¹)ᵀ = T⁻ᵀ·Aᵀ from the left.
                             let b = scratch.pointer + context.worker * scratchStride
-                            for j in 0..<d { (b + j * tile.rows).update(from: tile.base + j * tile.ld, count: tile.rows) }
-                            BLAS.trsm(left: false, .upper, .none, m: tile.rows, n: d, alpha: 1,
-                                      t: triangle.pointer, ldt: d, b: b, ldb: tile.rows)
-                            operand = Tile(base: b, rows: tile.rows, cols: d, ld: tile.rows)
+                            if tile.order == .columnMajor {
+                                tile.copyColumnMajor(into: b, ld: tile.rows)
+                                BLAS.trsm(left: false, .upper, .none, m: tile.rows, n: d, alpha: 1,
+                                          t: triangle.pointer, ldt: d, b: b, ldb: tile.rows)
+                                operand = Tile(base: b, rows: tile.rows, cols: d, ld: tile.rows)
+                            } else {
+                                tile.copyRowMajor(into: b, ld: d)
+                                BLAS.trsm(left: true, .upper, .transpose, m: d, n: tile.rows, alpha: 1,
+                                          t: triangle.pointer, ldt: d, b: b, ldb: d)
+                                operand = Tile(base: b, rows: tile.rows, cols: d, ld: d, order: .rowMajor)
+                            }
                         }
-                        let panelColumns = operand.readOnly + lo * operand.ld, c = p.pointer + lo * d
+                        let c = p.pointer + lo * d
+                        let panelColumns = operand.columns(lo..<hi).operand(transposed: true)
                         if lo > 0 {
-                            BLAS.gemm(.transpose, .none, m: lo, n: hi - lo, k: operand.rows, alpha: 1,
-                                      a: operand.readOnly, lda: operand.ld, b: panelColumns, ldb: operand.ld,
+                            let left = operand.columns(0..<lo).operand(transposed: true)
+                            let right = operand.columns(lo..<hi).operand(transposed: false)
+                            BLAS.gemm(left.flag, right.flag, m: lo, n: hi - lo, k: operand.rows, alpha: 1,
+                                      a: left.pointer, lda: left.ld, b: right.pointer, ldb: right.ld,
                                       beta: beta, c: c, ldc: d)
                         }
-                        BLAS.syrk(.upper, .transpose, n: hi - lo, k: operand.rows, alpha: 1, a: panelColumns, lda: operand.ld,
-                                  beta: beta, c: c + lo, ldc: d)
+                        BLAS.syrk(.upper, panelColumns.flag, n: hi - lo, k: operand.rows, alpha: 1, a: panelColumns.pointer,
+                                  lda: panelColumns.ld, beta: beta, c: c + lo, ldc: d)
                     }
                 }
             }

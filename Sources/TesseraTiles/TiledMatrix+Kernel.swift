@@ -21,6 +21,7 @@ extension TiledMatrix {
             let tile = storage.tile
             graph.add(name: "row-norms", reads: [storage.handle], writes: maxima.handles(rows: t..<(t + 1), cols: 0..<1),
                       domain: storage.domain) { _ in
+                try self.requireFinite(t)
                 var best = 0.0
                 for r in 0..<tile.rows {
                     var s = 0.0
@@ -71,6 +72,8 @@ extension TiledMatrix {
                 let writes = i == j ? [cij.handle] : [cij.handle, cji.handle]
                 graph.place(cij.handle, domain: storages[i].domain)
                 graph.add(name: "kernel-block", reads: [storages[i].handle, storages[j].handle, xs.handle], writes: writes) { context in
+                    try self.requireFinite(i)
+                    try self.requireFinite(j)
                     let ai = storages[i].tile, aj = storages[j].tile
                     let block = scratch.pointer + context.worker * panel * panel
                     let xi = xs.pointer + lay.rowRange(ofTile: i).lowerBound, xj = xs.pointer + lay.rowRange(ofTile: j).lowerBound
@@ -80,8 +83,7 @@ extension TiledMatrix {
                         let pRows = Swift.min(panel, ai.rows - p0)
                         for q0 in stride(from: 0, to: aj.rows, by: panel) {
                             let qRows = Swift.min(panel, aj.rows - q0)
-                            KernelPanel.compute(a: ai.readOnly + p0, lda: ai.ld, rows: pRows, b: aj.readOnly + q0, ldb: aj.ld,
-                                                cols: qRows, depth: d, into: block, ldc: pRows)
+                            KernelPanel.compute(a: ai.rows(p0..<(p0 + pRows)), b: aj.rows(q0..<(q0 + qRows)), into: block, ldc: pRows)
                             BLAS.gemv(.none, m: pRows, n: qRows, alpha: 1, a: block, lda: pRows, x: xj + q0, beta: 1, y: cij.pointer + p0)
                             if i != j {
                                 BLAS.gemv(.transpose, m: pRows, n: qRows, alpha: 1, a: block, lda: pRows, x: xi + p0, beta: 1, y: cji.pointer + q0)
@@ -126,6 +128,7 @@ extension TiledMatrix {
             let writes = y.handles(rows: lay.rowRange(ofTile: i), cols: 0..<k)
             graph.add(name: "kernel-block-product", reads: x.allHandles + storages.map(\.handle), writes: writes,
                       domain: storages[i].domain) { context in
+                for j in 0..<t { try self.requireFinite(j) }
                 let ai = storages[i].tile
                 let block = scratch.pointer + context.worker * panel * panel
                 for p0 in stride(from: 0, to: ai.rows, by: panel) {
@@ -134,8 +137,7 @@ extension TiledMatrix {
                         let aj = storages[j].tile, j0 = lay.rowRange(ofTile: j).lowerBound
                         for q0 in stride(from: 0, to: aj.rows, by: panel) {
                             let qRows = Swift.min(panel, aj.rows - q0)
-                            KernelPanel.compute(a: ai.readOnly + p0, lda: ai.ld, rows: pRows, b: aj.readOnly + q0, ldb: aj.ld,
-                                                cols: qRows, depth: d, into: block, ldc: pRows)
+                            KernelPanel.compute(a: ai.rows(p0..<(p0 + pRows)), b: aj.rows(q0..<(q0 + qRows)), into: block, ldc: pRows)
                             BLAS.gemm(.none, .none, m: pRows, n: k, k: qRows, alpha: 1, a: block, lda: pRows,
                                       b: x.base + j0 + q0, ldb: n, beta: 1, c: y.base + i0 + p0, ldc: n)
                         }

@@ -25,9 +25,10 @@ extension TiledMatrix {
         for (t, storage) in tiles.enumerated() {
             let tile = storage.tile, range = layout.rowRange(ofTile: t)
             let writes = out.handles(rows: range, cols: firstColumn..<(firstColumn + m))
+            let rowsOfS = Tile(base: aS.pointer, rows: m, cols: d, ld: m)
             graph.add(name: "kernel-columns", reads: [storage.handle, aS.handle], writes: writes, domain: storage.domain) { _ in
-                KernelPanel.compute(a: tile.readOnly, lda: tile.ld, rows: tile.rows, b: aS.pointer, ldb: m, cols: m, depth: d,
-                                    into: out.base + firstColumn * n + range.lowerBound, ldc: n)
+                try self.requireFinite(t)
+                KernelPanel.compute(a: tile, b: rowsOfS, into: out.base + firstColumn * n + range.lowerBound, ldc: n)
             }
         }
         try engine.run(graph)

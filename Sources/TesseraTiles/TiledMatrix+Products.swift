@@ -8,8 +8,9 @@ import TesseraRuntime
 ///   summed by a fixed binary tree (`TaskGraph.addTreeReduction`), so the bits do not depend on
 ///   the thread count;
 /// - `gramMultiply(_:)`: w = AᵀA·y in one pass: per tile t = Aᵢy then wᵢ = Aᵢᵀt (4nd flops);
-///   for d ≤ 256 panel by panel of rows, so A is read from memory once (`GramVectorProduct`),
-///   wider tiles by two GEMVs; partials summed by the same tree;
+///   row-major tiles (a C-order file used in place) row by row and column-major tiles of d ≤ 256
+///   panel by panel of rows, so A is read from memory once (`GramVectorProduct`), wider
+///   column-major tiles by two GEMVs; partials summed by the same tree;
 /// - the block forms `gramMultiply(block:)` (the fused panel kernel for d ≤ 256 and a few
 ///   columns, else BLAS-3) and `residualGradient(block:rhs:)` (BLAS-3).
 extension TiledMatrix {
@@ -23,8 +24,8 @@ extension TiledMatrix {
             let tile = a.tile, out = y.blocks[i].tile
             graph.place(y.blocks[i].handle, domain: a.domain)
             graph.add(name: "gemv", reads: [a.handle, xs.handle], writes: [y.blocks[i].handle]) { _ in
-                BLAS.gemv(.none, m: tile.rows, n: tile.cols, alpha: 1, a: tile.readOnly, lda: tile.ld,
-                          x: xs.pointer, beta: 0, y: out.base)
+                try self.requireFinite(i)
+                tile.gemv(transposed: false, x: xs.pointer, beta: 0, y: out.base)
             }
         }
         try engine.run(graph)
@@ -35,9 +36,7 @@ extension TiledMatrix {
     public func transposeMultiply(_ u: TiledVector, engine: Engine) throws(TesseraError) -> [Double] {
         guard u.layout == layout else { throw .invalidArgument("u is not tiled like A's rows") }
         return try reducedPerTile(engine: engine, name: "gemvT") { _, i, partial in
-            let tile = self.tiles[i].tile
-            BLAS.gemv(.transpose, m: tile.rows, n: tile.cols, alpha: 1, a: tile.readOnly, lda: tile.ld,
-                      x: u.blocks[i].memory.baseAddress, beta: 0, y: partial)
+            self.tiles[i].tile.gemv(transposed: true, x: u.blocks[i].memory.baseAddress, beta: 0, y: partial)
         } extraReads: { i in [u.blocks[i].handle] }
     }
 
@@ -51,14 +50,15 @@ extension TiledMatrix {
             let tile = self.tiles[i].tile
             // Reentrant per worker: column `worker` of the scratch block belongs to one task at a time.
             let t = scratch.pointer + context.worker * ldScratch
-            if GramVectorProduct.fusedPays(cols: tile.cols) {
+            if tile.order == .rowMajor {
+                GramVectorProduct.applyRows(tile.readOnly, ld: tile.ld, rows: tile.rows, cols: tile.cols, columns: 1,
+                                            y: ys.pointer, w: partial)
+            } else if GramVectorProduct.fusedPays(cols: tile.cols) {
                 GramVectorProduct.apply(tile.readOnly, ld: tile.ld, rows: tile.rows, cols: tile.cols, y: ys.pointer,
                                         scratch: t, w: partial)
             } else {
-                BLAS.gemv(.none, m: tile.rows, n: tile.cols, alpha: 1, a: tile.readOnly, lda: tile.ld,
-                          x: ys.pointer, beta: 0, y: t)
-                BLAS.gemv(.transpose, m: tile.rows, n: tile.cols, alpha: 1, a: tile.readOnly, lda: tile.ld,
-                          x: t, beta: 0, y: partial)
+                tile.gemv(transposed: false, x: ys.pointer, beta: 0, y: t)
+                tile.gemv(transposed: true, x: t, beta: 0, y: partial)
             }
         } extraReads: { _ in [ys.handle] }
     }
@@ -74,18 +74,24 @@ extension TiledMatrix {
         let ldScratch = layout.tileRows
         let scratch = try SharedBlock(rows: ldScratch * m, cols: engine.workerCount, engine: engine)
         let d = cols
-        let fused = GramVectorProduct.fusedPays(cols: d) && m <= GramVectorProduct.maxBlockColumns
+        let fewColumns = m <= GramVectorProduct.maxBlockColumns
         return try reducedPerTile(engine: engine, name: "AtAY", partialCount: d * m) { context, i, partial in
             let tile = self.tiles[i].tile
             let t = scratch.pointer + context.worker * ldScratch * m
-            if fused {
+            if fewColumns && tile.order == .rowMajor {
+                GramVectorProduct.applyRows(tile.readOnly, ld: tile.ld, rows: tile.rows, cols: tile.cols, columns: m,
+                                            y: ys.pointer, w: partial)
+                return
+            }
+            if fewColumns && GramVectorProduct.fusedPays(cols: d) {
                 GramVectorProduct.apply(block: tile.readOnly, ld: tile.ld, rows: tile.rows, cols: tile.cols, columns: m,
                                         y: ys.pointer, scratch: t, w: partial)
                 return
             }
-            BLAS.gemm(.none, .none, m: tile.rows, n: m, k: d, alpha: 1, a: tile.readOnly, lda: tile.ld,
+            let a = tile.operand(transposed: false), at = tile.operand(transposed: true)
+            BLAS.gemm(a.flag, .none, m: tile.rows, n: m, k: d, alpha: 1, a: a.pointer, lda: a.ld,
                       b: ys.pointer, ldb: d, beta: 0, c: t, ldc: ldScratch)
-            BLAS.gemm(.transpose, .none, m: d, n: m, k: tile.rows, alpha: 1, a: tile.readOnly, lda: tile.ld,
+            BLAS.gemm(at.flag, .none, m: d, n: m, k: tile.rows, alpha: 1, a: at.pointer, lda: at.ld,
                       b: t, ldb: ldScratch, beta: 0, c: partial, ldc: d)
         } extraReads: { _ in [ys.handle] }
     }
@@ -109,19 +115,20 @@ extension TiledMatrix {
             let tile = self.tiles[i].tile
             let t = scratch.pointer + context.worker * ldScratch * m
             for c in 0..<m { (t + c * ldScratch).update(from: b.pointer + c * n + rowStarts[i], count: tile.rows) }
+            let a = tile.operand(transposed: false), at = tile.operand(transposed: true)
             if let ys {
-                BLAS.gemm(.none, .none, m: tile.rows, n: m, k: d, alpha: -1, a: tile.readOnly, lda: tile.ld,
+                BLAS.gemm(a.flag, .none, m: tile.rows, n: m, k: d, alpha: -1, a: a.pointer, lda: a.ld,
                           b: ys.pointer, ldb: d, beta: 1, c: t, ldc: ldScratch)
             }
-            BLAS.gemm(.transpose, .none, m: d, n: m, k: tile.rows, alpha: 1, a: tile.readOnly, lda: tile.ld,
+            BLAS.gemm(at.flag, .none, m: d, n: m, k: tile.rows, alpha: 1, a: at.pointer, lda: at.ld,
                       b: t, ldb: ldScratch, beta: 0, c: partial, ldc: d)
             for c in 0..<m { partial[d * m + c] = BLAS.dot(count: tile.rows, t + c * ldScratch, t + c * ldScratch) }
         } extraReads: { _ in [b.handle] + (ys.map { [$0.handle] } ?? []) }
         return (Array(total[0..<(d * m)]), Array(total[(d * m)...]))
     }
 
-    /// Runs `kernel(context, i, partialᵢ)` for every tile into a private block of `partialCount`
-    /// doubles (default d), then sums the partials with a fixed binary tree and returns the total.
+    /// Runs `kernel(context, i, partialᵢ)` for every tile (after `requireFinite(i)`) into a
+    /// private block of `partialCount` doubles (default d), then sums the partials with a fixed binary tree and returns the total.
     func reducedPerTile(engine: Engine, name: String, partialCount: Int? = nil,
                         kernel: @escaping @Sendable (TaskContext, Int, UnsafeMutablePointer<Double>) -> Void,
                         extraReads: (Int) -> [DataHandle]) throws(TesseraError) -> [Double] {
@@ -133,6 +140,7 @@ extension TiledMatrix {
             let p = partials[i]
             graph.place(p.handle, domain: a.domain)
             graph.add(name: name, reads: [a.handle] + extraReads(i), writes: [p.handle]) { context in
+                try self.requireFinite(i)
                 kernel(context, i, p.pointer)
             }
         }

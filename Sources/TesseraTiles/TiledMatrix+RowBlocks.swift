@@ -2,8 +2,8 @@ import TesseraCore
 import TesseraKernels
 import TesseraRuntime
 
-/// A block of consecutive global rows of a tiled matrix, as one column-major view: the tile's
-/// own memory when the block lies inside one tile, else a copy in the task's scratch.
+/// A block of consecutive global rows of a tiled matrix, as one view in the tiles' storage order:
+/// the tile's own memory when the block lies inside one tile, else a copy in the task's scratch.
 public struct RowBlock {
     /// Global rows of the block.
     public let rows: Range<Int>
@@ -60,28 +60,33 @@ extension TiledMatrix {
             let partial = partials[g]
             graph.place(partial.handle, domain: partial.storage.domain)
             graph.add(name: name, reads: touched.map { storages[$0].handle }, writes: [partial.handle]) { _ in
+                for t in touched { try self.requireFinite(t) }
                 var scratch: [Double] = []
                 var copy: [Double] = []
                 for b in blockRange {
                     let r0 = b * blockRows, r1 = min(r0 + blockRows, n)
                     let t0 = r0 / tileRows, t1 = (r1 - 1) / tileRows
                     if t0 == t1 {
-                        let tile = storages[t0].tile
-                        let view = Tile(base: tile.base + (r0 - t0 * tileRows), rows: r1 - r0, cols: d, ld: tile.ld)
+                        let view = storages[t0].tile.rows((r0 - t0 * tileRows)..<(r1 - t0 * tileRows))
                         kernel(RowBlock(rows: r0..<r1, index: b, view: view), partial.pointer, &scratch)
                     } else {
-                        let len = r1 - r0
+                        // The block spans tiles: copied into scratch in the tiles' own order, so the
+                        // kernel sees the same layout (and gives the same bits) as for an inner block.
+                        let len = r1 - r0, order = storages[t0].tile.order
                         if copy.count < len * d { copy = [Double](repeating: 0, count: blockRows * d) }
                         copy.withUnsafeMutableBufferPointer { buf in
                             let dst = buf.baseAddress!
                             for t in t0...t1 {
                                 let tile = storages[t].tile, tFirst = t * tileRows
                                 let a = max(r0, tFirst), z = min(r1, tFirst + tile.rows)
-                                for j in 0..<d {
-                                    (dst + j * len + (a - r0)).update(from: tile.base + j * tile.ld + (a - tFirst), count: z - a)
+                                let part = tile.rows((a - tFirst)..<(z - tFirst))
+                                if order == .columnMajor {
+                                    part.copyColumnMajor(into: dst + (a - r0), ld: len)
+                                } else {
+                                    part.copyRowMajor(into: dst + (a - r0) * d, ld: d)
                                 }
                             }
-                            let view = Tile(base: dst, rows: len, cols: d, ld: len)
+                            let view = Tile(base: dst, rows: len, cols: d, ld: order == .columnMajor ? len : d, order: order)
                             kernel(RowBlock(rows: r0..<r1, index: b, view: view), partial.pointer, &scratch)
                         }
                     }

@@ -29,7 +29,7 @@ struct GramMatrix: ParsableCommand {
             try PathChecks.distinct(inputs: [matrix], outputs: [output] + (trace.map { [$0] } ?? []))
             let array = try NpyArray(path: matrix)
             if let note = array.conversionNote, !engineOptions.quiet { print("note: \(note)") }
-            try Preflight.gramMatrix(shape: array.shape, source: matrix)
+            try Preflight.gramMatrix(shape: array.shape, source: matrix, matrixInPlace: array.canBeUsedInPlace)
             let a = try TiledMatrix.load(array, tileRows: engineOptions.tileRows, engine: engine)
             let recorder = trace == nil ? nil : TraceRecorder()
             let t0 = MonotonicClock.nanoseconds()

@@ -70,7 +70,8 @@ struct Solve: ParsableCommand {
             let a = try NpyArray(path: matrix)
             let b = try NpyArray(path: rhs)
             for note in [a.conversionNote, b.conversionNote].compactMap({ $0 }) where !engineOptions.quiet { print("note: \(note)") }
-            let plan = try SolvePlan.make(request, shape: a.shape, source: matrix, workers: engine.workerCount, options: try options())
+            let plan = try SolvePlan.make(request, shape: a.shape, source: matrix, matrixInPlace: a.canBeUsedInPlace,
+                                          workers: engine.workerCount, options: try options())
             let columns = try RightHandSides(values: b.toArray(), shape: b.shape, columnMajor: b.fortranOrder, source: b.path,
                                              problem: request, rows: plan.rows, cols: plan.cols)
             let progress = Progress(enabled: !engineOptions.quiet)

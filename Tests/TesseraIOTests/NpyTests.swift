@@ -120,14 +120,20 @@ final class NpyTests: XCTestCase {
     func testTiledMatrixLoadRefusesNonFiniteAndNon2D() throws {
         let engine = try Engine(threads: 2)
         try NpyWriter.write([1, 2, .nan, 4, 5, 6], shape: [3, 2], to: path("nan.npy"))
-        XCTAssertTrue(message { _ = try TiledMatrix.load(NpyArray(path: self.path("nan.npy")), tileRows: nil, engine: engine) }
-            .contains("non-finite value at row 1, column 0"))
+        // In place: found by the first pass that reads A; copied: found as it is copied.
+        let inPlace = try TiledMatrix.load(NpyArray(path: path("nan.npy")), tileRows: nil, engine: engine)
+        XCTAssertTrue(inPlace.isView)
+        XCTAssertTrue(message { _ = try inPlace.gram(engine: engine) }.contains("nan.npy holds a non-finite value at row 1, column 0"))
+        XCTAssertTrue(message { _ = try TiledMatrix.load(NpyArray(path: self.path("nan.npy")), tileRows: nil, engine: engine, inPlace: false) }
+            .contains("nan.npy holds a non-finite value at row 1, column 0"))
         try NpyWriter.write([1, 2, 3], shape: [3], to: path("v.npy"))
         XCTAssertTrue(message { _ = try TiledMatrix.load(NpyArray(path: self.path("v.npy")), tileRows: nil, engine: engine) }
             .contains("must be 2-D"))
         try NpyWriter.write((0..<6).map(Double.init), shape: [3, 2], fortranOrder: true, to: path("f.npy"))
         let m = try TiledMatrix.load(NpyArray(path: path("f.npy")), tileRows: 2, engine: engine)
         XCTAssertEqual(m[2, 1], 5)
+        XCTAssertTrue(m.isView)
+        XCTAssertEqual(m.tiles[1].tile.ld, 3, "a Fortran-order file is viewed column-major with leading dimension n")
     }
 
     /// A NaN in the very last row of a mapped C-order file (many tiles, read in parallel with no
@@ -142,7 +148,9 @@ final class NpyTests: XCTestCase {
         XCTAssertEqual(reference[n - 1, d - 1], values[n * d - 1])
         values[(n - 1) * d + 4] = .nan
         try NpyWriter.write(values, shape: [n, d], to: path("last.npy"))
-        XCTAssertTrue(message { _ = try TiledMatrix.load(NpyArray(path: self.path("last.npy")), tileRows: 300, engine: engine) }
+        XCTAssertTrue(message { _ = try TiledMatrix.load(NpyArray(path: self.path("last.npy")), tileRows: 300, engine: engine).gram(engine: engine) }
+            .contains("non-finite value at row \(n - 1), column 4"))
+        XCTAssertTrue(message { _ = try TiledMatrix.load(NpyArray(path: self.path("last.npy")), tileRows: 300, engine: engine, inPlace: false) }
             .contains("non-finite value at row \(n - 1), column 4"))
         let f4 = try writeRaw("f4.npy", dict: "{'descr': '<f4', 'fortran_order': False, 'shape': (\(n), \(d)), }",
                               data: (0..<(n * d)).flatMap { k in withUnsafeBytes(of: Float(((k * 13) % 97) - 48).bitPattern.littleEndian) { Array($0) } })

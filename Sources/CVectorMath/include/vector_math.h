@@ -40,6 +40,16 @@ void tessera_gram_gemm_avx2(const double *a, size_t lda, size_t rows, size_t col
 void tessera_gram_gemm_portable(const double *a, size_t lda, size_t rows, size_t cols, size_t panel,
                                 size_t m, const double *y, double *t, double *w);
 
+/// The same product for a row-major tile (row r at a + r·lda, lda ≥ cols), row by row: for each
+/// row t_k = a_r·y_k, then w_k += t_k·a_r while the row is in L1, so A is read from memory once.
+/// m ≤ TESSERA_GRAM_ROWS_MAX_COLUMNS; W (cols × m) is overwritten. The summation order is fixed
+/// by (rows, cols) alone (it differs from the column-major kernel's).
+#define TESSERA_GRAM_ROWS_MAX_COLUMNS 8
+void tessera_gram_rows_gemm_avx2(const double *a, size_t lda, size_t rows, size_t cols,
+                                 size_t m, const double *y, double *w);
+void tessera_gram_rows_gemm_portable(const double *a, size_t lda, size_t rows, size_t cols,
+                                     size_t m, const double *y, double *w);
+
 /// Copies a rows × cols block of a matrix into a column-major float64 destination (leading
 /// dimension ldd ≥ rows), converting float32 exactly, and returns 1 when any value copied is NaN
 /// or ±Inf, else 0 (the copy is completed either way). `rows_to_columns`: the source is
@@ -49,5 +59,10 @@ int tessera_rows_to_columns_f64(const double *src, size_t lds, size_t rows, size
 int tessera_rows_to_columns_f32(const float *src, size_t lds, size_t rows, size_t cols, double *dst, size_t ldd);
 int tessera_columns_to_columns_f64(const double *src, size_t lds, size_t rows, size_t cols, double *dst, size_t ldd);
 int tessera_columns_to_columns_f32(const float *src, size_t lds, size_t rows, size_t cols, double *dst, size_t ldd);
+
+/// 1 when any of `runs` runs of `run` contiguous doubles, run k starting at a + k·stride, holds
+/// a NaN or ±Inf, else 0 (stops at the first run that does). A column-major block is `cols` runs
+/// of `rows`; a row-major one `rows` runs of `cols`.
+int tessera_any_nonfinite_f64(const double *a, size_t run, size_t runs, size_t stride);
 
 #endif

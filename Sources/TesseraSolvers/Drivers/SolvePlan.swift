@@ -21,10 +21,11 @@ public enum SolvePlan: Sendable {
     case tall(TallPlan)
     case attention(AttentionPlan)
 
-    public static func make(_ problem: Problem, shape: [Int], source: String = "A", workers: Int,
+    public static func make(_ problem: Problem, shape: [Int], source: String = "A", matrixInPlace: Bool = false, workers: Int,
                             options: SolveOptions) throws(TesseraError) -> SolvePlan {
         if problem.tallKind != nil {
-            return .tall(try TallPlanner().plan(problem, shape: shape, source: source, workers: workers, options: options))
+            return .tall(try TallPlanner().plan(problem, shape: shape, source: source, matrixInPlace: matrixInPlace, workers: workers,
+                                                options: options))
         }
         return .attention(try AttentionPlanner.plan(problem, shape: shape, source: source, options: options))
     }

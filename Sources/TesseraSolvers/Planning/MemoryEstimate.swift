@@ -2,14 +2,16 @@ import TesseraCore
 import TesseraTiles
 
 /// Tessera's own allocations for each kind of run, in bytes (saturating, never trapping): the
-/// one place memory is estimated. The memory-mapped input is not counted. Each estimate is
-/// checked against a `MemoryBudget` before any work starts.
+/// one place memory is estimated. A used in place (a view of a memory-mapped `.npy` or of the
+/// caller's buffer, `matrixInPlace`) is not counted: its pages belong to the page cache and come
+/// and go, so A may be larger than memory. Each estimate is checked against a `MemoryBudget`
+/// before any work starts.
 public enum MemoryEstimate {
-    /// A gram/lstsq solve: A's tiles, the sketch SA (and its row-major accumulator), d×d factors
-    /// and a few n-vectors.
-    public static func tallSolve(rows n: Int, cols d: Int, sketchRows s: Int) -> UInt64 {
-        ByteCount.sum(ByteCount.doubles(n, d), ByteCount.doubles(2, s, d),
-                         ByteCount.doubles(8, d, d), ByteCount.doubles(8, n))
+    /// A gram/lstsq solve: A's tiles (unless used in place), the sketch SA (and its row-major
+    /// accumulator), d×d factors and a few n-vectors.
+    public static func tallSolve(rows n: Int, cols d: Int, sketchRows s: Int, matrixInPlace: Bool = false) -> UInt64 {
+        ByteCount.sum(matrixInPlace ? 0 : ByteCount.doubles(n, d), ByteCount.doubles(2, s, d),
+                      ByteCount.doubles(8, d, d), ByteCount.doubles(8, n))
     }
 
     /// Attention's common part: A's tiles and the work vectors.
@@ -41,9 +43,9 @@ public enum MemoryEstimate {
         ByteCount.sum(ByteCount.doubles(2, n, d), ByteCount.doubles(6, n))
     }
 
-    /// `tessera gram-matrix`: A's tiles and two d × d results.
-    public static func gramMatrix(rows n: Int, cols d: Int) -> UInt64 {
-        ByteCount.sum(ByteCount.doubles(n, d), ByteCount.doubles(2, d, d))
+    /// `tessera gram-matrix`: A's tiles (unless used in place) and two d × d results.
+    public static func gramMatrix(rows n: Int, cols d: Int, matrixInPlace: Bool = false) -> UInt64 {
+        ByteCount.sum(matrixInPlace ? 0 : ByteCount.doubles(n, d), ByteCount.doubles(2, d, d))
     }
 
     /// `tessera demo`: A, its dense copy for the single-call check, the solver demos' A, and

@@ -5,11 +5,11 @@ import TesseraCore
 /// `.invalidInput`) and the memory estimate (`MemoryEstimate`) against the default budget
 /// (`.resourceLimit`). Solves are checked by `SolvePlan.make`.
 public enum Preflight {
-    /// G = AᵀA of an A with this shape: a matrix (`Problem.checkMatrix`), its tiled copy and G
-    /// within the budget.
-    public static func gramMatrix(shape: [Int], source: String) throws(TesseraError) {
+    /// G = AᵀA of an A with this shape: a matrix (`Problem.checkMatrix`), its tiled copy (unless
+    /// A is used in place) and G within the budget.
+    public static func gramMatrix(shape: [Int], source: String, matrixInPlace: Bool = false) throws(TesseraError) {
         try Problem.checkMatrix(shape, source: source)
-        try MemoryBudget.systemDefault().require(MemoryEstimate.gramMatrix(rows: shape[0], cols: shape[1]),
+        try MemoryBudget.systemDefault().require(MemoryEstimate.gramMatrix(rows: shape[0], cols: shape[1], matrixInPlace: matrixInPlace),
                                                  for: "the tiled copy of \(source)", advice: "free memory or use a smaller matrix")
     }
 

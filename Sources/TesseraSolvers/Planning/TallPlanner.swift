@@ -49,8 +49,10 @@ public struct TallPlanner: Sendable {
         try plan(problem, shape: [n, d], workers: workers, options: options)
     }
 
-    /// The same for A's shape as a file or caller gives it (`source` names A in messages).
-    public func plan(_ problem: Problem, shape: [Int], source: String = "A", workers: Int, options: SolveOptions) throws(TesseraError) -> TallPlan {
+    /// The same for A's shape as a file or caller gives it (`source` names A in messages;
+    /// `matrixInPlace`: A will be a view, not a copy, so its memory is not counted).
+    public func plan(_ problem: Problem, shape: [Int], source: String = "A", matrixInPlace: Bool = false, workers: Int,
+                     options: SolveOptions) throws(TesseraError) -> TallPlan {
         guard let kind = problem.tallKind, let j = problem.power else {
             throw .invalidArgument("\(problem.name) is not a gram/lstsq problem")
         }
@@ -58,7 +60,8 @@ public struct TallPlanner: Sendable {
         try options.validate(for: problem)
         try problem.checkMatrixShape(shape, source: source)
         let n = shape[0], d = shape[1]
-        let required = MemoryEstimate.tallSolve(rows: n, cols: d, sketchRows: options.sketchRows(cols: d, rows: n))
+        let required = MemoryEstimate.tallSolve(rows: n, cols: d, sketchRows: options.sketchRows(cols: d, rows: n),
+                                                matrixInPlace: matrixInPlace)
         try MemoryBudget.resolve(options.memoryBudget).require(required, for: "a solve with A of \(n) × \(d)",
                                                                advice: "raise --memory-budget or solve a smaller problem")
         let sketch = try SketchDistribution(kind: options.sketch, rows: options.sketchRows(cols: d, rows: n), seed: options.seed)
