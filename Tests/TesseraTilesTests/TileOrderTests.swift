@@ -2,16 +2,6 @@ import XCTest
 import Tessera
 import TesseraTestSupport
 
-/// Memory a view's tests own: n·d doubles, freed when the last matrix viewing it is gone.
-private final class TestBuffer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Double>
-    init(_ values: [Double]) {
-        pointer = .allocate(capacity: values.count)
-        pointer.initialize(from: values, count: values.count)
-    }
-    deinit { pointer.deallocate() }
-}
-
 /// Tiles in both storage orders — Tessera's own column-major tiles, a row-major view of a C-order
 /// buffer, a column-major view of a Fortran-order buffer (leading dimension n) — give the same
 /// results for every tiled operation (within 1e-13; the SRHT sketch bit for bit), the same bits
@@ -24,13 +14,7 @@ final class TileOrderTests: XCTestCase {
         let value = Reference.randomMatrix(rows: n, cols: d, seed: 21)
         let layout = try TileLayout(rows: n, cols: d, tileRows: tileRows)
         let owned = try TiledMatrix(layout: layout, engine: engine) { scale * value($0, $1) }
-        let dense = owned.toColumnMajorArray()
-        let cOrder = TestBuffer((0..<(n * d)).map { k in dense[(k / d) + (k % d) * n] })
-        let fOrder = TestBuffer(dense)
-        let rowView = try TiledMatrix(viewing: RawMatrix(base: cOrder.pointer, kind: .float64, rows: n, cols: d, rowMajor: true, owner: cOrder),
-                                      layout: layout, engine: engine, name: "C.npy")
-        let colView = try TiledMatrix(viewing: RawMatrix(base: fOrder.pointer, kind: .float64, rows: n, cols: d, rowMajor: false, owner: fOrder),
-                                      layout: layout, engine: engine, name: "F.npy")
+        let (rowView, colView) = try StorageForms.views(of: owned, engine: engine)
         XCTAssertEqual(rowView.tiles[0].tile.order, .rowMajor)
         XCTAssertEqual(colView.tiles[0].tile.order, .columnMajor)
         XCTAssertEqual(colView.tiles[1].tile.ld, n)
@@ -136,7 +120,7 @@ final class TileOrderTests: XCTestCase {
         values[(n - 1) * d + 5] = .nan
         values[3_000 * d + 30] = .infinity
         values[3_001 * d + 2] = -.infinity
-        let buffer = TestBuffer(values)
+        let buffer = HostBuffer(values)
         let layout = try TileLayout(rows: n, cols: d, tileRows: 512)
         let a = try TiledMatrix(viewing: RawMatrix(base: buffer.pointer, kind: .float64, rows: n, cols: d, rowMajor: true, owner: buffer),
                                 layout: layout, engine: engine, name: "A.npy")
@@ -148,7 +132,7 @@ final class TileOrderTests: XCTestCase {
         // Fortran order counts column by column: column 2 (row 3001) comes before column 5 and 30.
         var fortran = [Double](repeating: 0, count: n * d)
         for i in 0..<n { for j in 0..<d { fortran[i + j * n] = values[i * d + j] } }
-        let fBuffer = TestBuffer(fortran)
+        let fBuffer = HostBuffer(fortran)
         let f = try TiledMatrix(viewing: RawMatrix(base: fBuffer.pointer, kind: .float64, rows: n, cols: d, rowMajor: false, owner: fBuffer),
                                 layout: layout, engine: engine, name: "F.npy")
         let sketch = try SketchDistribution(kind: .countsketch, rows: 80, seed: 1).sample(inputRows: n)
