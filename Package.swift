@@ -13,6 +13,9 @@ let package = Package(
         .library(name: "TesseraKernels", targets: ["TesseraKernels"]),
         .library(name: "TesseraIO", targets: ["TesseraIO"]),
         .executable(name: "tessera", targets: ["tessera"]),
+        // libTesseraC.so: the C interface (Sources/CTessera/include/tessera.h), for C programs
+        // and the Python package.
+        .library(name: "TesseraC", type: .dynamic, targets: ["TesseraC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -43,6 +46,8 @@ let package = Package(
                 dependencies: ["TesseraCore", "TesseraKernels", "TesseraPlatform", "TesseraRuntime", "TesseraTiles",
                                "TesseraSketch", "TesseraSolvers"],
                 swiftSettings: strict),
+        .target(name: "CTessera"),
+        .target(name: "TesseraC", dependencies: ["CTessera", "Tessera"], swiftSettings: strict),
         .executableTarget(name: "tessera",
                           dependencies: ["Tessera", "TesseraIO", "CStopSignals",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),

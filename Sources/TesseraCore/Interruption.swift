@@ -21,11 +21,25 @@ public enum Interruption {
         return s == 0 ? nil : s
     }
 
-    /// Throws `.interrupted` when a stop is pending. Cost: one atomic load.
+    /// Throws `.interrupted` when a stop is pending, for the whole process or for this thread's
+    /// solve (`SolveMonitor`, signal 0). Cost: one atomic load and one thread-local read.
     @inline(__always)
     public static func check() throws(TesseraError) {
         let s = pending.load(ordering: .acquiring)
         if s != 0 { throw .interrupted(signal: s) }
+        if let monitor = SolveMonitor.current, monitor.stopRequested { throw .interrupted(signal: 0) }
+    }
+
+    /// `check()`, then reports an iteration to this thread's `SolveMonitor`, if any: its handler
+    /// gets (iteration, relative residual estimate) and may ask to stop, which throws
+    /// `.interrupted(signal: 0)`. Every iterative method calls it once per iteration.
+    public static func checkpoint(iteration: Int, residual: Double) throws(TesseraError) {
+        try check()
+        guard let monitor = SolveMonitor.current, let handler = monitor.handler else { return }
+        if !handler(iteration, residual) {
+            monitor.requestStop()
+            throw .interrupted(signal: 0)
+        }
     }
 
     /// Asks every solve in this process to stop, as `signal` would (default SIGTERM = 15); the

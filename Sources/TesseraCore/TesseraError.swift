@@ -2,7 +2,7 @@
 /// and what to do about it; `description` is that line, ready for a CLI to print.
 ///
 /// The CLI maps the cases to exit codes (docs/ARCHITECTURE.md): `invalidArgument`, `invalidInput` and
-/// `io` are the user's to fix (exit 2); `numerical` means the computation itself failed
+/// `io` are the user's to fix (exit 2), and so is `rankDeficient` (the data's dependent columns); `numerical` means the computation itself failed
 /// (for example a non-positive-definite pivot); `resourceLimit` is a refused allocation;
 /// `internalFailure` is a bug in Tessera (exit 1).
 public enum TesseraError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -14,19 +14,25 @@ public enum TesseraError: Error, Sendable, Equatable, CustomStringConvertible {
     case io(String)
     /// A numerical routine failed (singular matrix, non-SPD pivot, breakdown).
     case numerical(String)
+    /// A is numerically rank deficient, so the problem has no unique solution: a property of the
+    /// data for the user to fix (dependent columns), and a numerical failure to an embedding
+    /// program (the C interface's TESSERA_NUMERICAL, Python's LinAlgError).
+    case rankDeficient(String)
     /// A memory or size request exceeds what is allowed or possible.
     case resourceLimit(String)
     /// An invariant of Tessera itself was violated.
     case internalFailure(String)
-    /// A stop was requested (SIGINT, SIGTERM or `Interruption.requestStop`); nothing was written.
+    /// A stop was requested (SIGINT, SIGTERM or `Interruption.requestStop`; signal 0: this solve's
+    /// `SolveMonitor`, "cancelled"); nothing was written.
     case interrupted(signal: Int32)
 
     public var message: String {
         switch self {
         case .invalidArgument(let m), .invalidInput(let m), .io(let m),
-             .numerical(let m), .resourceLimit(let m), .internalFailure(let m):
+             .numerical(let m), .rankDeficient(let m), .resourceLimit(let m), .internalFailure(let m):
             return m
         case .interrupted(let signal):
+            if signal == 0 { return "cancelled by the caller; nothing was written" }
             let name = signal == 2 ? "SIGINT" : signal == 15 ? "SIGTERM" : "signal \(signal)"
             return "stopped by \(name); nothing was written"
         }
@@ -37,7 +43,7 @@ public enum TesseraError: Error, Sendable, Equatable, CustomStringConvertible {
     /// True when the user can fix the problem by changing the input or the options.
     public var isUserError: Bool {
         switch self {
-        case .invalidArgument, .invalidInput, .io, .resourceLimit: return true
+        case .invalidArgument, .invalidInput, .io, .resourceLimit, .rankDeficient: return true
         case .numerical, .internalFailure, .interrupted: return false
         }
     }

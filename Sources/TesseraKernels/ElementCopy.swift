@@ -50,16 +50,16 @@ public enum ElementKind: Sendable, Equatable {
 /// (row-major sources transposed in 16 × 16 blocks that stay in L1); integer and boolean kinds,
 /// and a source not aligned to its element size, element by element. Cost: rows·d reads and writes.
 public enum LayoutCopy {
-    /// Rows `firstRow ..< firstRow + rows` of the matrix at `base` — element (i, j) at i·d + j
-    /// when `rowMajor` (C order), at i + j·n otherwise — into `destination` (leading dimension
-    /// `ld` ≥ rows). Returns false when a copied value is NaN or ±Inf (the copy is complete
-    /// either way). The caller guarantees the memory: n·d elements at `base`, ld·d at
-    /// `destination`.
+    /// Rows `firstRow ..< firstRow + rows` of the matrix at `base` — element (i, j) at i·lds + j
+    /// when `rowMajor` (C order), at i + j·lds otherwise, lds = `sourceLD` (default d or n) —
+    /// into `destination` (leading dimension `ld` ≥ rows). Returns false when a copied value is
+    /// NaN or ±Inf (the copy is complete either way). The caller guarantees the memory.
     public static func copy(from base: UnsafeRawPointer, kind: ElementKind, rowMajor: Bool, rows n: Int, cols d: Int,
-                            firstRow: Int, count rows: Int, into destination: UnsafeMutablePointer<Double>, ld: Int) -> Bool {
+                            sourceLD: Int? = nil, firstRow: Int, count rows: Int,
+                            into destination: UnsafeMutablePointer<Double>, ld: Int) -> Bool {
         guard rows > 0, d > 0 else { return true }
-        let start = rowMajor ? firstRow * d : firstRow
-        let lds = rowMajor ? d : n
+        let lds = sourceLD ?? (rowMajor ? d : n)
+        let start = rowMajor ? firstRow * lds : firstRow
         let aligned = Int(bitPattern: base) % max(1, kind.size) == 0
         switch kind {
         case .float64 where aligned:
@@ -74,7 +74,7 @@ public enum LayoutCopy {
             var finite = true
             for j in 0..<d {
                 for i in 0..<rows {
-                    let v = kind.value(base, at: rowMajor ? start + i * d + j : start + i + j * n)
+                    let v = kind.value(base, at: rowMajor ? start + i * lds + j : start + i + j * lds)
                     finite = finite && v.isFinite
                     destination[i + j * ld] = v
                 }

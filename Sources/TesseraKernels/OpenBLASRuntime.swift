@@ -1,4 +1,5 @@
 import COpenBLAS
+import TesseraCore
 
 /// What the OpenBLAS library loaded in this process is, and how many threads it uses.
 ///
@@ -26,6 +27,31 @@ public enum OpenBLASRuntime {
     /// Sets OpenBLAS's own thread count (process-wide). Tessera runs BLAS single-threaded
     /// inside tile tasks; the parallelism comes from the task graph.
     public static func setThreadCount(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+
+    /// Runs `body` with OpenBLAS single-threaded, then gives the caller back its own setting: the
+    /// first of any number of overlapping calls (on any threads) saves the thread count and sets
+    /// 1, the last one to finish restores the saved count. For a library entry point (the C
+    /// interface), so that a host program's own OpenBLAS setting is not changed behind its back
+    /// between calls. Cost: a lock around two counter updates.
+    public static func singleThreaded<R>(_ body: () throws(TesseraError) -> R) throws(TesseraError) -> R {
+        scope.withLock { state in
+            if state.active == 0 {
+                state.saved = threadCount
+                setThreadCount(1)
+            }
+            state.active += 1
+        }
+        defer {
+            scope.withLock { state in
+                state.active -= 1
+                if state.active == 0 { setThreadCount(state.saved) }
+            }
+        }
+        return try body()
+    }
+
+    private struct Scope { var active = 0; var saved = 1 }
+    private static let scope = Locked(Scope())
 
     /// Core names that mean "generic or pre-AVX2": slow kernels on a modern CPU.
     static let oldCores: Set<String> = ["prescott", "core2", "katmai", "coppermine", "northwood",

@@ -21,8 +21,11 @@ public struct Engine: Sendable {
     public private(set) var trace: TraceRecorder?
 
     /// An engine on `profile` (default: this machine) with `threads` workers (default: one per
-    /// core); `serial` runs every graph on the calling thread in submission order.
-    public init(threads: Int? = nil, profile: MachineProfile? = nil, serial: Bool = false) throws(TesseraError) {
+    /// core); `serial` runs every graph on the calling thread in submission order. With
+    /// `setsBLASThreads` false OpenBLAS's thread count is left alone: the caller runs each call
+    /// inside `OpenBLASRuntime.singleThreaded` (the C interface does).
+    public init(threads: Int? = nil, profile: MachineProfile? = nil, serial: Bool = false,
+                setsBLASThreads: Bool = true) throws(TesseraError) {
         let p: MachineProfile
         if let profile { p = profile } else { p = try MachineProfile.current() }
         self.profile = p
@@ -32,7 +35,7 @@ public struct Engine: Sendable {
         } else {
             executor = try Scheduler(profile: p, threads: threads)
         }
-        Self.prepareBLAS()
+        if setsBLASThreads { Self.prepareBLAS() }
     }
 
     /// The same engine, recording every task it runs into `recorder` (Chrome trace).

@@ -13,6 +13,9 @@ public struct RawMatrix: @unchecked Sendable {
     public let rows: Int
     public let cols: Int
     public let rowMajor: Bool
+    /// The leading dimension: the distance between consecutive rows (C order, ≥ cols) or
+    /// columns (Fortran order, ≥ rows) in elements.
+    public let ld: Int
     /// Called by each copy task with the global rows it has finished reading, so that the
     /// owner may drop those pages (a mapping's `MADV_DONTNEED`); nil: nothing to do.
     public let finishedRows: (@Sendable (Range<Int>) -> Void)?
@@ -21,12 +24,14 @@ public struct RawMatrix: @unchecked Sendable {
     public let owner: (any AnyObject & Sendable)?
 
     public init(base: UnsafeRawPointer, kind: ElementKind, rows: Int, cols: Int, rowMajor: Bool,
-                finishedRows: (@Sendable (Range<Int>) -> Void)? = nil, owner: (any AnyObject & Sendable)? = nil) {
+                ld: Int? = nil, finishedRows: (@Sendable (Range<Int>) -> Void)? = nil,
+                owner: (any AnyObject & Sendable)? = nil) {
         self.base = base
         self.kind = kind
         self.rows = rows
         self.cols = cols
         self.rowMajor = rowMajor
+        self.ld = ld ?? (rowMajor ? cols : rows)
         self.finishedRows = finishedRows
         self.owner = owner
     }
@@ -53,7 +58,8 @@ extension TiledMatrix {
             graph.place(storage.handle, domain: storage.domain)
             graph.add(name: "copy-in", writes: [storage.handle]) { _ in
                 let finite = LayoutCopy.copy(from: source.base, kind: source.kind, rowMajor: source.rowMajor, rows: n, cols: d,
-                                             firstRow: range.lowerBound, count: range.count, into: tile.base, ld: tile.ld)
+                                             sourceLD: source.ld, firstRow: range.lowerBound, count: range.count,
+                                             into: tile.base, ld: tile.ld)
                 source.finishedRows?(range)
                 if finite {
                     storage.markFinite()

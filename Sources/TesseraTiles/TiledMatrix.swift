@@ -55,9 +55,9 @@ public final class TiledMatrix: Sendable {
         guard source.rows == layout.rows, source.cols == layout.cols else {
             throw .invalidArgument("\(name) is \(source.rows)×\(source.cols), the layout is \(layout.rows)×\(layout.cols)")
         }
-        let ld = source.rowMajor ? source.cols : source.rows
-        guard ld <= Int(Int32.max) else {
-            throw .invalidArgument("\(name): a leading dimension of \(ld) is beyond BLAS's 32-bit integers")
+        let ld = source.ld
+        guard ld >= (source.rowMajor ? source.cols : source.rows), ld <= Int(Int32.max) else {
+            throw .invalidArgument("\(name): a leading dimension of \(ld) is below the \(source.rowMajor ? "column" : "row") count or beyond BLAS's 32-bit integers")
         }
         self.layout = layout
         self.name = name

@@ -65,7 +65,7 @@ public struct ConjugateGradients {
     /// until ‖c − My‖ ≤ target(y).
     public func solve(_ m: some LinearOperator, rhs c: [Double], start: [Double]? = nil, preconditioner: some Preconditioner,
                       target: ([Double]) -> Double) throws(TesseraError) -> IterationResult {
-        var state = State(y: start ?? [Double](repeating: 0, count: c.count))
+        var state = State(y: start ?? [Double](repeating: 0, count: c.count), rhsNorm: c.norm2)
         for sweep in 0..<maxSweeps {
             let r = (sweep == 0 && start == nil) ? c : c.plus(-1, try m.apply(state.y))
             let trueNorm = r.norm2
@@ -93,7 +93,7 @@ public struct ConjugateGradients {
         run.maxIterations = steps
         run.coefficientLimit = steps
         run.stagnationWindow = Int.max
-        var state = State(y: [Double](repeating: 0, count: c.count))
+        var state = State(y: [Double](repeating: 0, count: c.count), rhsNorm: c.norm2)
         state.recording = true
         _ = try run.sweepFrom(&state, residual: c, m, preconditioner, target: { _ in 0 })
         return state.coefficients
@@ -112,9 +112,12 @@ public struct ConjugateGradients {
         var total = 0
         var coefficients: [RitzValues.Coefficient] = []
         var recording = false
+        /// ‖c‖, the scale of the residuals reported to a `SolveMonitor`.
+        var rhsNorm = 1.0
 
-        init(y: [Double]) {
+        init(y: [Double], rhsNorm: Double = 1) {
             self.y = y
+            self.rhsNorm = rhsNorm
             best = y
         }
 
@@ -152,6 +155,7 @@ public struct ConjugateGradients {
             r = r.plus(-alpha, q)
             let norm = r.norm2
             guard norm.isFinite else { return .breakdown }
+            try Interruption.checkpoint(iteration: state.total, residual: norm / max(state.rhsNorm, .leastNormalMagnitude))
             let stalled: Bool
             if bestByRecurrenceToo {
                 if norm < state.bestResidual { state.best = state.y; state.bestResidual = norm; state.sinceBest = 0 } else { state.sinceBest += 1 }

@@ -56,6 +56,7 @@ public struct PreconditionedLSQR<Operator: RectangularOperator, Right: RightPrec
             w = v.plus(-theta / rho, w)
             let residual = phiBar                       // ‖r‖
             let normalResidual = phiBar * alpha * abs(c)  // ‖Kᵀr‖
+            try Interruption.checkpoint(iteration: k, residual: normalResidual / max(anorm * residual, .leastNormalMagnitude))
             if residual <= tolerance * (anorm * z.norm2 + bnorm) || normalResidual <= tolerance * anorm * residual {
                 status = .converged
                 break

@@ -17,11 +17,13 @@ public struct Richardson {
                       preconditioner: some Preconditioner, target: ([Double]) -> Double) throws(TesseraError) -> IterationResult {
         var y = start ?? [Double](repeating: 0, count: c.count)
         var best = y, bestResidual = Double.infinity, sinceBest = 0
+        let scale = max(c.norm2, .leastNormalMagnitude)
         for k in 0...maxIterations {
             try Interruption.check()
             let r = (k == 0 && start == nil) ? c : c.plus(-1, try m.apply(y))
             let norm = r.norm2
             guard norm.isFinite else { return IterationResult(solution: best, iterations: k, status: .breakdown) }
+            try Interruption.checkpoint(iteration: k, residual: norm / scale)
             if norm < bestResidual { best = y; bestResidual = norm; sinceBest = 0 } else { sinceBest += 1 }
             if norm <= target(y) { return IterationResult(solution: y, iterations: k, status: .converged) }
             if sinceBest >= stagnationWindow { return IterationResult(solution: best, iterations: k, status: .stagnated) }

@@ -34,7 +34,7 @@ public struct TriangularFactor: Sendable {
         if !(rcond > Double(d) * 1e-15) {
             let rank = r.estimatedRank(relativeTolerance: 1e-13)
             let message = "A is numerically rank deficient: estimated rank \(rank) of \(d) columns (cond(R) ≈ \(rcond > 0 ? Format.sci(1 / rcond) : "∞") from \(what)); remove or combine dependent columns"
-            throw asInputError ? .invalidInput(message) : .numerical(message)
+            throw asInputError ? .rankDeficient(message) : .numerical(message)
         }
         return r.condition2
     }

@@ -78,7 +78,7 @@ public struct SolveReport: Sendable {
     }
 
     /// True when the accuracy meets the tolerance, or the float64 floor when that is higher.
-    var meetsTolerance: Bool { accuracy <= max(tolerance, accuracyFloor) }
+    public var meetsTolerance: Bool { accuracy <= max(tolerance, accuracyFloor) }
 }
 
 /// A solution and its report.

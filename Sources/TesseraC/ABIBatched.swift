@@ -1,0 +1,219 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CTessera
+import Dispatch
+import Synchronization
+import Tessera
+
+/// `tessera_solve_batched`: many small independent gram/lstsq problems of one shape, the
+/// throughput case (as cuBLAS's `gelsBatched`). Each problem is solved whole on one worker with
+/// single-threaded BLAS, and the context's workers take problems from a shared counter, so the
+/// bits of each x do not depend on the worker count.
+///
+/// Per problem (A n × d, in place in the caller's layout): G = AᵀA (one SYRK, n·d² flops),
+/// R = chol(G); gram: x = (RᵀR)⁻ʲ b by 2j triangular solves; lstsq: x₀ = R⁻¹R⁻ᵀAᵀb corrected once
+/// (x₀ += R⁻¹R⁻ᵀAᵀ(b − Ax₀), the corrected semi-normal equations, accurate while κ(A)²·u < 1),
+/// then x = (RᵀR)⁻ʲ x₀. The certificate, from fresh products with A, as a plan's: gram the
+/// backward error ‖(AᵀA)ʲx − b‖/(‖A‖^{2j}‖x‖ + ‖b‖), lstsq the optimality ‖Mᵀr‖/(‖M‖₂‖r‖) for
+/// M = A(AᵀA)ʲ, with ‖A‖₂ = σ_max from a power iteration on RᵀR, and the float64 floor of each.
+/// Memory per worker: d² + 2·max(n, d) + n + 2d doubles.
+enum BatchedSolve {
+    struct Shape {
+        let rows: Int
+        let cols: Int
+        let ld: Int
+        let order: StorageOrder
+        let problem: Problem
+        let tolerance: Double
+    }
+
+    /// Solves problem k into x (length d) and returns its info, or throws for this problem alone.
+    static func solveOne(a: UnsafePointer<Double>, b: UnsafePointer<Double>, x: UnsafeMutablePointer<Double>,
+                         shape s: Shape, scratch: UnsafeMutablePointer<Double>) throws(TesseraError) -> tessera_info {
+        let n = s.rows, d = s.cols, j = s.problem.power ?? 0
+        let tile = Tile(base: UnsafeMutablePointer(mutating: a), rows: n, cols: d, ld: s.ld, order: s.order)
+        let g = scratch, work = scratch + d * d, residual = work + max(n, d)
+        let at = tile.operand(transposed: true)
+        BLAS.syrk(.upper, at.flag, n: d, k: n, alpha: 1, a: at.pointer, lda: at.ld, beta: 0, c: g, ldc: d)
+        do {
+            try LAPACK.potrf(n: d, a: g, lda: d)
+        } catch {
+            throw .numerical("AᵀA is not numerically positive definite (A is rank deficient or κ(A) ≳ 1e8)")
+        }
+        func gramInverse(_ v: UnsafeMutablePointer<Double>) {   // v ← (RᵀR)⁻¹v
+            BLAS.trsv(.upper, .transpose, n: d, t: g, ldt: d, x: v)
+            BLAS.trsv(.upper, .none, n: d, t: g, ldt: d, x: v)
+        }
+        let bLength = s.problem.tallKind == .gram ? d : n
+        if s.problem.tallKind == .gram {
+            x.update(from: b, count: d)
+        } else {
+            tile.gemv(transposed: true, x: b, beta: 0, y: x)                 // Aᵀb
+            gramInverse(x)
+            residual.update(from: b, count: n)
+            tile.gemv(transposed: false, alpha: -1, x: x, beta: 1, y: residual)  // b − Ax₀
+            tile.gemv(transposed: true, x: residual, beta: 0, y: work)
+            gramInverse(work)
+            BLAS.axpy(count: d, alpha: 1, x: work, y: x)
+        }
+        for _ in 0..<j { gramInverse(x) }
+        var info = tessera_info()
+        info.status = TESSERA_OK
+        info.tolerance = s.tolerance
+        info.method = TESSERA_METHOD_CHOLESKY
+        info.condition_a = .nan
+        info.condition_preconditioned = .nan
+        let bNorm = BLAS.nrm2(count: bLength, b), xNorm = BLAS.nrm2(count: d, x)
+        let sigma = largestSingularValue(r: g, order: d, scratch: residual + n)
+        let unitRoundoff = Double.ulpOfOne / 2
+        work.update(from: x, count: d)                      // (AᵀA)ʲx by 2j fresh products with A
+        for _ in 0..<j {
+            tile.gemv(transposed: false, x: work, beta: 0, y: residual)
+            tile.gemv(transposed: true, x: residual, beta: 0, y: work)
+        }
+        if s.problem.tallKind == .gram {
+            BLAS.axpy(count: d, alpha: -1, x: b, y: work)
+            info.accuracy = BLAS.nrm2(count: d, work) / max(pow(sigma, 2 * Double(j)) * xNorm + bNorm, .leastNormalMagnitude)
+            info.accuracy_kind = 0
+            info.accuracy_floor = unitRoundoff
+        } else {
+            // r = b − A(AᵀA)ʲx, then Mᵀr = (AᵀA)ʲAᵀr for M = A(AᵀA)ʲ, ‖M‖₂ = σ_max^{2j+1}.
+            residual.update(from: b, count: n)
+            tile.gemv(transposed: false, alpha: -1, x: work, beta: 1, y: residual)
+            let rNorm = BLAS.nrm2(count: n, residual)
+            tile.gemv(transposed: true, x: residual, beta: 0, y: work)
+            for _ in 0..<j {
+                tile.gemv(transposed: false, x: work, beta: 0, y: residual)
+                tile.gemv(transposed: true, x: residual, beta: 0, y: work)
+            }
+            let normM = pow(sigma, Double(2 * j + 1))
+            info.accuracy = rNorm == 0 ? 0 : BLAS.nrm2(count: d, work) / max(normM * rNorm, .leastNormalMagnitude)
+            info.accuracy_kind = 2
+            info.accuracy_floor = rNorm == 0 ? unitRoundoff : unitRoundoff * normM * xNorm / rNorm
+        }
+        info.tolerance_met = info.accuracy <= max(s.tolerance, info.accuracy_floor) ? 1 : 0
+        if info.tolerance_met == 0 { info.status = TESSERA_NOT_CONVERGED }
+        return info
+    }
+
+    /// σ_max(A) = ‖R‖₂ by 30 power steps on RᵀR (scratch: 2d doubles); a lower bound that is
+    /// within a few percent for any spectrum.
+    static func largestSingularValue(r: UnsafePointer<Double>, order d: Int, scratch: UnsafeMutablePointer<Double>) -> Double {
+        let v = scratch, w = scratch + d
+        for i in 0..<d { v[i] = 1 / Double(d).squareRoot() }
+        var estimate = 0.0
+        for _ in 0..<30 {
+            w.update(from: v, count: d)
+            BLAS.trmv(.upper, .none, n: d, t: r, ldt: d, x: w)             // R v
+            BLAS.trmv(.upper, .transpose, n: d, t: r, ldt: d, x: w)        // RᵀR v
+            let norm = BLAS.nrm2(count: d, w)
+            guard norm > 0, norm.isFinite else { break }
+            estimate = norm
+            for i in 0..<d { v[i] = w[i] / norm }
+        }
+        return estimate.squareRoot()
+    }
+}
+
+@c @implementation
+public func tessera_solve_batched(_ context: OpaquePointer?, _ options: UnsafePointer<tessera_options>?, _ count: Int64,
+                                  _ a: UnsafePointer<Double>?, _ n: Int64, _ d: Int64, _ ld: Int64, _ order: tessera_order,
+                                  _ strideA: Int64, _ b: UnsafePointer<Double>?, _ strideB: Int64,
+                                  _ x: UnsafeMutablePointer<Double>?, _ strideX: Int64,
+                                  _ info: UnsafeMutablePointer<tessera_info>?) -> tessera_status {
+    ABIStatus.entry("tessera_solve_batched") { () throws(TesseraError) in
+        let context = try ABIContext.from(context)
+        let settings = try ABIOptions(options)
+        let problem = settings.problem
+        guard problem.tallKind != nil else { throw .invalidArgument("batched solves are for gram and lstsq problems; use a plan for attention") }
+        try problem.validate()
+        let total = try ABIStatus.size(count, "count")
+        let raw = try callerMatrix(a, n, d, ld, order, TESSERA_FLOAT64)
+        guard raw.rows >= raw.cols else { throw .invalidArgument("n is \(n), d is \(d); each A must have at least as many rows as columns") }
+        let b = try ABIStatus.required(b, "b"), x = try ABIStatus.required(x, "x")
+        let extent = raw.rowMajor ? (raw.rows - 1) * raw.ld + raw.cols : (raw.cols - 1) * raw.ld + raw.rows
+        let bLength = problem.tallKind == .gram ? raw.cols : raw.rows
+        guard strideA >= Int64(extent) else { throw .invalidArgument("stride_a is \(strideA); one A spans \(extent) elements, so it must be at least that") }
+        guard strideB >= Int64(bLength) else { throw .invalidArgument("stride_b is \(strideB); it must be at least the length of b, \(bLength)") }
+        guard strideX >= Int64(raw.cols) else { throw .invalidArgument("stride_x is \(strideX); it must be at least d = \(raw.cols)") }
+        for (stride, name) in [(strideA, "a"), (strideB, "b"), (strideX, "x")] {
+            _ = try Checked.product([total, Int(stride), 8], "\(name) for \(total) problems with stride \(stride)")
+        }
+        let infoStride = try info.map { (first) throws(TesseraError) -> Int in
+            let size = Int(first.pointee.struct_size)
+            guard size >= MemoryLayout<tessera_info>.size else {
+                throw .invalidArgument("info[0].struct_size is \(size); set it to sizeof(tessera_info) (\(MemoryLayout<tessera_info>.size))")
+            }
+            return size
+        }
+        let shape = BatchedSolve.Shape(rows: raw.rows, cols: raw.cols, ld: raw.ld, order: raw.rowMajor ? .rowMajor : .columnMajor,
+                                       problem: problem, tolerance: settings.options.tolerance(for: problem))
+        let scratchCount = raw.cols * raw.cols + 2 * max(raw.rows, raw.cols) + raw.rows + 2 * raw.cols
+        let workers = max(1, min(context.engine.workerCount, total))
+        let next = Atomic<Int>(0)
+        let failures = Locked([Int: TesseraError]())
+        let notMet = Atomic<Int>(0)
+        let buffers = Pointers(a: raw.base.assumingMemoryBound(to: Double.self), b: b, x: x, info: info.map { UnsafeMutableRawPointer($0) })
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            let scratch = UnsafeMutablePointer<Double>.allocate(capacity: scratchCount)
+            defer { scratch.deallocate() }
+            while true {
+                let k = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard k < total else { return }
+                if Interruption.pendingSignal != nil { failures.withLock { $0[k] = .interrupted(signal: Interruption.pendingSignal ?? 0) }; continue }
+                let xk = buffers.x + k * Int(strideX)
+                var result: tessera_info
+                do throws(TesseraError) {
+                    result = try BatchedSolve.solveOne(a: buffers.a + k * Int(strideA), b: buffers.b + k * Int(strideB), x: xk,
+                                                       shape: shape, scratch: scratch)
+                } catch {
+                    failures.withLock { $0[k] = error }
+                    for i in 0..<shape.cols { xk[i] = .nan }
+                    result = tessera_info()
+                    result.status = ABIStatus.code(for: error)
+                    result.accuracy = .nan
+                }
+                if result.status == TESSERA_NOT_CONVERGED { notMet.add(1, ordering: .relaxed) }
+                if let base = buffers.info, let infoStride {
+                    result.struct_size = UInt32(infoStride)
+                    (base + k * infoStride).assumingMemoryBound(to: tessera_info.self).pointee = result
+                }
+            }
+        }
+        if let (k, error) = failures.withLock({ $0.min { $0.key < $1.key } }) {
+            let others = failures.withLock { $0.count } - 1
+            throw error.withMessage("problem \(k): \(error.message)" + (others > 0 ? " (and \(others) more; see their tessera_info)" : ""))
+        }
+        if notMet.load(ordering: .relaxed) > 0 {
+            ABIStatus.record("tessera_solve_batched: \(notMet.load(ordering: .relaxed)) of \(total) problems missed the tolerance; their x was written (see their tessera_info)")
+            return TESSERA_NOT_CONVERGED
+        }
+        return TESSERA_OK
+    }
+}
+
+/// The caller's batched arrays. Invariant (why `@unchecked Sendable` is sound): the caller keeps
+/// them alive for the call, and each worker writes only the x and info of the problems it took.
+struct Pointers: @unchecked Sendable {
+    let a: UnsafePointer<Double>
+    let b: UnsafePointer<Double>
+    let x: UnsafeMutablePointer<Double>
+    let info: UnsafeMutableRawPointer?
+}
+
+extension TesseraError {
+    /// The same kind of error with another message.
+    func withMessage(_ message: String) -> TesseraError {
+        switch self {
+        case .invalidArgument: return .invalidArgument(message)
+        case .invalidInput: return .invalidInput(message)
+        case .io: return .io(message)
+        case .numerical: return .numerical(message)
+        case .rankDeficient: return .rankDeficient(message)
+        case .resourceLimit: return .resourceLimit(message)
+        case .internalFailure: return .internalFailure(message)
+        case .interrupted(let s): return .interrupted(signal: s)
+        }
+    }
+}
