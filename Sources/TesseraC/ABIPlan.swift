@@ -20,6 +20,10 @@ final class ABIPlan: @unchecked Sendable {
     let cols: Int
     let settings: ABIOptions
     let methodText: UnsafeMutablePointer<CChar>?
+    /// A as the solver reads it (views of the caller's memory, or converted tiles).
+    let matrix: TiledMatrix
+    /// The caller's A when it is used in place, else nil.
+    let dataInPlace: UnsafeRawPointer?
 
     init(context: ABIContext, matrix raw: RawMatrix, settings: ABIOptions) throws(TesseraError) {
         self.context = context
@@ -32,6 +36,7 @@ final class ABIPlan: @unchecked Sendable {
                                       workers: engine.workerCount, options: settings.options)
         let layout = try TileLayout(rows: raw.rows, cols: raw.cols, tileRows: engine.recommendedTileRows(rows: raw.rows, cols: raw.cols).tileRows)
         let matrix: TiledMatrix
+        dataInPlace = inPlace ? raw.base : nil
         if inPlace {
             matrix = try TiledMatrix(viewing: raw, layout: layout, engine: engine, name: "A")
         } else {
@@ -40,6 +45,7 @@ final class ABIPlan: @unchecked Sendable {
                 throw .invalidInput("A holds a non-finite value at row \(bad.row), column \(bad.col); remove or replace NaN/Inf entries")
             }
         }
+        self.matrix = matrix
         let monitor = settings.monitor ?? SolveMonitor()
         solver = try monitor.observing { () throws(TesseraError) in try plan.prepare(matrix: matrix, engine: engine) }
         let text: String
@@ -132,6 +138,30 @@ public func tessera_plan_solution_length(_ plan: OpaquePointer?) -> Int64 {
 public func tessera_plan_method(_ plan: OpaquePointer?) -> UnsafePointer<CChar>? {
     guard let plan = try? ABIPlan.from(plan) else { return nil }
     return UnsafePointer(plan.methodText)
+}
+
+@c @implementation
+public func tessera_plan_matrix_data(_ plan: OpaquePointer?) -> UnsafeRawPointer? {
+    guard let plan = try? ABIPlan.from(plan) else { return nil }
+    return plan.dataInPlace
+}
+
+@c @implementation
+public func tessera_plan_cross_kernel(_ plan: OpaquePointer?, _ b: UnsafePointer<Double>?, _ m: Int64, _ ldb: Int64,
+                                      _ order: tessera_order, _ alpha: UnsafePointer<Double>?,
+                                      _ out: UnsafeMutablePointer<Double>?) -> tessera_status {
+    ABIStatus.entry("tessera_plan_cross_kernel") { () throws(TesseraError) in
+        let plan = try ABIPlan.from(plan)
+        guard plan.problem.tallKind == nil else { throw .invalidArgument("the cross kernel is for attention plans") }
+        let alpha = try ABIStatus.required(alpha, "alpha"), out = try ABIStatus.required(out, "out")
+        let raw = try callerMatrix(b, m, Int64(plan.cols), ldb, order, TESSERA_FLOAT64)
+        let engine = plan.context.engine
+        let layout = try TileLayout(rows: raw.rows, cols: raw.cols, tileRows: engine.recommendedTileRows(rows: raw.rows, cols: raw.cols).tileRows)
+        let rows = try TiledMatrix(viewing: raw, layout: layout, engine: engine, name: "B")
+        let y = try plan.matrix.crossKernelMultiply(rows: rows, Array(UnsafeBufferPointer(start: alpha, count: plan.rows)), engine: engine)
+        out.update(from: y, count: raw.rows)
+        return TESSERA_OK
+    }
 }
 
 @c @implementation

@@ -108,6 +108,7 @@ static void test_gram_and_lstsq_in_both_orders(void) {
     CHECK(tessera_plan_create(context, a32, n, d, d, TESSERA_ROW_MAJOR, TESSERA_FLOAT32, &o, &p32) == TESSERA_OK, "float32 plan");
     if (p32) {
         CHECK(tessera_solve(p32, b32, 1, d, x, d, NULL) == TESSERA_OK, "float32 solve");
+        CHECK(tessera_plan_matrix_data(p32) == NULL, "float32 A is converted, not used in place");
         CHECK(relative_difference(x, x_true, d) < 1e-9, "float32: x off by %.2e", relative_difference(x, x_true, d));
         tessera_plan_destroy(p32);
     }
@@ -163,6 +164,12 @@ static void test_attention(void) {
         CHECK(tessera_solve(plan, b, 1, n, x, n, &info) == TESSERA_OK, "attention solve %d", m);
         CHECK(relative_difference(x, x_true, n) < 1e-6, "attention %d: x off by %.2e", m, relative_difference(x, x_true, n));
         CHECK(info.accuracy_kind == 1 && info.accuracy <= 1e-10, "attention %d residual %.2e", m, info.accuracy);
+        /* The cross kernel with B = A gives exp(AAᵀ)·x_true = b − λ·x_true. */
+        double kx[400], expected[400];
+        CHECK(tessera_plan_cross_kernel(plan, a, n, d, TESSERA_ROW_MAJOR, x_true, kx) == TESSERA_OK, "cross kernel");
+        for (int64_t i = 0; i < n; i++) expected[i] = b[i] - lambda * x_true[i];
+        CHECK(relative_difference(kx, expected, n) < 1e-12, "cross kernel off by %.2e", relative_difference(kx, expected, n));
+        CHECK(tessera_plan_matrix_data(plan) == (const void *)a, "A used in place");
         tessera_plan_destroy(plan);
     }
 }

@@ -130,6 +130,17 @@ int64_t tessera_plan_solution_length(const tessera_plan *plan);
 /* The method the plan uses and why, as text owned by the plan. */
 const char *tessera_plan_method(const tessera_plan *plan);
 
+/* The memory the plan reads A from: the caller's own pointer when A is used in place (float64),
+ * NULL when A was converted into Tessera's memory (float32). */
+const void *tessera_plan_matrix_data(const tessera_plan *plan);
+
+/* For an attention plan over A: out = exp(B·Aᵀ)·alpha for m new rows B (m × d, ldb, order as for
+ * A) and alpha of length n — a kernel-ridge model's prediction — in tiles, never forming the
+ * m × n matrix. Cost 2·m·n·d flops and m·n exps. TESSERA_INVALID_ARGUMENT when exp could
+ * overflow (max‖bᵢ‖·max‖aₖ‖ > 709.78) or B holds NaN/Inf. */
+tessera_status tessera_plan_cross_kernel(const tessera_plan *plan, const double *b, int64_t m, int64_t ldb,
+                                         tessera_order order, const double *alpha, double *out);
+
 /* Solves for m right-hand sides: column k of b at b + k·ldb (ldb ≥ rhs length), of x at
  * x + k·ldx (ldx ≥ solution length). info (optional) receives m structs, each with struct_size
  * set by the caller. Returns TESSERA_NOT_CONVERGED when any column missed the tolerance (its
