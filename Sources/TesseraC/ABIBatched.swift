@@ -45,6 +45,12 @@ enum BatchedSolve {
             BLAS.trsv(.upper, .transpose, n: d, t: g, ldt: d, x: v)
             BLAS.trsv(.upper, .none, n: d, t: g, ldt: d, x: v)
         }
+        // Cholesky of AᵀA succeeds on rounding noise when A is (nearly) rank deficient; the
+        // route is sound only while κ(A)²·u < 1, so κ(A) from power iterations is checked.
+        let kappa = conditionEstimate(r: g, order: d, scratch: work)
+        guard kappa.isFinite, kappa < Self.conditionLimit else {
+            throw .rankDeficient("A is numerically rank deficient or too ill-conditioned for the batched Cholesky route (κ(A) ≈ \(Format.sci(kappa)), limit \(Format.sci(Self.conditionLimit))); remove dependent columns, or solve it with a plan (randomized Cholesky-QR)")
+        }
         let bLength = s.problem.tallKind == .gram ? d : n
         if s.problem.tallKind == .gram {
             x.update(from: b, count: d)
@@ -95,6 +101,28 @@ enum BatchedSolve {
         info.tolerance_met = info.accuracy <= max(s.tolerance, info.accuracy_floor) ? 1 : 0
         if info.tolerance_met == 0 { info.status = TESSERA_NOT_CONVERGED }
         return info
+    }
+
+    /// κ(A) above which the normal-equations route cannot give float64 accuracy (κ²·u ≈ 0.2).
+    static let conditionLimit = 3e7
+
+    /// κ₂(R) = κ₂(A): σ_max by power steps on RᵀR and σ_min by power steps on (RᵀR)⁻¹ (30
+    /// each; an estimate from below, close for any spectrum). Scratch: 2d doubles.
+    static func conditionEstimate(r: UnsafePointer<Double>, order d: Int, scratch: UnsafeMutablePointer<Double>) -> Double {
+        let largest = largestSingularValue(r: r, order: d, scratch: scratch)
+        let v = scratch, w = scratch + d
+        for i in 0..<d { v[i] = (1 + Double(i % 7)) / Double(d) }
+        var inverse = 0.0
+        for _ in 0..<30 {
+            w.update(from: v, count: d)
+            BLAS.trsv(.upper, .transpose, n: d, t: r, ldt: d, x: w)
+            BLAS.trsv(.upper, .none, n: d, t: r, ldt: d, x: w)
+            let norm = BLAS.nrm2(count: d, w)
+            guard norm > 0, norm.isFinite else { return .infinity }
+            inverse = norm
+            for i in 0..<d { v[i] = w[i] / norm }
+        }
+        return largest * inverse.squareRoot()
     }
 
     /// σ_max(A) = ‖R‖₂ by 30 power steps on RᵀR (scratch: 2d doubles); a lower bound that is

@@ -1,0 +1,18 @@
+"""Tessera: solvers for regression against proxies of the attention matrix, on a Swift engine.
+
+    x, info = tessera.solve_gram(A, b, power=1)          # min ‖(AᵀA)^j x − b‖
+    x, info = tessera.solve_lstsq(A, b, power=0)         # min ‖A(AᵀA)^j x − b‖ (j = 0: least squares)
+    x, info = tessera.solve_attention(A, b, ridge=1e-3)  # min ‖(exp(AAᵀ) + λI)x − b‖
+    plan = tessera.Plan(A, "lstsq"); x, info = plan.solve(B)   # prepare once, solve many
+
+NumPy arrays (float64 or float32, C or Fortran order) are used without a copy; the GIL is
+released while the engine runs; Ctrl-C cancels an iterative solve. Errors: ValueError (invalid
+input), MemoryError (over the memory budget), numpy.linalg.LinAlgError (rank deficient, not
+positive definite), ConvergenceWarning (tolerance not met: info.converged is False).
+"""
+from ._solve import (BatchInfo, Cancelled, ConvergenceWarning, Plan, SolveInfo, get_num_threads, set_num_threads,
+                     solve_attention, solve_batched, solve_gram, solve_lstsq)
+from .estimators import AttentionKernelRidge
+
+__all__ = ["Plan", "SolveInfo", "BatchInfo", "ConvergenceWarning", "Cancelled", "solve_gram", "solve_lstsq",
+           "solve_attention", "solve_batched", "set_num_threads", "get_num_threads", "AttentionKernelRidge"]
