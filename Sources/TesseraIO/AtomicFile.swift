@@ -26,7 +26,6 @@ public enum AtomicFile {
         try write([Array(text.utf8)], to: path)
     }
 
-    /// Writes every byte of `bytes` to `fd`, retrying short writes; the error, if any.
     /// 0666 less the process umask (read once: umask can only be read by setting it).
     static let creationMode: mode_t = {
         let mask = umask(0o022)
@@ -34,6 +33,7 @@ public enum AtomicFile {
         return 0o666 & ~mask
     }()
 
+    /// Writes every byte of `bytes` to `fd`, retrying short writes; the error, if any.
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) -> TesseraError? {
         var offset = 0
         while offset < bytes.count {

@@ -47,9 +47,10 @@ extension GeneratedMatrix {
             graph.place(partial.handle, domain: partial.storage.domain)
             graph.add(name: "generated-gram", reads: triangle.map { [$0.handle] } ?? [], writes: [partial.handle]) { _ in
                 var scratch = [Double](repeating: 0, count: b * d)
-                scratch.withUnsafeMutableBufferPointer { buffer in
+                try scratch.withUnsafeMutableBufferPointer { (buffer) throws(TesseraError) in
                     let block = buffer.baseAddress!
                     for (step, index) in mine.enumerated() {
+                        try Interruption.check()   // a group runs many blocks: stop between them
                         let range = matrix.blockRange(index), beta = step == 0 ? 0.0 : 1.0
                         matrix.fill(range, into: block)
                         if let triangle {   // block ← T⁻ᵀ·G_blkᵀ = (G_blk·T⁻¹)ᵀ
