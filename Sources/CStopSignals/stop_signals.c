@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 static atomic_int pending_signal = 0;
+static atomic_int fault_pending = 0;
+static atomic_uintptr_t fault_address = 0;
 static atomic_int wake_write_fd = -1;
 static int wake_read_fd = -1;
 static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -55,3 +57,38 @@ int tessera_stop_signals_install(void) {
 }
 
 int tessera_stop_signal_pending(void) { return atomic_load(&pending_signal); }
+
+static void on_fault_signal(int signal, siginfo_t *info, void *context) {
+    (void)context;
+    if (atomic_load(&wake_write_fd) < 0) {
+        // No watchdog to hand the fault to: restore the default action; the access faults again
+        // when the handler returns, and the process ends as it would have without a handler.
+        struct sigaction fallback;
+        memset(&fallback, 0, sizeof fallback);
+        fallback.sa_handler = SIG_DFL;
+        sigemptyset(&fallback.sa_mask);
+        sigaction(SIGBUS, &fallback, NULL);
+        return;
+    }
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&fault_pending, &expected, 1)) {
+        atomic_store(&fault_address, (uintptr_t)(info != NULL ? info->si_addr : NULL));
+    }
+    wake(signal);
+    // Never return: the faulting load would run again. The watchdog ends the process.
+    for (;;) pause();
+}
+
+int tessera_fault_signals_install(void) {
+    if (atomic_load(&wake_write_fd) < 0) return -1;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = on_fault_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_SIGINFO;
+    return sigaction(SIGBUS, &action, NULL) == 0 ? 0 : -1;
+}
+
+int tessera_fault_pending(void) { return atomic_load(&fault_pending); }
+
+uintptr_t tessera_fault_address(void) { return atomic_load(&fault_address); }

@@ -5,6 +5,12 @@ import Glibc
 
 /// A whole file mapped read-only into memory (`mmap`, `MAP_PRIVATE`).
 ///
+/// Its pages are read when they are first touched, possibly long after `init` (during a solve).
+/// If another process truncates the file meanwhile, that read faults with SIGBUS, which would
+/// end the process; so every mapping is registered in `MappedRegions` while it lives, and the
+/// CLI's SIGBUS handler turns such a fault into a one-line error naming the file (exit 2,
+/// nothing written). A library caller without such a handler gets the default: the process dies.
+///
 /// Invariant (why `@unchecked Sendable` is sound): the mapping is never written through and is
 /// unmapped only in `deinit`, so any number of threads may read it while the object lives.
 public final class MappedFile: @unchecked Sendable {
@@ -29,9 +35,14 @@ public final class MappedFile: @unchecked Sendable {
         let p = mmap(nil, byteCount, PROT_READ, MAP_PRIVATE, fd, 0)
         guard let p, p != MAP_FAILED else { throw .io("cannot map \(path): \(SystemError.text(errno))") }
         base = UnsafeRawPointer(p)
+        MappedRegions.register(base: UnsafeRawPointer(p), byteCount: byteCount, path: path)
     }
 
-    deinit { if let base { munmap(UnsafeMutableRawPointer(mutating: base), byteCount) } }
+    deinit {
+        guard let base else { return }
+        MappedRegions.unregister(base: base)
+        munmap(UnsafeMutableRawPointer(mutating: base), byteCount)
+    }
 
     /// The bytes of the file.
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: byteCount) }

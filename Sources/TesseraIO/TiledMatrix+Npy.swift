@@ -35,20 +35,28 @@ extension TiledMatrix {
 }
 
 extension NpyWriter {
-    /// Writes a tiled n×d matrix as a C-order (row-major) `.npy`, the layout NumPy users expect.
+    /// Writes a tiled n×d matrix as a C-order (row-major) `.npy`, the layout NumPy users expect,
+    /// atomically, streamed tile by tile (`stage(_:in:to:)`).
     public static func write(_ matrix: TiledMatrix, to path: String) throws(TesseraError) {
-        try AtomicFile.write(encode(matrix), to: path)
+        let group = AtomicFileGroup()
+        try stage(matrix, in: group, to: path)
+        try group.commit()
     }
 
-    /// The bytes of `write(_:to:)`, for `AtomicFileGroup.stage`.
-    public static func encode(_ matrix: TiledMatrix) throws(TesseraError) -> [[UInt8]] {
-        let n = matrix.rows, d = matrix.cols
-        var rowMajor = [Double](repeating: 0, count: n * d)
-        rowMajor.withUnsafeMutableBufferPointer { buffer in
-            for (t, tile) in matrix.tiles.enumerated() {
-                tile.tile.copyRowMajor(into: buffer.baseAddress! + matrix.layout.rowRange(ofTile: t).lowerBound * d, ld: d)
+    /// Stages a tiled matrix as a C-order `.npy` in `group`, streamed: one tile's rows at a time
+    /// are laid out row-major in a scratch block and written at their offset, so the file is
+    /// never held in memory (extra memory: one tile). Throws the file's `io` errors.
+    public static func stage(_ matrix: TiledMatrix, in group: AtomicFileGroup, to path: String) throws(TesseraError) {
+        try group.stage(path: path) { (file) throws(TesseraError) in
+            let sink = try NpyRowSink(file: file, rows: matrix.rows, cols: matrix.cols)
+            var scratch = [Double](repeating: 0, count: matrix.layout.tileRows * matrix.cols)
+            for t in 0..<matrix.layout.tileCount {
+                let rows = matrix.layout.rowRange(ofTile: t)
+                try scratch.withUnsafeMutableBufferPointer { (buffer) throws(TesseraError) in
+                    matrix.copyRows(rows, toRowMajor: buffer.baseAddress!)
+                    try sink.write(rows: rows, rowMajor: buffer.baseAddress!)
+                }
             }
         }
-        return try encode(rowMajor, shape: [n, d])
     }
 }

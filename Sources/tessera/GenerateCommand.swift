@@ -5,8 +5,13 @@ import TesseraIO
 import Glibc
 #endif
 
-/// `tessera generate gram|lstsq`: a problem with a known solution (A = UΣVᵀ with prescribed
-/// singular values), written as A.npy, b.npy and x_true.npy.
+/// `tessera generate gram|lstsq|attention`: a problem with a known solution, written as A.npy,
+/// b.npy and x_true.npy, all three committed together (`AtomicFileGroup`).
+///
+/// gram/lstsq: A = UΣVᵀ with prescribed singular values, streamed to A.npy block of rows by block
+/// of rows as `ProblemGenerator.generate` makes it (`NpyRowSink`), so A is never held: memory is
+/// O(b·d per worker + d² + n), and a 36 GB A can be written on a machine with less memory.
+/// attention: A is held (b needs the kernel exp(AAᵀ)) and written through the same streamed stage.
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write A.npy, b.npy and x_true.npy for a problem with a known solution.")
@@ -42,16 +47,20 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         try CLIErrors.reporting { () throws(TesseraError) in
-            try Preflight.generate(rows: rows, cols: cols, ridge: problem == .attention ? ridge : nil)
+            let engine = try engineOptions.makeEngineTyped()
+            try Preflight.generate(rows: rows, cols: cols, ridge: problem == .attention ? ridge : nil, workers: engine.workerCount)
             if mkdir(outputDir, 0o755) != 0 && errno != EEXIST {
                 throw .io("cannot create \(outputDir): \(String(cString: strerror(errno)))")
             }
-            let engine = try engineOptions.makeEngineTyped()
             if problem == .attention { return try generateAttention(engine: engine) }
-            let p = try ProblemGenerator.make(problem == .gram ? .gram : .lstsq, rows: rows, cols: cols, condition: condition, power: power,
-                                              seed: seed, engine: engine, tileRows: engineOptions.tileRows)
+            let tall: TallProblem = problem == .gram ? .gram : .lstsq
+            try ProblemGenerator.validate(tall, rows: rows, cols: cols, condition: condition, power: power)
             let files = AtomicFileGroup()
-            try files.stage(NpyWriter.encode(p.matrix), to: outputDir + "/A.npy")
+            let p = try files.stage(path: outputDir + "/A.npy") { (file) throws(TesseraError) -> GeneratedAnswer in
+                let sink = try NpyRowSink(file: file, rows: rows, cols: cols)
+                return try ProblemGenerator.generate(tall, rows: rows, cols: cols, condition: condition, power: power,
+                                                     seed: seed, engine: engine, into: sink)
+            }
             try files.stage(NpyWriter.encode(p.rhs, shape: [p.rhs.count]), to: outputDir + "/b.npy")
             try files.stage(NpyWriter.encode(p.solution, shape: [cols]), to: outputDir + "/x_true.npy")
             try files.commit()
@@ -73,7 +82,7 @@ extension Generate {
         let x = (0..<rows).map { rng.normal(index: UInt64($0), stream: PhiloxStream.attentionSolution) }
         let b = try kernel.apply(x)
         let files = AtomicFileGroup()
-        try files.stage(NpyWriter.encode(a), to: outputDir + "/A.npy")
+        try NpyWriter.stage(a, in: files, to: outputDir + "/A.npy")
         try files.stage(NpyWriter.encode(b, shape: [rows]), to: outputDir + "/b.npy")
         try files.stage(NpyWriter.encode(x, shape: [rows]), to: outputDir + "/x_true.npy")
         try files.commit()

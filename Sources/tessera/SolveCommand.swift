@@ -6,7 +6,7 @@ import TesseraIO
 struct Solve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Solve min ‖(AᵀA)^j x − b‖ (gram), min ‖A(AᵀA)^j x − b‖ (lstsq) or min ‖(exp(AAᵀ) + λI)x − b‖ (attention) for A, b in .npy files.",
-        discussion: "Exit codes: 0 solved to tolerance; 3 solved but the tolerance was not reached (x written, the report says why); 2 bad usage or input (nothing written); 1 internal error.")
+        discussion: "Exit codes: 0 solved to tolerance; 3 solved but the tolerance was not reached (x written, the report says why); 2 bad usage or input, or an input truncated while it was being read (nothing written); 1 internal error; 130/143 stopped by SIGINT/SIGTERM.")
 
     @Argument(help: "The problem: gram, lstsq or attention.")
     var problem: SolveProblemArgument
@@ -69,6 +69,7 @@ struct Solve: ParsableCommand {
             let engine = try engineOptions.makeEngineTyped().tracing(into: recorder)
             let a = try NpyArray(path: matrix)
             let b = try NpyArray(path: rhs)
+            TestHooks.pauseAfterMapping()
             for note in [a.conversionNote, b.conversionNote].compactMap({ $0 }) where !engineOptions.quiet { print("note: \(note)") }
             let plan = try SolvePlan.make(request, shape: a.shape, source: matrix, matrixInPlace: a.canBeUsedInPlace,
                                           workers: engine.workerCount, options: try options())

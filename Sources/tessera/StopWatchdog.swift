@@ -5,15 +5,24 @@ import TesseraIO
 import Glibc
 #endif
 
-/// The CLI's answer to SIGINT/SIGTERM (process policy, so it lives here and not in the library).
+/// The CLI's answer to SIGINT/SIGTERM and to SIGBUS (process policy, so it lives here and not in
+/// the library).
 ///
-/// `install(grace:)` installs the async-signal-safe C handler (it records the signal and writes
-/// a byte to a self-pipe) and starts one watchdog thread blocked on that pipe. On a signal the
-/// watchdog calls `Interruption.requestStop(signal:)`, so solves stop at their next check and
-/// `AtomicFile` renames nothing; if the process is still running `grace` seconds later — stuck
-/// inside one long BLAS/LAPACK call — it removes every temporary file still registered in
-/// `TemporaryFiles`, prints "tessera: stopped by SIGTERM; nothing was written" and ends the
-/// process with `_exit(128 + signal)` (130 for SIGINT, 143 for SIGTERM), the shell convention.
+/// `install(grace:)` installs the async-signal-safe C handlers (they record the signal, or the
+/// fault's address, and write a byte to a self-pipe) and starts one watchdog thread blocked on
+/// that pipe.
+///
+/// - SIGINT/SIGTERM: the watchdog calls `Interruption.requestStop(signal:)`, so solves stop at
+///   their next check and `AtomicFileGroup` renames nothing; if the process is still running
+///   `grace` seconds later — stuck inside one long BLAS/LAPACK call — it removes every temporary
+///   file still registered in `TemporaryFiles`, prints "tessera: stopped by SIGTERM; nothing was
+///   written" and ends the process with `_exit(128 + signal)` (130 for SIGINT, 143 for SIGTERM),
+///   the shell convention.
+/// - SIGBUS (at any time, also during the grace period): the faulting thread is parked for good
+///   by the C handler and the watchdog ends the process at once (`MappedFileFault`): exit 2 with
+///   "tessera: error: A.npy was truncated while it was being read; nothing was written" when the
+///   address lies in a mapped input (`MappedRegions`), else exit 1 with an internal-error line;
+///   the registered temporaries are removed first either way.
 enum StopWatchdog {
     private struct State {
         var started = false
@@ -35,31 +44,49 @@ enum StopWatchdog {
         }
         guard start else { return }
         var thread = pthread_t()
-        _ = pthread_create(&thread, nil, { _ in StopWatchdog.watch(); return nil }, nil)
+        guard pthread_create(&thread, nil, { _ in StopWatchdog.watch(); return nil }, nil) == 0 else { return }
         pthread_detach(thread)
+        // Only now: a faulting thread waits for this watchdog forever.
+        _ = tessera_fault_signals_install()
     }
 
-    /// Waits for a signal byte, requests the stop, gives the solve `grace` seconds to stop on
-    /// its own, then removes the registered temporaries and exits 128 + signal.
+    /// Waits for a signal byte; a fault ends the process at once; a stop requests the stop, gives
+    /// the solve `grace` seconds to stop on its own (still answering a fault), then removes the
+    /// registered temporaries and exits 128 + signal.
     private static func watch() {
         let (fd, grace) = state.withLock { ($0.readFD, $0.grace) }
-        var byte: UInt8 = 0
-        while true {
-            let n = read(fd, &byte, 1)
-            if n == 1 { break }
-            if n < 0 && errno == EINTR { continue }
-            return
-        }
+        guard let byte = nextByte(fd, milliseconds: -1) else { return }
+        if tessera_fault_pending() != 0 { MappedFileFault.end() }
         let received = tessera_stop_signal_pending()
         let signal = received != 0 ? received : Int32(byte)
         Interruption.requestStop(signal: signal)
-        var pause = timespec(tv_sec: Int(grace), tv_nsec: Int((grace - grace.rounded(.down)) * 1e9))
-        var left = timespec()
-        while nanosleep(&pause, &left) != 0 && errno == EINTR { pause = left }
+        let deadline = MonotonicClock.nanoseconds() + UInt64(grace * 1e9)
+        while true {
+            let now = MonotonicClock.nanoseconds()
+            guard now < deadline else { break }
+            _ = nextByte(fd, milliseconds: Int32(min(Double(deadline - now) / 1e6 + 1, 60_000)))
+            if tessera_fault_pending() != 0 { MappedFileFault.end() }
+        }
         for path in TemporaryFiles.registered { unlink(path) }
         let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"
         let line = Array("tessera: stopped by \(name); nothing was written\n".utf8)
         _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
         _exit(128 + signal)
+    }
+
+    /// The next byte of the pipe within `milliseconds` (-1: no limit), or nil (timeout, or the
+    /// pipe failed).
+    private static func nextByte(_ fd: Int32, milliseconds: Int32) -> UInt8? {
+        var waiter = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let ready = poll(&waiter, 1, milliseconds)
+            if ready < 0 && errno == EINTR { continue }
+            guard ready > 0 else { return nil }
+            var byte: UInt8 = 0
+            let n = read(fd, &byte, 1)
+            if n == 1 { return byte }
+            if n < 0 && errno == EINTR { continue }
+            return nil
+        }
     }
 }

@@ -6,8 +6,9 @@ import Glibc
 #endif
 
 /// The `tessera` command line: see `tessera --help`. Exit codes: 0 success; 2 bad usage or input
-/// (one-line message, nothing written); 3 ran but did not reach the tolerance; 1 internal error;
-/// 130/143 stopped by SIGINT/SIGTERM (nothing written).
+/// (one-line message, nothing written), including an input truncated by another process while it
+/// was being read (SIGBUS, handled by `StopWatchdog`); 3 ran but did not reach the tolerance;
+/// 1 internal error; 130/143 stopped by SIGINT/SIGTERM (nothing written).
 @main
 struct TesseraCommand: ParsableCommand {
     static let version = "0.1.0"

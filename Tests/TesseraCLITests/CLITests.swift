@@ -143,6 +143,42 @@ final class CLITests: CLITestCase {
         }
     }
 
+    /// `generate` streams A: the files have the same bytes on 1 and 2 threads, A's header says
+    /// (n, d) in C order and the file is exactly header + n·d·8 bytes.
+    func testGenerateWritesIdenticalBytesOnAnyThreadCountWithTheRightHeader() throws {
+        for problem in ["gram", "lstsq"] {
+            var files: [[Data]] = []
+            for threads in ["1", "2"] {
+                let dir = path("gen-\(problem)-\(threads)")
+                let r = try run(["generate", problem, "--rows", "6000", "--cols", "200", "--condition", "1e3", "--threads", threads,
+                                 "--output-dir", dir, "--quiet"])
+                XCTAssertEqual(r.status, 0, r.stderr)
+                files.append(try ["A.npy", "b.npy", "x_true.npy"].map { try Data(contentsOf: URL(fileURLWithPath: dir + "/" + $0)) })
+                XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), ["A.npy", "b.npy", "x_true.npy"])
+                let a = try NpyArray(path: dir + "/A.npy")
+                XCTAssertEqual(a.shape, [6000, 200])
+                XCTAssertFalse(a.fortranOrder)
+                XCTAssertEqual(a.header.descr, "<f8")
+                XCTAssertEqual(files.last?[0].count, a.header.dataOffset + 6000 * 200 * 8)
+                XCTAssertEqual(try NpyArray(path: dir + "/b.npy").shape, [problem == "gram" ? 200 : 6000])
+            }
+            XCTAssertEqual(files[0], files[1], "\(problem): 1 and 2 threads")
+        }
+    }
+
+    /// A write error on A (here: A.npy is a link to /dev/full) is the usual one-line io error,
+    /// exit 2, and leaves neither b.npy, x_true.npy nor a temporary.
+    func testGenerateOnAFullDeviceLeavesNothing() throws {
+        let dir = path("full")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/A.npy", withDestinationPath: "/dev/full")
+        let r = try run(["generate", "lstsq", "--rows", "4000", "--cols", "16", "--output-dir", dir])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.hasPrefix("tessera: error: cannot write") && r.stderr.contains("No space left on device"), r.stderr)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["A.npy"])
+    }
+
     /// A run that cannot reach the tolerance writes x and exits 3.
     func testUnreachedToleranceExitsThreeWithOutput() throws {
         let dir = path("cap")

@@ -91,7 +91,8 @@ final class SolverBehaviourTests: XCTestCase {
     }
 
     /// A block of right-hand sides through BLAS-3 (exact factors) gives each column the answer and
-    /// the verified measures of its own solve: X agrees to 1e-12, every backward error ≤ 1e-13.
+    /// the verified measures of its own solve: X agrees to 1e-12, every backward error ≤ 1e-13 for
+    /// the exact factors and within the tolerance (1e-12) for pcg, which stops once it meets it.
     func testBlockOfRightHandSidesMatchesColumnByColumn() throws {
         let engine = try Engine(threads: 2)
         let p = try ProblemGenerator.make(.gram, rows: 3_000, cols: 12, condition: 10, power: 1, seed: 4, engine: engine, tileRows: 512)
@@ -107,7 +108,7 @@ final class SolverBehaviourTests: XCTestCase {
                     let alone = try solver(j).solve(b)
                     XCTAssertLessThanOrEqual(together[k].x.plus(-1, alone.x).norm2 / alone.x.norm2, 1e-12, "\(method) j=\(j) column \(k)")
                     XCTAssertTrue(together[k].report.converged, together[k].report.text)
-                    XCTAssertLessThanOrEqual(together[k].report.backwardError ?? 1, 1e-13, together[k].report.text)
+                    XCTAssertLessThanOrEqual(together[k].report.backwardError ?? 1, method == .pcg ? 1e-12 : 1e-13, together[k].report.text)
                     if method != .pcg { XCTAssertTrue(together[k].report.text.contains("block of 5"), together[k].report.text) }
                 }
             }

@@ -38,9 +38,20 @@ public enum MemoryEstimate {
         ByteCount.sum(attentionBase(rows: n, cols: d), ByteCount.doubles(4, n, m), ByteCount.doubles(3, m, m))
     }
 
-    /// `tessera generate`: A and the generator's copy, and a few n-vectors.
+    /// `tessera generate attention`: A (held, for the kernel product that makes b), one tile
+    /// of it while it is written, and a few n-vectors.
     public static func generate(rows n: Int, cols d: Int) -> UInt64 {
         ByteCount.sum(ByteCount.doubles(2, n, d), ByteCount.doubles(6, n))
+    }
+
+    /// `tessera generate gram|lstsq`, which streams A and never holds it (`ProblemGenerator`):
+    /// three canonical blocks per worker (the Gram pass's and the product pass's scratch), the
+    /// Gram partials, a few d×d matrices and the n-vectors of b (noise, G·[c, u], b, and a copy).
+    public static func generateStreamed(rows n: Int, cols d: Int, workers: Int) -> UInt64 {
+        let b = GeneratedMatrix.canonicalBlockRows(rows: n, cols: d)
+        let groups = GeneratedMatrix.gramGroupCount(rows: n, cols: d, extraColumns: 1)
+        return ByteCount.sum(ByteCount.doubles(3, b, d, max(1, workers)), ByteCount.doubles(groups, d + 1, d),
+                             ByteCount.doubles(8, d, d), ByteCount.doubles(6, n))
     }
 
     /// `tessera gram-matrix`: A's tiles (unless used in place) and two d × d results.

@@ -14,14 +14,18 @@ public enum Preflight {
     }
 
     /// A generated problem: n, d ≥ 1, n ≥ d, n·d·8 bytes representable, an attention ridge
-    /// finite and ≥ 0, and the generator's memory within the budget.
-    public static func generate(rows n: Int, cols d: Int, ridge: Double? = nil) throws(TesseraError) {
+    /// finite and ≥ 0, and what the generator holds within the budget: for attention A itself
+    /// (`MemoryEstimate.generate`); for gram/lstsq (`ridge` nil) only the streaming generator's
+    /// blocks, d×d matrices and n-vectors (`MemoryEstimate.generateStreamed`), since A goes to the
+    /// file block by block. The disk space the file needs is not checked: a full disk is the
+    /// write's error (`io`, nothing left behind).
+    public static func generate(rows n: Int, cols d: Int, ridge: Double? = nil, workers: Int = 1) throws(TesseraError) {
         if let ridge { try Problem.attention(ridge: ridge).validate() }
         guard n >= 1, d >= 1 else { throw .invalidArgument("--rows and --cols must be at least 1") }
         _ = try Checked.product([n, d, 8], "A of \(n) × \(d)")
         guard n >= d else { throw .invalidArgument("--rows must be at least --cols (got \(n) × \(d))") }
-        try MemoryBudget.systemDefault().require(MemoryEstimate.generate(rows: n, cols: d), for: "generating A of \(n) × \(d)",
-                                                 advice: "choose fewer --rows or --cols")
+        let bytes = ridge == nil ? MemoryEstimate.generateStreamed(rows: n, cols: d, workers: workers) : MemoryEstimate.generate(rows: n, cols: d)
+        try MemoryBudget.systemDefault().require(bytes, for: "generating A of \(n) × \(d)", advice: "choose fewer --rows or --cols")
     }
 
     /// `tessera info`'s shape for the tile choice: n, d ≥ 1.

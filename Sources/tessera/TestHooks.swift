@@ -1,0 +1,20 @@
+import Tessera
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Hooks for the CLI's own tests, set through the environment and unset in normal use; each is
+/// named `TESSERA_TEST_…` and does nothing when its variable is absent.
+///
+/// - `TESSERA_TEST_PAUSE_AFTER_MAP_MS=N`: `tessera solve` sleeps N milliseconds (at most 60 s)
+///   once it has mapped its inputs and before it reads any value, so a test can truncate an
+///   input in between and check the SIGBUS path (`MappedFileFault`) deterministically.
+enum TestHooks {
+    static func pauseAfterMapping() {
+        guard let text = ProcessEnvironment.value("TESSERA_TEST_PAUSE_AFTER_MAP_MS"), let ms = Int(text), ms > 0 else { return }
+        let capped = min(ms, 60_000)
+        var pause = timespec(tv_sec: capped / 1000, tv_nsec: (capped % 1000) * 1_000_000)
+        var left = timespec()
+        while nanosleep(&pause, &left) != 0 && errno == EINTR { pause = left }
+    }
+}
