@@ -52,6 +52,17 @@ enum BatchedSolve {
             throw .rankDeficient("A is numerically rank deficient or too ill-conditioned for the batched Cholesky route (κ(A) ≈ \(Format.sci(kappa)), limit \(Format.sci(Self.conditionLimit))); remove dependent columns, or solve it with a plan (randomized Cholesky-QR)")
         }
         let bLength = s.problem.tallKind == .gram ? d : n
+        // v ← AᵀA·v in one pass over A (the fused kernels read each row or panel once); `residual`
+        // is free scratch here (n ≥ one panel's rows).
+        func gramTimes(_ v: UnsafeMutablePointer<Double>) {
+            let product = residual + n
+            if s.order == .rowMajor {
+                GramVectorProduct.applyRows(a, ld: s.ld, rows: n, cols: d, columns: 1, y: v, w: product)
+            } else {
+                GramVectorProduct.apply(a, ld: s.ld, rows: n, cols: d, y: v, scratch: residual, w: product)
+            }
+            v.update(from: product, count: d)
+        }
         if s.problem.tallKind == .gram {
             x.update(from: b, count: d)
         } else {
@@ -73,11 +84,8 @@ enum BatchedSolve {
         let bNorm = BLAS.nrm2(count: bLength, b), xNorm = BLAS.nrm2(count: d, x)
         let sigma = largestSingularValue(r: g, order: d, scratch: residual + n)
         let unitRoundoff = Double.ulpOfOne / 2
-        work.update(from: x, count: d)                      // (AᵀA)ʲx by 2j fresh products with A
-        for _ in 0..<j {
-            tile.gemv(transposed: false, x: work, beta: 0, y: residual)
-            tile.gemv(transposed: true, x: residual, beta: 0, y: work)
-        }
+        work.update(from: x, count: d)                      // (AᵀA)ʲx by j fresh passes over A
+        for _ in 0..<j { gramTimes(work) }
         if s.problem.tallKind == .gram {
             BLAS.axpy(count: d, alpha: -1, x: b, y: work)
             info.accuracy = BLAS.nrm2(count: d, work) / max(pow(sigma, 2 * Double(j)) * xNorm + bNorm, .leastNormalMagnitude)
@@ -89,10 +97,7 @@ enum BatchedSolve {
             tile.gemv(transposed: false, alpha: -1, x: work, beta: 1, y: residual)
             let rNorm = BLAS.nrm2(count: n, residual)
             tile.gemv(transposed: true, x: residual, beta: 0, y: work)
-            for _ in 0..<j {
-                tile.gemv(transposed: false, x: work, beta: 0, y: residual)
-                tile.gemv(transposed: true, x: residual, beta: 0, y: work)
-            }
+            for _ in 0..<j { gramTimes(work) }
             let normM = pow(sigma, Double(2 * j + 1))
             info.accuracy = rNorm == 0 ? 0 : BLAS.nrm2(count: d, work) / max(normM * rNorm, .leastNormalMagnitude)
             info.accuracy_kind = 2
@@ -106,17 +111,19 @@ enum BatchedSolve {
     /// κ(A) above which the normal-equations route cannot give float64 accuracy (κ²·u ≈ 0.2).
     static let conditionLimit = 3e7
 
-    /// κ₂(R) = κ₂(A): σ_max by power steps on RᵀR and σ_min by power steps on (RᵀR)⁻¹ (30
-    /// each; an estimate from below, close for any spectrum). Scratch: 2d doubles.
+    /// κ₂(R) = κ₂(A): σ_max by power steps on RᵀR and σ_min by power steps on (RᵀR)⁻¹
+    /// (`steps` each; estimates from below and above, close for any spectrum — a rank
+    /// deficiency's gap makes the second converge at once). Plain loops over the d×d triangle:
+    /// for the small d of a batch, BLAS call overheads would cost more than the arithmetic.
+    /// Scratch: 2d doubles.
     static func conditionEstimate(r: UnsafePointer<Double>, order d: Int, scratch: UnsafeMutablePointer<Double>) -> Double {
         let largest = largestSingularValue(r: r, order: d, scratch: scratch)
         let v = scratch, w = scratch + d
         for i in 0..<d { v[i] = (1 + Double(i % 7)) / Double(d) }
         var inverse = 0.0
-        for _ in 0..<30 {
-            w.update(from: v, count: d)
-            BLAS.trsv(.upper, .transpose, n: d, t: r, ldt: d, x: w)
-            BLAS.trsv(.upper, .none, n: d, t: r, ldt: d, x: w)
+        for _ in 0..<steps {
+            Triangle.solveTransposed(r, d, v, into: w)     // w = R⁻ᵀv
+            Triangle.solve(r, d, w)                        // w = R⁻¹R⁻ᵀv
             let norm = BLAS.nrm2(count: d, w)
             guard norm > 0, norm.isFinite else { return .infinity }
             inverse = norm
@@ -125,22 +132,56 @@ enum BatchedSolve {
         return largest * inverse.squareRoot()
     }
 
-    /// σ_max(A) = ‖R‖₂ by 30 power steps on RᵀR (scratch: 2d doubles); a lower bound that is
-    /// within a few percent for any spectrum.
+    /// Power steps per estimate.
+    static let steps = 12
+
+    /// σ_max(A) = ‖R‖₂ by power steps on RᵀR (scratch: 2d doubles); a lower bound, within a few
+    /// percent for any spectrum after 12 steps.
     static func largestSingularValue(r: UnsafePointer<Double>, order d: Int, scratch: UnsafeMutablePointer<Double>) -> Double {
         let v = scratch, w = scratch + d
         for i in 0..<d { v[i] = 1 / Double(d).squareRoot() }
         var estimate = 0.0
-        for _ in 0..<30 {
-            w.update(from: v, count: d)
-            BLAS.trmv(.upper, .none, n: d, t: r, ldt: d, x: w)             // R v
-            BLAS.trmv(.upper, .transpose, n: d, t: r, ldt: d, x: w)        // RᵀR v
-            let norm = BLAS.nrm2(count: d, w)
+        for _ in 0..<steps {
+            Triangle.multiply(r, d, v, into: w)            // w = Rv
+            Triangle.multiplyTransposed(r, d, w, into: v)  // v = RᵀRv
+            let norm = BLAS.nrm2(count: d, v)
             guard norm > 0, norm.isFinite else { break }
             estimate = norm
-            for i in 0..<d { v[i] = w[i] / norm }
+            for i in 0..<d { v[i] /= norm }
         }
         return estimate.squareRoot()
+    }
+
+    /// Products and solves with an upper triangle R (column-major, d×d) in plain loops.
+    enum Triangle {
+        static func multiply(_ r: UnsafePointer<Double>, _ d: Int, _ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>) {
+            for i in 0..<d { y[i] = 0 }
+            for j in 0..<d { let xj = x[j], column = r + j * d; for i in 0...j { y[i] += column[i] * xj } }
+        }
+
+        static func multiplyTransposed(_ r: UnsafePointer<Double>, _ d: Int, _ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>) {
+            for j in 0..<d { let column = r + j * d; var s = 0.0; for i in 0...j { s += column[i] * x[i] }; y[j] = s }
+        }
+
+        /// y = R⁻ᵀx (forward substitution on Rᵀ).
+        static func solveTransposed(_ r: UnsafePointer<Double>, _ d: Int, _ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>) {
+            for j in 0..<d {
+                let column = r + j * d
+                var s = x[j]
+                for i in 0..<j { s -= column[i] * y[i] }
+                y[j] = s / column[j]
+            }
+        }
+
+        /// x ← R⁻¹x (back substitution).
+        static func solve(_ r: UnsafePointer<Double>, _ d: Int, _ x: UnsafeMutablePointer<Double>) {
+            for j in stride(from: d - 1, through: 0, by: -1) {
+                let column = r + j * d
+                x[j] /= column[j]
+                let xj = x[j]
+                for i in 0..<j { x[i] -= column[i] * xj }
+            }
+        }
     }
 }
 
