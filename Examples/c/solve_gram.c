@@ -29,7 +29,7 @@ int main(void) {
         return 1;
     }
     tessera_info info = {.struct_size = sizeof info};
-    tessera_status status = tessera_solve(plan, b, 1, d, x, d, &info);
+    tessera_status status = tessera_solve(plan, b, 1, d, x, d, NULL, &info);
     if (status != TESSERA_OK && status != TESSERA_NOT_CONVERGED) {
         fprintf(stderr, "tessera: %s\n", tessera_last_error());
         return 1;

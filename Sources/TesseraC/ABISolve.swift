@@ -1,12 +1,13 @@
 import CTessera
 import Tessera
 
-/// `tessera_solve`: the right-hand sides are checked (lengths, NaN/Inf) and solved on the plan
+/// `tessera_solve`: the right-hand sides (and warm starts) are checked (lengths, NaN/Inf) and solved on the plan
 /// with the plan's progress callback observing this call, x is written only when the solve
 /// finished (converged or not), and each column's report becomes a `tessera_info`.
 @c @implementation
 public func tessera_solve(_ plan: OpaquePointer?, _ b: UnsafePointer<Double>?, _ m: Int64, _ ldb: Int64,
-                          _ x: UnsafeMutablePointer<Double>?, _ ldx: Int64, _ info: UnsafeMutablePointer<tessera_info>?) -> tessera_status {
+                          _ x: UnsafeMutablePointer<Double>?, _ ldx: Int64, _ x0: UnsafePointer<Double>?,
+                          _ info: UnsafeMutablePointer<tessera_info>?) -> tessera_status {
     ABIStatus.entry("tessera_solve") { () throws(TesseraError) in
         let plan = try ABIPlan.from(plan)
         let b = try ABIStatus.required(b, "b"), x = try ABIStatus.required(x, "x")
@@ -24,7 +25,11 @@ public func tessera_solve(_ plan: OpaquePointer?, _ b: UnsafePointer<Double>?, _
             return size
         }
         let columns = (0..<count).map { k in Array(UnsafeBufferPointer(start: b + k * Int(ldb), count: rhsLength)) }
-        let rhs = try RightHandSides(block: columns, problem: plan.problem, rows: plan.rows, cols: plan.cols)
+        var rhs = try RightHandSides(block: columns, problem: plan.problem, rows: plan.rows, cols: plan.cols)
+        if let x0 {
+            let guesses = (0..<count).map { k in Array(UnsafeBufferPointer(start: x0 + k * Int(ldx), count: solutionLength)) }
+            rhs = try rhs.withStarts(guesses, problem: plan.problem, rows: plan.rows, cols: plan.cols)
+        }
         let monitor = plan.settings.monitor ?? SolveMonitor()
         let solutions = try monitor.observing { () throws(TesseraError) in try plan.solver.solve(rhs) }
         guard solutions.count == count else { throw .internalFailure("\(count) right-hand sides gave \(solutions.count) solutions") }

@@ -88,12 +88,12 @@ static void test_gram_and_lstsq_in_both_orders(void) {
         if (!row || !col) continue;
         CHECK(tessera_plan_rhs_length(row) == d && tessera_plan_solution_length(row) == d, "gram lengths");
         tessera_info info = {.struct_size = sizeof info};
-        CHECK(tessera_solve(row, b, 1, d, x, d, &info) == TESSERA_OK, "gram %s solve", methods[m]);
+        CHECK(tessera_solve(row, b, 1, d, x, d, NULL, &info) == TESSERA_OK, "gram %s solve", methods[m]);
         CHECK(relative_difference(x, x_true, d) < 1e-9, "gram %s row-major: x off by %.2e", methods[m], relative_difference(x, x_true, d));
         CHECK(info.tolerance_met == 1 && info.accuracy <= info.tolerance && info.accuracy_kind == 0, "gram %s info", methods[m]);
         CHECK(strlen(tessera_plan_method(row)) > 5, "method text");
         double y[20];
-        CHECK(tessera_solve(col, b, 1, d, y, d, NULL) == TESSERA_OK, "gram %s column-major solve", methods[m]);
+        CHECK(tessera_solve(col, b, 1, d, y, d, NULL, NULL) == TESSERA_OK, "gram %s column-major solve", methods[m]);
         CHECK(relative_difference(y, x, d) < 1e-10, "gram %s orders differ by %.2e", methods[m], relative_difference(y, x, d));
         tessera_plan_destroy(row);
         tessera_plan_destroy(col);
@@ -107,7 +107,7 @@ static void test_gram_and_lstsq_in_both_orders(void) {
     tessera_plan *p32 = NULL;
     CHECK(tessera_plan_create(context, a32, n, d, d, TESSERA_ROW_MAJOR, TESSERA_FLOAT32, &o, &p32) == TESSERA_OK, "float32 plan");
     if (p32) {
-        CHECK(tessera_solve(p32, b32, 1, d, x, d, NULL) == TESSERA_OK, "float32 solve");
+        CHECK(tessera_solve(p32, b32, 1, d, x, d, NULL, NULL) == TESSERA_OK, "float32 solve");
         CHECK(tessera_plan_matrix_data(p32) == NULL, "float32 A is converted, not used in place");
         CHECK(relative_difference(x, x_true, d) < 1e-9, "float32: x off by %.2e", relative_difference(x, x_true, d));
         tessera_plan_destroy(p32);
@@ -126,7 +126,7 @@ static void test_gram_and_lstsq_in_both_orders(void) {
     CHECK(tessera_plan_create(context, a, n, d, d, TESSERA_ROW_MAJOR, TESSERA_FLOAT64, &o, &ls) == TESSERA_OK, "lstsq plan");
     if (ls) {
         tessera_info infos[2] = {{.struct_size = sizeof(tessera_info)}, {.struct_size = sizeof(tessera_info)}};
-        CHECK(tessera_solve(ls, bl, 2, n, xl, d, infos) == TESSERA_OK, "lstsq solve");
+        CHECK(tessera_solve(ls, bl, 2, n, xl, d, NULL, infos) == TESSERA_OK, "lstsq solve");
         CHECK(relative_difference(xl, x_true, d) < 1e-9, "lstsq: x off by %.2e", relative_difference(xl, x_true, d));
         for (int j = 0; j < d; j++) CHECK(fabs(xl[d + j] - 2 * xl[j]) <= 1e-9 * (1 + fabs(xl[j])), "lstsq second column");
         CHECK(infos[1].accuracy_kind == 2 && infos[1].struct_size == sizeof(tessera_info), "lstsq info");
@@ -161,8 +161,19 @@ static void test_attention(void) {
         if (!plan) continue;
         CHECK(tessera_plan_rhs_length(plan) == n && tessera_plan_solution_length(plan) == n, "attention lengths");
         tessera_info info = {.struct_size = sizeof info};
-        CHECK(tessera_solve(plan, b, 1, n, x, n, &info) == TESSERA_OK, "attention solve %d", m);
+        CHECK(tessera_solve(plan, b, 1, n, x, n, NULL, &info) == TESSERA_OK, "attention solve %d", m);
         CHECK(relative_difference(x, x_true, n) < 1e-6, "attention %d: x off by %.2e", m, relative_difference(x, x_true, n));
+        if (codes[m] == TESSERA_METHOD_PCG) {
+            /* A warm start at the answer: the iteration has (almost) nothing left to do. */
+            tessera_info warm = {.struct_size = sizeof warm};
+            double y[400];
+            CHECK(tessera_solve(plan, b, 1, n, y, n, x, &warm) == TESSERA_OK, "warm start");
+            CHECK(warm.iterations < info.iterations && warm.iterations <= 2, "warm start took %d iterations, cold %d", warm.iterations, info.iterations);
+            double bad_start[400];
+            memcpy(bad_start, x, sizeof bad_start);
+            bad_start[7] = NAN;
+            CHECK(tessera_solve(plan, b, 1, n, y, n, bad_start, NULL) == TESSERA_INVALID_ARGUMENT, "NaN warm start");
+        }
         CHECK(info.accuracy_kind == 1 && info.accuracy <= 1e-10, "attention %d residual %.2e", m, info.accuracy);
         /* The cross kernel with B = A gives exp(AAᵀ)·x_true = b − λ·x_true. */
         double kx[400], expected[400];
@@ -234,15 +245,15 @@ static void test_bad_arguments_and_cancellation(void) {
 
     CHECK(tessera_plan_create(context, a, n, d, d, TESSERA_ROW_MAJOR, TESSERA_FLOAT64, &o, &plan) == TESSERA_OK, "good plan");
     double x_before = x[0] = 12345;
-    CHECK(tessera_solve(plan, NULL, 1, d, x, d, NULL) == TESSERA_INVALID_ARGUMENT, "NULL b");
-    CHECK(tessera_solve(plan, b, 0, d, x, d, NULL) == TESSERA_INVALID_ARGUMENT, "m = 0");
-    CHECK(tessera_solve(plan, b, 1, d - 1, x, d, NULL) == TESSERA_INVALID_ARGUMENT, "ldb too small");
+    CHECK(tessera_solve(plan, NULL, 1, d, x, d, NULL, NULL) == TESSERA_INVALID_ARGUMENT, "NULL b");
+    CHECK(tessera_solve(plan, b, 0, d, x, d, NULL, NULL) == TESSERA_INVALID_ARGUMENT, "m = 0");
+    CHECK(tessera_solve(plan, b, 1, d - 1, x, d, NULL, NULL) == TESSERA_INVALID_ARGUMENT, "ldb too small");
     b[3] = INFINITY;
-    CHECK(tessera_solve(plan, b, 1, d, x, d, NULL) == TESSERA_INVALID_ARGUMENT && x[0] == x_before, "Inf in b leaves x alone");
+    CHECK(tessera_solve(plan, b, 1, d, x, d, NULL, NULL) == TESSERA_INVALID_ARGUMENT && x[0] == x_before, "Inf in b leaves x alone");
     b[3] = 1;
     tessera_info small = {.struct_size = 4};
-    CHECK(tessera_solve(plan, b, 1, d, x, d, &small) == TESSERA_INVALID_ARGUMENT, "small info struct");
-    CHECK(tessera_solve(NULL, b, 1, d, x, d, NULL) == TESSERA_INVALID_ARGUMENT, "NULL plan");
+    CHECK(tessera_solve(plan, b, 1, d, x, d, NULL, &small) == TESSERA_INVALID_ARGUMENT, "small info struct");
+    CHECK(tessera_solve(NULL, b, 1, d, x, d, NULL, NULL) == TESSERA_INVALID_ARGUMENT, "NULL plan");
     tessera_plan_destroy(plan);
     tessera_plan_destroy(NULL);
     tessera_context_destroy(NULL);
@@ -261,7 +272,7 @@ static void test_bad_arguments_and_cancellation(void) {
     CHECK(tessera_plan_create(context, small_a, n, d, d, TESSERA_ROW_MAJOR, TESSERA_FLOAT64, &att, &plan) == TESSERA_OK, "attention plan");
     if (plan) {
         x[0] = x_before;
-        CHECK(tessera_solve(plan, b, 1, n, x, n, NULL) == TESSERA_CANCELLED && strstr(tessera_last_error(), "cancelled"), "cancel");
+        CHECK(tessera_solve(plan, b, 1, n, x, n, NULL, NULL) == TESSERA_CANCELLED && strstr(tessera_last_error(), "cancelled"), "cancel");
         CHECK(calls >= 2 && calls <= 3 && x[0] == x_before, "callback calls %d, x untouched", calls);
         tessera_plan_destroy(plan);
     }
@@ -271,7 +282,7 @@ struct job { tessera_plan *plan; const double *b; double x[20]; tessera_status s
 
 static void *solve_job(void *arg) {
     struct job *job = arg;
-    job->status = tessera_solve(job->plan, job->b, 1, 20, job->x, 20, NULL);
+    job->status = tessera_solve(job->plan, job->b, 1, 20, job->x, 20, NULL, NULL);
     return NULL;
 }
 
@@ -286,7 +297,7 @@ static void test_concurrent_solves_on_one_plan(void) {
     tessera_plan *plan = NULL;
     CHECK(tessera_plan_create(context, a, n, d, d, TESSERA_ROW_MAJOR, TESSERA_FLOAT64, &o, &plan) == TESSERA_OK, "plan");
     if (!plan) { free(a); return; }
-    for (int k = 0; k < 4; k++) CHECK(tessera_solve(plan, b[k], 1, d, alone[k], d, NULL) == TESSERA_OK, "sequential %d", k);
+    for (int k = 0; k < 4; k++) CHECK(tessera_solve(plan, b[k], 1, d, alone[k], d, NULL, NULL) == TESSERA_OK, "sequential %d", k);
     struct job jobs[4];
     pthread_t threads[4];
     for (int k = 0; k < 4; k++) {

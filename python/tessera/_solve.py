@@ -197,10 +197,11 @@ class Plan:
         """The array the plan reads (the caller's own when it was used in place)."""
         return self._array
 
-    def solve(self, b):
+    def solve(self, b, x0=None):
         """x for b of shape (k,) or a block (k, m); returns (x, info) with x of shape (len,) or
-        (len, m) and info a SolveInfo (a list of them for a block). Warns (ConvergenceWarning)
-        when the tolerance was not met; x is then the best found."""
+        (len, m) and info a SolveInfo (a list of them for a block). x0 (shaped like x) is a warm
+        start for the iterative methods. Warns (ConvergenceWarning) when the tolerance was not
+        met; x is then the best found."""
         if self._handle is None:
             raise ValueError("the plan was closed")
         b = np.asarray(b)
@@ -216,9 +217,15 @@ class Plan:
         infos = (native.Info * m)()
         for info in infos:
             info.struct_size = ctypes.sizeof(native.Info)
+        start = None
+        if x0 is not None:
+            start = np.asfortranarray(np.asarray(x0, dtype=np.float64).reshape(self.solution_length, -1))
+            if start.shape != (self.solution_length, m):
+                raise ValueError(f"x0 must have the shape of x, ({self.solution_length},) or ({self.solution_length}, {m})")
         self._local.interrupted = False
         status = native.lib.tessera_solve(self._handle, block.ctypes.data, m, block.shape[0], x.ctypes.data,
-                                          self.solution_length, ctypes.cast(infos, ctypes.c_void_p))
+                                          self.solution_length, None if start is None else start.ctypes.data,
+                                          ctypes.cast(infos, ctypes.c_void_p))
         _check(status, getattr(self._local, "interrupted", False))
         details = [SolveInfo.from_native(info, self.method) for info in infos]
         if status == native.NOT_CONVERGED:

@@ -122,6 +122,17 @@ def test_errors_map_to_python_conventions():
         tessera.set_num_threads(0)
 
 
+def test_a_warm_start_at_the_answer_needs_almost_no_iterations():
+    A = conditioned(20000, 20, 1e3)
+    b = RNG.standard_normal(20000)
+    plan = tessera.Plan(A, "lstsq", method="pcg")
+    x, cold = plan.solve(b)
+    y, warm = plan.solve(b, x0=x)
+    assert warm.iterations < cold.iterations and rel(y, x) < 1e-10
+    with pytest.raises(ValueError, match="warm start 0 holds a non-finite"):
+        plan.solve(b, x0=np.full(20, np.nan))
+
+
 def test_not_converged_warns_and_returns_the_best_x():
     A = 0.6 * RNG.standard_normal((800, 8)) / 8 ** 0.25
     with pytest.warns(tessera.ConvergenceWarning):

@@ -142,11 +142,13 @@ tessera_status tessera_plan_cross_kernel(const tessera_plan *plan, const double 
                                          tessera_order order, const double *alpha, double *out);
 
 /* Solves for m right-hand sides: column k of b at b + k·ldb (ldb ≥ rhs length), of x at
- * x + k·ldx (ldx ≥ solution length). info (optional) receives m structs, each with struct_size
- * set by the caller. Returns TESSERA_NOT_CONVERGED when any column missed the tolerance (its
- * best x is written); on any other failure x is left unchanged. */
+ * x + k·ldx (ldx ≥ solution length). x0 (optional, laid out like x) is a warm start: the
+ * iterative methods (pcg, paper) start there instead of at their own first guess; exact factors
+ * ignore it. info (optional) receives m structs, the first with struct_size set by the caller.
+ * Returns TESSERA_NOT_CONVERGED when any column missed the tolerance (its best x is written); on
+ * any other failure x is left unchanged. */
 tessera_status tessera_solve(const tessera_plan *plan, const double *b, int64_t m, int64_t ldb,
-                             double *x, int64_t ldx, tessera_info *info);
+                             double *x, int64_t ldx, const double *x0, tessera_info *info);
 
 void tessera_plan_destroy(tessera_plan *plan);
 

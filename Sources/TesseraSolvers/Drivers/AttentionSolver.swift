@@ -97,11 +97,12 @@ public final class AttentionSolver: Sendable {
     public func solve(_ rhs: RightHandSides) throws(TesseraError) -> [Solution] {
         try rhs.requireLength(plan.rows)
         var out: [Solution] = []
-        for b in rhs.columns { out.append(try solveOne(b)) }
+        for (k, b) in rhs.columns.enumerated() { out.append(try solveOne(b, start: rhs.starts?[k])) }
         return out
     }
 
-    func solveOne(_ b: [Double]) throws(TesseraError) -> Solution {
+    /// One b; `start` (a guess of x) starts the iteration of `pcg` and `paper`.
+    func solveOne(_ b: [Double], start: [Double]? = nil) throws(TesseraError) -> Solution {
         let n = kernel.order, tolerance = plan.tolerance, maxIterations = plan.options.maxIterations
         var report = SolveReport(problem: problem, method: method, reason: reason, rows: n, cols: kernel.matrix.cols, tolerance: tolerance,
                                  threads: kernel.engine.workerCount, tileRows: kernel.matrix.layout.tileRows, seed: plan.options.seed)
@@ -121,13 +122,13 @@ public final class AttentionSolver: Sendable {
                 .coefficients(kernel, rhs: b, steps: 10, preconditioner: preconditioner)
             let (lo, hi) = RitzValues.extremes(ritz)
             result = try Richardson(maxIterations: maxIterations)
-                .solve(kernel, rhs: b, step: 2 / (0.95 * lo + 1.05 * hi), preconditioner: preconditioner, target: target)
+                .solve(kernel, rhs: b, start: start, step: 2 / (0.95 * lo + 1.05 * hi), preconditioner: preconditioner, target: target)
         } else {
             let cg = ConjugateGradients.forKernel(maxIterations: maxIterations)
             if let preconditioner {
-                result = try cg.solve(kernel, rhs: b, preconditioner: preconditioner, target: target)
+                result = try cg.solve(kernel, rhs: b, start: start, preconditioner: preconditioner, target: target)
             } else {
-                result = try cg.solve(kernel, rhs: b, preconditioner: IdentityPreconditioner(), target: target)
+                result = try cg.solve(kernel, rhs: b, start: start, preconditioner: IdentityPreconditioner(), target: target)
             }
         }
         report.seconds.iterate = clock.lap()

@@ -3,12 +3,13 @@ import TesseraCore
 /// One right-hand side at a time: iterate, verify by an independent pass, and — when an exact
 /// factor's direct answer misses the tolerance — refine with preconditioned CG.
 extension TallSolver {
-    /// min ‖(AᵀA)^j x − b‖ for one b ∈ ℝ^d (already validated).
-    func solveGramAlone(_ b: [Double]) throws(TesseraError) -> Solution {
+    /// min ‖(AᵀA)^j x − b‖ for one b ∈ ℝ^d (already validated); `start`, a guess of x, starts
+    /// the last power stage's iteration.
+    func solveGramAlone(_ b: [Double], start: [Double]? = nil) throws(TesseraError) -> Solution {
         let j = power
         var report = makeReport()
         var clock = Stopwatch()
-        let (x, iterations, status, condition) = try gramPower(b, eta: tolerance / Double(j))
+        let (x, iterations, status, condition) = try gramPower(b, eta: tolerance / Double(j), finalStart: start)
         if report.conditionPreconditioned == nil { report.conditionPreconditioned = condition }
         report.seconds.iterate = clock.lap()
         report.iterations = iterations
@@ -30,11 +31,12 @@ extension TallSolver {
 
     /// min ‖A(AᵀA)^j x − b‖ for one b ∈ ℝⁿ (already validated), by the method's own
     /// least-squares stage (LSQR, Richardson), then the power stages.
-    func solveLstsqAlone(_ b: [Double]) throws(TesseraError) -> Solution {
+    /// `start`, a guess of x, starts the least-squares stage (j = 0) or the last power stage.
+    func solveLstsqAlone(_ b: [Double], start: [Double]? = nil) throws(TesseraError) -> Solution {
         let j = power
         var report = makeReport()
         var clock = Stopwatch()
-        let ls = try leastSquares(b)
+        let ls = try leastSquares(b, start: j == 0 ? start : nil)
         var iterations = [ls.iterations], status = ls.status
         var x = ls.solution
         var powerEta = 1e-16
@@ -48,7 +50,7 @@ extension TallSolver {
                 eta = 1e-16
             }
             powerEta = eta
-            let powered = try gramPower(ls.solution, eta: eta)
+            let powered = try gramPower(ls.solution, eta: eta, finalStart: start)
             x = powered.x
             if report.conditionPreconditioned == nil { report.conditionPreconditioned = powered.condition }
             iterations += powered.iterations

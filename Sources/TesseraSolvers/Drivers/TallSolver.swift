@@ -103,7 +103,10 @@ public final class TallSolver: Sendable {
             return plan.kind == .gram ? try solveGramBlock(block) : try solveLstsqBlock(block)
         }
         var out: [Solution] = []
-        for b in block { out.append(plan.kind == .gram ? try solveGramAlone(b) : try solveLstsqAlone(b)) }
+        for (k, b) in block.enumerated() {
+            let start = rhs.starts?[k]
+            out.append(plan.kind == .gram ? try solveGramAlone(b, start: start) : try solveLstsqAlone(b, start: start))
+        }
         return out
     }
 

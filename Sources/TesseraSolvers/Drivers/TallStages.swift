@@ -18,21 +18,24 @@ extension TallSolver {
     /// CG on AᵀA with P = RᵀR: sweeps end after 30 steps without progress.
     var conjugateGradients: ConjugateGradients { ConjugateGradients(maxIterations: options.maxIterations, stagnationWindow: 30) }
 
-    /// j successive solves of AᵀA·y = c, each to backward error `eta`.
-    func gramPower(_ c: [Double], eta: Double) throws(TesseraError)
+    /// j successive solves of AᵀA·y = c, each to backward error `eta`; the last one's iteration
+    /// starts at `finalStart` when given (a caller's guess of x).
+    func gramPower(_ c: [Double], eta: Double, finalStart: [Double]? = nil) throws(TesseraError)
         -> (x: [Double], iterations: [Int], status: IterationStatus, condition: Double?) {
         var y = c, iterations: [Int] = [], status = IterationStatus.converged
         var condition: Double?
-        for _ in 0..<power {
+        for stage in 0..<power {
             var start = y
             factor.r.solveNormal(&start)            // (RᵀR)⁻¹c: exact for exact R, the sketched normal equations otherwise
+            let guess = stage == power - 1 ? finalStart : nil
             let result: IterationResult
             switch method {
             case .paper:
                 result = try Richardson(maxIterations: options.maxIterations)
-                    .solve(op.gram, rhs: y, step: spectrum?.omega ?? 1, preconditioner: preconditioner, target: gramTarget(y, eta: eta))
+                    .solve(op.gram, rhs: y, start: guess, step: spectrum?.omega ?? 1, preconditioner: preconditioner,
+                           target: gramTarget(y, eta: eta))
             case .pcg:
-                result = try conjugateGradients.solve(op.gram, rhs: y, start: start, preconditioner: preconditioner,
+                result = try conjugateGradients.solve(op.gram, rhs: y, start: guess ?? start, preconditioner: preconditioner,
                                                       target: gramTarget(y, eta: eta))
             case .direct, .cholesky, .surrogate:
                 result = IterationResult(solution: start, iterations: 0, status: .converged)
@@ -61,19 +64,22 @@ extension TallSolver {
         return (y, iterations, status)
     }
 
-    /// argmin ‖Ay − b‖ by the method's least-squares stage.
-    func leastSquares(_ b: [Double]) throws(TesseraError) -> IterationResult {
+    /// argmin ‖Ay − b‖ by the method's least-squares stage; the iterative methods start at
+    /// `guess` when given (a caller's warm start), else at the sketch-and-solve point.
+    func leastSquares(_ b: [Double], start guess: [Double]? = nil) throws(TesseraError) -> IterationResult {
         let lsqr = PreconditionedLSQR(op: op, preconditioner: factor.r, maxIterations: options.maxIterations)
         switch method {
         case .paper:
             let c = try op.applyTransposed(b)
-            let start = try factor.sketchAndSolve(b)
+            let start: [Double]
+            if let guess { start = guess } else { start = try factor.sketchAndSolve(b) }
             let r0 = b.plus(-1, try op.apply(start)).norm2
             let eta = 0.01 * tolerance * normA * r0 / (normA * normA * start.norm2 + c.norm2 + .leastNormalMagnitude)
             return try Richardson(maxIterations: options.maxIterations)
                 .solve(op.gram, rhs: c, start: start, step: spectrum?.omega ?? 1, preconditioner: preconditioner,
                        target: gramTarget(c, eta: max(eta, 1e-16)))
         case .pcg:
+            if let guess { return try refinedLSQR(lsqr, b, start: guess) }
             return try refinedLSQR(lsqr, b, start: try factor.sketchAndSolve(b))
         case .direct, .surrogate:
             // Corrected semi-normal equations: y = (RᵀR)⁻¹Aᵀb, then one correction from the residual.

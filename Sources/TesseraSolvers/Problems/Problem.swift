@@ -86,6 +86,9 @@ public enum Problem: Sendable, Equatable, CustomStringConvertible {
     /// The length of b for A of n × d: d for gram, n otherwise.
     public func rightHandSideLength(rows n: Int, cols d: Int) -> Int { tallKind == .gram ? d : n }
 
+    /// The length of x: d for gram and lstsq, n for attention.
+    public func solutionLength(rows n: Int, cols d: Int) -> Int { tallKind == nil ? n : d }
+
     /// What that length is, in words, for messages.
     var rightHandSideMeaning: String { tallKind == .gram ? "d (the columns of A)" : "n (the rows of A)" }
 }

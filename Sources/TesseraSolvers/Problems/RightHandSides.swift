@@ -14,6 +14,9 @@ public struct RightHandSides: Sendable {
     public let columns: [[Double]]
     /// True when the values came as a 2-D array (the solutions are written the same way).
     public let isMatrix: Bool
+    /// Warm starts, one per column (nil: none): the iterative methods start there instead of
+    /// at their own first guess (exact factors have nothing to iterate and ignore them).
+    public private(set) var starts: [[Double]]? = nil
 
     public init(values: [Double], shape: [Int], columnMajor: Bool = false, source: String = "b",
                 problem: Problem, rows n: Int, cols d: Int) throws(TesseraError) {
@@ -54,6 +57,24 @@ public struct RightHandSides: Sendable {
     /// One vector b, checked as `init(values:shape:…)` would.
     public init(vector b: [Double], problem: Problem, rows n: Int, cols d: Int) throws(TesseraError) {
         try self.init(values: b, shape: [b.count], problem: problem, rows: n, cols: d)
+    }
+
+    /// The same right-hand sides with a warm start per column, each of the solution's length
+    /// (`problem.solutionLength`) and finite. Throws `.invalidInput` otherwise.
+    public func withStarts(_ guesses: [[Double]], problem: Problem, rows n: Int, cols d: Int) throws(TesseraError) -> RightHandSides {
+        let length = problem.solutionLength(rows: n, cols: d)
+        guard guesses.count == columns.count else {
+            throw .invalidInput("\(guesses.count) warm starts for \(columns.count) right-hand sides; give one per column")
+        }
+        for (k, x0) in guesses.enumerated() {
+            guard x0.count == length else { throw .invalidInput("warm start \(k) has \(x0.count) entries; x has \(length)") }
+            if let bad = x0.firstIndex(where: { !$0.isFinite }) {
+                throw .invalidInput("warm start \(k) holds a non-finite value at index \(bad); remove or replace NaN/Inf entries")
+            }
+        }
+        var copy = self
+        copy.starts = guesses
+        return copy
     }
 
     /// Several vectors (at least one), each checked.
