@@ -159,8 +159,14 @@ def test_a_callback_and_ctrl_c_cancel_a_solve():
         return True
 
     plan = tessera.Plan(A, "attention", ridge=1e-8, method="pcg", rank=4, callback=interrupt)
-    with pytest.raises(KeyboardInterrupt):
-        plan.solve(np.ones(800))
+    # Python's own Ctrl-C handler, as an interactive session has it (a process started in the
+    # background inherits SIGINT ignored, and Python then leaves it so).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            plan.solve(np.ones(800))
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_concurrent_solves_on_one_plan_give_the_bits_of_one_at_a_time():
