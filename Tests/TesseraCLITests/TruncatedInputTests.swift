@@ -14,7 +14,10 @@ final class TruncatedInputTests: CLITestCase {
                                   "--report", dir + "/r.json"],
                                  environment: ["TESSERA_TEST_PAUSE_AFTER_MAP_MS": "3000"])
         let maps = "/proc/\(started.0.processIdentifier)/maps"
-        let deadline = Date().addingTimeInterval(2.5)
+        // The pause starts once the inputs are mapped; reaching that point may take long under a
+        // sanitizer, so the wait for the mapping is generous (the pause only has to outlast the
+        // 10 ms polling step below).
+        let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
             if let text = try? String(contentsOfFile: maps, encoding: .utf8), text.contains("/A.npy") { return started }
             Thread.sleep(forTimeInterval: 0.01)
