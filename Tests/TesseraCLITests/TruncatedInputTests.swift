@@ -3,8 +3,8 @@ import Foundation
 
 /// An input truncated by another process while `tessera` has it mapped: the read faults with
 /// SIGBUS, and the CLI ends with one line naming the file, exit 2, and no output or temporary
-/// left. Deterministic: `TESSERA_TEST_PAUSE_AFTER_MAP_MS` holds the CLI after mapping its inputs,
-/// the test waits until A.npy shows in /proc/PID/maps and truncates it during the pause.
+/// left. Deterministic: `TESSERA_TEST_PAUSE_AFTER_MAP_MS` holds the CLI after mapping its inputs
+/// and has it say so on stderr; the test waits for that line and truncates A.npy during the pause.
 final class TruncatedInputTests: CLITestCase {
     /// Starts `solve gram` on a generated problem, paused after mapping; returns once A.npy is
     /// mapped (or fails the test).
@@ -13,16 +13,18 @@ final class TruncatedInputTests: CLITestCase {
         let started = try launch(["solve", "gram", "--matrix", dir + "/A.npy", "--rhs", dir + "/b.npy", "--output", dir + "/x.npy",
                                   "--report", dir + "/r.json"],
                                  environment: ["TESSERA_TEST_PAUSE_AFTER_MAP_MS": "3000"])
-        let maps = "/proc/\(started.0.processIdentifier)/maps"
-        // The pause starts once the inputs are mapped; reaching that point may take long under a
-        // sanitizer, so the wait for the mapping is generous (the pause only has to outlast the
-        // 10 ms polling step below).
+        // The hook says when the inputs are mapped (the pause starts then); reaching that point
+        // may take long under a sanitizer, so the wait is generous.
+        let marker = "tessera-test: inputs mapped\n"
+        var seen = Data()
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
-            if let text = try? String(contentsOfFile: maps, encoding: .utf8), text.contains("/A.npy") { return started }
-            Thread.sleep(forTimeInterval: 0.01)
+            let chunk = started.2.fileHandleForReading.availableData
+            if chunk.isEmpty { break }                  // end of file: the process ended
+            seen.append(chunk)
+            if String(decoding: seen, as: UTF8.self).hasSuffix(marker) { return started }
         }
-        XCTFail("A.npy was never mapped")
+        XCTFail("the CLI never said its inputs were mapped")
         return started
     }
 
