@@ -64,10 +64,10 @@ final class ABIPlan: @unchecked Sendable {
     var problem: Problem { solver.problem }
 
     /// The length of b: d for gram, n for lstsq and attention.
-    var rhsLength: Int { problem.tallKind == .gram ? cols : rows }
+    var rhsLength: Int { problem.rightHandSideLength(rows: rows, cols: cols) }
 
     /// The length of x: d for gram and lstsq, n for attention.
-    var solutionLength: Int { problem.tallKind == nil ? rows : cols }
+    var solutionLength: Int { problem.solutionLength(rows: rows, cols: cols) }
 
     static func from(_ pointer: OpaquePointer?) throws(TesseraError) -> ABIPlan {
         guard let pointer else { throw .invalidArgument("plan is NULL") }

@@ -4,7 +4,7 @@ import TesseraRuntime
 /// Row-major blocks of rows in and out of a tiled matrix: a `TiledMatrix` is a `RowBlockSink`
 /// (so `GeneratedMatrix.streamProduct` can fill it), and `copyRows(_:toRowMajor:)` reads rows
 /// back out in C order (so a writer can stream it to a file one block at a time). Both convert
-/// between the tiles' column-major layout and row-major order entry by entry: rows.count·d moves.
+/// between the tiles' layout and row-major order (`Tile.copyRowMajor` reading): rows.count·d moves.
 /// They throw nothing.
 extension TiledMatrix: RowBlockSink {
     /// The handles of the tiles holding `rows`.
@@ -35,10 +35,7 @@ extension TiledMatrix: RowBlockSink {
         for t in tileIndices(of: rows) {
             let tile = tiles[t].tile, first = layout.rowRange(ofTile: t).lowerBound
             let lo = max(rows.lowerBound, first), hi = min(rows.upperBound, first + tile.rows)
-            for r in lo..<hi {
-                let target = out + (r - rows.lowerBound) * d
-                for c in 0..<d { target[c] = tile[r - first, c] }
-            }
+            tile.rows((lo - first)..<(hi - first)).copyRowMajor(into: out + (lo - rows.lowerBound) * d, ld: d)
         }
     }
 
