@@ -49,6 +49,23 @@ public struct TileLayout: Sendable, Hashable {
 
     /// Bytes one full tile occupies.
     public var tileBytes: Int { tileRows * cols * MemoryLayout<Double>.stride }
+
+    /// Bytes a canonical reduction block aims at (see `reductionBlockRows`).
+    public static let reductionBlockBytes = 512 << 10
+
+    /// Rows of the canonical blocks every pass that sums over rows (AᵀA, Aᵀu, AᵀA·Y, Aᵀ(B − AY))
+    /// cuts A into: the largest power of two with B·d·8 ≤ `reductionBlockBytes`, clamped to
+    /// [256, 2048] and to n. It depends on (n, d) alone — not on the tile height, the thread
+    /// count or the machine — so those sums, and every x built from them, have the same bits for
+    /// any tiling. Default tile heights are multiples of it, so a block lies inside one tile.
+    public static func reductionBlockRows(rows n: Int, cols d: Int) -> Int {
+        var b = 256
+        while b < 2_048 && 2 * b * max(d, 1) * MemoryLayout<Double>.stride <= reductionBlockBytes { b *= 2 }
+        return max(1, min(b, n))
+    }
+
+    /// `reductionBlockRows(rows:cols:)` for this shape.
+    public var reductionBlockRows: Int { Self.reductionBlockRows(rows: rows, cols: cols) }
 }
 
 /// The tile height Tessera picks for an n×d matrix and the reason, for `tessera info` and reports.
@@ -64,7 +81,8 @@ public struct TileChoice: Sendable, CustomStringConvertible {
 
     /// Picks tile rows for an n×d matrix on `workers` workers: about `targetTileBytes` per tile
     /// (never fewer than 256 rows), cut further so there are at least 4 tiles per worker when
-    /// that keeps tiles ≥ 256 rows, rounded to a multiple of 8 and clamped to n.
+    /// that keeps tiles ≥ 256 rows, rounded to a multiple of the canonical reduction block
+    /// (`TileLayout.reductionBlockRows`, so no block spans two tiles) and clamped to n.
     public static func recommended(rows n: Int, cols d: Int, workers: Int, caches: CacheSizes) -> TileChoice {
         let bySize = max(256, targetTileBytes / (8 * max(d, 1)))
         let forBalance = Checked.ceilDiv(n, 4 * max(workers, 1))
@@ -74,7 +92,8 @@ public struct TileChoice: Sendable, CustomStringConvertible {
             rows = forBalance
             why = "4 tiles per worker for balance"
         }
-        rows = min(n, max(8, (rows + 7) / 8 * 8))
+        let block = TileLayout.reductionBlockRows(rows: n, cols: d)
+        rows = min(n, max(block, (rows + block / 2) / block * block))
         let maxByBLAS = max(1, Int(Int32.max) / max(d, 1))
         rows = max(1, min(rows, maxByBLAS))
         let tiles = Checked.ceilDiv(n, rows)

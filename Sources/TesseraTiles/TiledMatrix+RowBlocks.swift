@@ -23,73 +23,88 @@ public struct RowBlock {
 /// the order of every addition fixed by (n, blockRows) alone, never by the tiling or the thread
 /// count. Rows are cut in blocks of `blockRows`; blocks in G contiguous groups; one task per
 /// group runs `kernel` on its blocks in order, accumulating into the group's partial; the
-/// partials are summed by a fixed binary tree. So sketches SA have the same bits for any tile
-/// size and any number of threads. Memory: G partials of `resultCount` doubles.
+/// partials are summed by a fixed binary tree. So sketches SA, and every product that sums over
+/// rows (with `TileLayout.reductionBlockRows`), have the same bits for any tile size and any
+/// number of threads. Memory: G partials of `resultCount` doubles.
 extension TiledMatrix {
     /// Bytes the group partials may use.
     public static let rowBlockPartialBudgetBytes = 512 << 20
 
-    /// Number of groups for a result of `resultCount` doubles: min(64, blocks, budget/(8·count)).
-    public func rowBlockGroupCount(blockRows: Int, resultCount: Int) -> Int {
-        let blocks = Checked.ceilDiv(rows, blockRows)
-        let byMemory = max(1, Self.rowBlockPartialBudgetBytes / (8 * max(resultCount, 1)))
-        return max(1, min(64, blocks, byMemory))
+    /// The canonical groups of blocks for a result of `resultCount` doubles: G = min(64, blocks,
+    /// budget/(8·count)) contiguous ranges of block indices, group g holding blocks
+    /// [⌊g·blocks/G⌋, ⌊(g+1)·blocks/G⌋).
+    public func rowBlockGroups(blockRows: Int, resultCount: Int,
+                               budgetBytes: Int = TiledMatrix.rowBlockPartialBudgetBytes) -> [Range<Int>] {
+        let blocks = Checked.ceilDiv(rows, max(1, blockRows))
+        let byMemory = max(1, budgetBytes / (8 * max(resultCount, 1)))
+        let groups = max(1, min(64, blocks, byMemory))
+        return (0..<groups).map { g in (g * blocks / groups)..<((g + 1) * blocks / groups) }
+    }
+
+    /// The tiles that hold rows of the blocks `blocks`.
+    public func tiles(touchedBy blocks: Range<Int>, blockRows: Int) -> ClosedRange<Int> {
+        let first = blocks.lowerBound * blockRows, last = min(blocks.upperBound * blockRows, rows) - 1
+        return (first / layout.tileRows)...(last / layout.tileRows)
+    }
+
+    /// Calls `body` on the blocks `blocks` in order, each as one view in the tiles' storage
+    /// order: the tile's own memory when the block lies inside one tile, else a copy in `copy`
+    /// (same order, so a kernel gives the same bits as for an inner block).
+    public func forEachRowBlock(_ blocks: Range<Int>, blockRows: Int, copy: inout [Double], _ body: (RowBlock) -> Void) {
+        let n = rows, d = cols, tileRows = layout.tileRows
+        for b in blocks {
+            let r0 = b * blockRows, r1 = min(r0 + blockRows, n)
+            let t0 = r0 / tileRows, t1 = (r1 - 1) / tileRows
+            if t0 == t1 {
+                body(RowBlock(rows: r0..<r1, index: b, view: tiles[t0].tile.rows((r0 - t0 * tileRows)..<(r1 - t0 * tileRows))))
+                continue
+            }
+            let len = r1 - r0, order = tiles[t0].tile.order
+            if copy.count < len * d { copy = [Double](repeating: 0, count: blockRows * d) }
+            copy.withUnsafeMutableBufferPointer { buffer in
+                guard let dst = buffer.baseAddress else { return }
+                for t in t0...t1 {
+                    let tile = tiles[t].tile, tFirst = t * tileRows
+                    let a = max(r0, tFirst), z = min(r1, tFirst + tile.rows)
+                    let part = tile.rows((a - tFirst)..<(z - tFirst))
+                    if order == .columnMajor {
+                        part.copyColumnMajor(into: dst + (a - r0), ld: len)
+                    } else {
+                        part.copyRowMajor(into: dst + (a - r0) * d, ld: d)
+                    }
+                }
+                let view = Tile(base: dst, rows: len, cols: d, ld: order == .columnMajor ? len : d, order: order)
+                body(RowBlock(rows: r0..<r1, index: b, view: view))
+            }
+        }
     }
 
     /// Σ over row blocks of `kernel(block, partial, scratch)`, where `kernel` adds its block's
     /// contribution into `partial` (`resultCount` doubles, zero before the first block of a group)
-    /// and may keep reusable memory in `scratch` (per group).
+    /// and may keep reusable memory in `scratch` (per group). `extraReads` are the other data the
+    /// kernel reads.
     public func reduceRowBlocks(blockRows: Int, resultCount: Int, engine: Engine, name: String,
+                                extraReads: [DataHandle] = [],
                                 kernel: @escaping @Sendable (RowBlock, UnsafeMutablePointer<Double>, inout [Double]) -> Void)
         throws(TesseraError) -> [Double] {
         guard blockRows >= 1 else { throw .internalFailure("row block size must be positive") }
-        let blocks = Checked.ceilDiv(rows, blockRows)
-        let groups = rowBlockGroupCount(blockRows: blockRows, resultCount: resultCount)
+        let groups = rowBlockGroups(blockRows: blockRows, resultCount: resultCount)
         var partials: [SharedBlock] = []
-        for g in 0..<groups {
-            let firstRow = (g * blocks / groups) * blockRows
-            let domain = tiles[firstRow / layout.tileRows].domain
+        for blocks in groups {
+            let domain = tiles[tiles(touchedBy: blocks, blockRows: blockRows).lowerBound].domain
             partials.append(try SharedBlock(rows: resultCount, engine: engine, domain: domain))
         }
         let graph = TaskGraph()
-        let n = rows, d = cols, tileRows = layout.tileRows, storages = tiles
-        for g in 0..<groups {
-            let blockRange = (g * blocks / groups)..<((g + 1) * blocks / groups)
-            let rowRange = (blockRange.lowerBound * blockRows)..<min(blockRange.upperBound * blockRows, n)
-            let touched = (rowRange.lowerBound / tileRows)...((rowRange.upperBound - 1) / tileRows)
+        for (g, blocks) in groups.enumerated() {
+            let touched = tiles(touchedBy: blocks, blockRows: blockRows)
             let partial = partials[g]
             graph.place(partial.handle, domain: partial.storage.domain)
-            graph.add(name: name, reads: touched.map { storages[$0].handle }, writes: [partial.handle]) { _ in
+            graph.add(name: name, reads: touched.map { self.tiles[$0].handle } + extraReads, writes: [partial.handle]) { _ in
                 for t in touched { try self.requireFinite(t) }
                 var scratch: [Double] = []
                 var copy: [Double] = []
-                for b in blockRange {
-                    let r0 = b * blockRows, r1 = min(r0 + blockRows, n)
-                    let t0 = r0 / tileRows, t1 = (r1 - 1) / tileRows
-                    if t0 == t1 {
-                        let view = storages[t0].tile.rows((r0 - t0 * tileRows)..<(r1 - t0 * tileRows))
-                        kernel(RowBlock(rows: r0..<r1, index: b, view: view), partial.pointer, &scratch)
-                    } else {
-                        // The block spans tiles: copied into scratch in the tiles' own order, so the
-                        // kernel sees the same layout (and gives the same bits) as for an inner block.
-                        let len = r1 - r0, order = storages[t0].tile.order
-                        if copy.count < len * d { copy = [Double](repeating: 0, count: blockRows * d) }
-                        copy.withUnsafeMutableBufferPointer { buf in
-                            let dst = buf.baseAddress!
-                            for t in t0...t1 {
-                                let tile = storages[t].tile, tFirst = t * tileRows
-                                let a = max(r0, tFirst), z = min(r1, tFirst + tile.rows)
-                                let part = tile.rows((a - tFirst)..<(z - tFirst))
-                                if order == .columnMajor {
-                                    part.copyColumnMajor(into: dst + (a - r0), ld: len)
-                                } else {
-                                    part.copyRowMajor(into: dst + (a - r0) * d, ld: d)
-                                }
-                            }
-                            let view = Tile(base: dst, rows: len, cols: d, ld: order == .columnMajor ? len : d, order: order)
-                            kernel(RowBlock(rows: r0..<r1, index: b, view: view), partial.pointer, &scratch)
-                        }
-                    }
+                self.forEachRowBlock(blocks, blockRows: blockRows, copy: &copy) { block in
+                    kernel(block, partial.pointer, &scratch)
                 }
             }
         }

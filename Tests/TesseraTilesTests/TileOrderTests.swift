@@ -93,15 +93,56 @@ final class TileOrderTests: XCTestCase {
         }
     }
 
-    /// Sketches reduce over fixed row blocks, so within one storage order the tile height does
-    /// not change a bit (a block that spans two tiles is copied in the tiles' own order).
-    func testRowMajorSketchBitsDoNotDependOnTheTileHeight() throws {
+    /// Sketches and every product that sums over rows reduce over fixed row blocks, so within one
+    /// storage order the tile height does not change a bit (a block that spans two tiles is
+    /// copied in the tiles' own order): tile heights 700 (blocks span tiles), 2,048 and 4,096.
+    func testBitsDoNotDependOnTheTileHeight() throws {
         let engine = try Engine(threads: 2)
-        let a700 = try threeForms(engine: engine, tileRows: 700)[1], a2048 = try threeForms(engine: engine, tileRows: 2_048)[1]
-        for kind in [SketchKind.gaussian, .srht, .countsketch, .sparseSign] {
-            let sketch = try SketchDistribution(kind: kind, rows: 2 * d, seed: 4).sample(inputRows: n)
-            XCTAssertEqual(try sketch.apply(to: a700, engine: engine).map(\.bitPattern),
-                           try sketch.apply(to: a2048, engine: engine).map(\.bitPattern), "\(kind)")
+        let heights = [700, 2_048, 4_096]
+        let forms = try heights.map { try threeForms(engine: engine, tileRows: $0) }
+        let y = (0..<d).map { Double(($0 * 7) % 5) - 2 }
+        let u = (0..<n).map { Double(($0 * 13) % 9) - 4 }
+        let yBlock = (0..<(3 * d)).map { Double(($0 * 11) % 7) - 3 }
+        let rhs = try SharedBlock((0..<(2 * n)).map { Double(($0 * 5) % 3) - 1 }, engine: engine)
+        var triangle = [Double](repeating: 0, count: d * d)
+        for j in 0..<d { for i in 0...j { triangle[i + j * d] = i == j ? 2 + Double(j % 3) : 0.1 * Double((i + j) % 4) } }
+        for form in 0..<3 {
+            func bits(_ a: TiledMatrix) throws -> [[UInt64]] {
+                var results: [[Double]] = []
+                results.append(try a.gram(engine: engine))
+                results.append(try a.gram(engine: engine, rightInverse: triangle))
+                results.append(try a.multiply(y, engine: engine).toArray())
+                results.append(try a.transposeMultiply(TiledVector(u, layout: a.layout, engine: engine), engine: engine))
+                results.append(try a.gramMultiply(y, engine: engine))
+                results.append(try a.gramMultiply(block: yBlock, columns: 3, engine: engine))
+                let (gradient, squares) = try a.residualGradient(block: Array(yBlock[0..<(2 * d)]), rhs: rhs, columns: 2, engine: engine)
+                results.append(gradient + squares)
+                for kind in [SketchKind.gaussian, .srht, .countsketch, .sparseSign] {
+                    let sketch = try SketchDistribution(kind: kind, rows: 2 * d, seed: 4).sample(inputRows: n)
+                    results.append(try sketch.apply(to: a, engine: engine))
+                }
+                return results.map { $0.map(\.bitPattern) }
+            }
+            let first = try bits(forms[0][form])
+            for h in 1..<heights.count {
+                let other = try bits(forms[h][form])
+                for k in first.indices { XCTAssertEqual(first[k], other[k], "form \(form), result \(k), tile height \(heights[h]) vs 700") }
+            }
+        }
+    }
+
+    /// Gram and the Gram of A·T⁻¹ pass the same numbers to BLAS in either order (a row-major block
+    /// with the transpose flag), so owned tiles, row-major and column-major views give the same bits.
+    func testGramHasTheSameBitsInEveryStorageOrder() throws {
+        let engine = try Engine(threads: 2)
+        let forms = try threeForms(engine: engine)
+        var triangle = [Double](repeating: 0, count: d * d)
+        for j in 0..<d { for i in 0...j { triangle[i + j * d] = i == j ? 2 + Double(j % 3) : 0.1 * Double((i + j) % 4) } }
+        let plain = try forms.map { try $0.gram(engine: engine).map(\.bitPattern) }
+        let solved = try forms.map { try $0.gram(engine: engine, rightInverse: triangle).map(\.bitPattern) }
+        for k in 1..<3 {
+            XCTAssertEqual(plain[k], plain[0], "AᵀA, form \(k)")
+            XCTAssertEqual(solved[k], solved[0], "(AT⁻¹)ᵀ(AT⁻¹), form \(k)")
         }
     }
 

@@ -33,8 +33,11 @@ final class TiledProductTests: XCTestCase {
         let value = Reference.randomMatrix(rows: n, cols: d, seed: 5)
         let two = try Engine(threads: 2), one = try Engine(threads: 1)
         let a = try TiledMatrix(layout: TileLayout(rows: n, cols: d, tileRows: 1_000), engine: two, value: value)
-        XCTAssertEqual(a.gramGroupCount, 3)
-        let bounds = a.gramPanelBounds(chains: 16)
+        // d = 600: canonical blocks of 256 rows, so 10 blocks in 10 groups; 32 chains ask for 4
+        // panels, of which 600 / 192 allows 3.
+        XCTAssertEqual(a.layout.reductionBlockRows, 256)
+        XCTAssertEqual(a.gramGroups.count, 10)
+        let bounds = a.gramPanelBounds(chains: 32)
         XCTAssertEqual(bounds.count - 1, 3, "\(bounds)")
         XCTAssertEqual(bounds.first, 0)
         XCTAssertEqual(bounds.last, d)
@@ -42,7 +45,7 @@ final class TiledProductTests: XCTestCase {
             let share = Double(bounds[k] * bounds[k] - bounds[k - 1] * bounds[k - 1]) / Double(d * d)
             XCTAssertEqual(share, 1.0 / 3.0, accuracy: 0.05, "\(bounds)")
         }
-        let g2 = try a.gram(engine: two, chains: 16), g1 = try a.gram(engine: one, chains: 16)
+        let g2 = try a.gram(engine: two, chains: 32), g1 = try a.gram(engine: one, chains: 32)
         XCTAssertEqual(g2.map(\.bitPattern), g1.map(\.bitPattern), "bits differ between 1 and 2 threads")
         // Reference: one DSYRK over the whole dense A.
         let dense = Reference.dense(rows: n, cols: d, value)
@@ -57,7 +60,9 @@ final class TiledProductTests: XCTestCase {
         let value = Reference.randomMatrix(rows: n, cols: d, seed: 3)
         let engine = try Engine(threads: 2)
         let a = try TiledMatrix(layout: TileLayout(rows: n, cols: d, tileRows: 37), engine: engine, value: value)
-        XCTAssertEqual(a.gramGroupCount, 64)
+        // d = 5: blocks of 2,048 rows, three of them, the last spanning tiles of 37 rows.
+        XCTAssertEqual(a.layout.reductionBlockRows, 2_048)
+        XCTAssertEqual(a.gramGroups.count, 3)
         let g = try a.gram(engine: engine)
         var reference = [Double](repeating: 0, count: d * d)
         for i in 0..<d { for j in 0..<d { for r in 0..<n { reference[i + j * d] += value(r, i) * value(r, j) } } }
@@ -254,7 +259,9 @@ final class TileLayoutTests: XCTestCase {
         let big = TileChoice.recommended(rows: 1_000_000, cols: 256, workers: 2, caches: caches)
         XCTAssertEqual(big.tileRows, 2048)  // 4 MiB tiles
         let balanced = TileChoice.recommended(rows: 20_000, cols: 64, workers: 4, caches: caches)
-        XCTAssertEqual(balanced.tileRows, 1256) // 4 tiles per worker
+        // 4 tiles per worker asks for 1,250 rows, rounded to the canonical block of 1,024 rows.
+        XCTAssertEqual(TileLayout.reductionBlockRows(rows: 20_000, cols: 64), 1_024)
+        XCTAssertEqual(balanced.tileRows, 1_024)
         let tiny = TileChoice.recommended(rows: 100, cols: 5, workers: 2, caches: caches)
         XCTAssertEqual(tiny.tileRows, 100)
     }
