@@ -46,7 +46,9 @@ final class CLITests: CLITestCase {
     func testGenerateThenSolveRecoversTheKnownSolution() throws {
         for (problem, power) in [("gram", "2"), ("lstsq", "1")] {
             let dir = path(problem)
-            let g = try run(["generate", problem, "--rows", "3000", "--cols", "12", "--condition", "100", "--power", power, "--output-dir", dir])
+            // κ(A) = 10: κ(M) = 10⁴ (gram, j = 2) and 10³ (lstsq, j = 1), so the default tolerance
+            // 10⁻¹² bounds the forward error near 10⁻⁸ — below float32's 6·10⁻⁸, which would fail.
+            let g = try run(["generate", problem, "--rows", "3000", "--cols", "12", "--condition", "10", "--power", power, "--output-dir", dir])
             XCTAssertEqual(g.status, 0, g.stderr)
             for method in ["auto", "paper", "pcg", "direct", "cholesky"] {
                 let r = try run(["solve", problem, "--matrix", dir + "/A.npy", "--rhs", dir + "/b.npy", "--power", power,
@@ -54,7 +56,7 @@ final class CLITests: CLITestCase {
                 XCTAssertEqual(r.status, 0, "\(problem) \(method): \(r.stderr)")
                 let x = try NpyArray(path: dir + "/x.npy").toArray(), truth = try NpyArray(path: dir + "/x_true.npy").toArray()
                 let error = zip(x, truth).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot() / truth.map { $0 * $0 }.reduce(0, +).squareRoot()
-                XCTAssertLessThan(error, 1e-5, "\(problem) \(method)")
+                XCTAssertLessThan(error, 1e-8, "\(problem) \(method)")
                 let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/r.json"))) as? [String: Any]
                 XCTAssertEqual(report?["converged"] as? Bool, true)
             }

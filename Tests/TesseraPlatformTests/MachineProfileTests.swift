@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 @testable import TesseraPlatform
 import TesseraCore
 
@@ -18,6 +19,49 @@ final class MachineProfileTests: XCTestCase {
         XCTAssertEqual(p.domains.map(\.coreCount), [4, 4, 4, 4])
         XCTAssertEqual(p.coreCount, 16)
         XCTAssertFalse(p.placementMatters, "a synthetic machine must never bind real threads or memory")
+    }
+
+    /// The calling thread's CPU mask, as the set of CPU numbers (from the kernel's own account,
+    /// `Cpus_allowed_list` in /proc/thread-self/status, e.g. "0-3,8").
+    private func affinity() -> Set<Int> {
+        guard let status = try? String(contentsOfFile: "/proc/thread-self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }) else { return [] }
+        var cpus = Set<Int>()
+        for part in line.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces).split(separator: ",") {
+            let bounds = part.split(separator: "-").compactMap { Int($0) }
+            if bounds.count == 1 { cpus.insert(bounds[0]) } else if bounds.count == 2 { cpus.formUnion(bounds[0]...bounds[1]) }
+        }
+        return cpus
+    }
+
+    /// Binding a thread to each NUMA domain sets its CPU mask to that domain's hardware threads
+    /// (disjoint across domains) and restores the previous mask when the binding ends. On a
+    /// one-domain machine binding is a no-op by design, which is checked before the rest is
+    /// skipped with the reason.
+    func testThreadBindingSetsAndRestoresTheMask() throws {
+        let p = try MachineProfile.current()
+        let before = affinity()
+        XCTAssertFalse(before.isEmpty)
+        guard p.placementMatters else {
+            do {
+                let binding = ThreadBinding(domain: 0, profile: p)
+                XCTAssertFalse(binding.isActive)
+                XCTAssertEqual(affinity(), before)
+            }
+            throw XCTSkip("this machine has \(p.domainCount) NUMA domain: binding is a no-op (checked); per-domain masks need several domains")
+        }
+        var seen = Set<Int>()
+        for d in 0..<p.domainCount {
+            do {
+                let binding = ThreadBinding(domain: d, profile: p)
+                XCTAssertTrue(binding.isActive, "domain \(d)")
+                let mask = affinity()
+                XCTAssertEqual(mask.count, p.domains[d].processingUnitCount, "domain \(d)")
+                XCTAssertTrue(mask.isDisjoint(with: seen), "domain \(d) shares CPUs with another")
+                seen.formUnion(mask)
+            }
+            XCTAssertEqual(affinity(), before, "the mask is restored after domain \(d)")
+        }
     }
 
     func testBadSyntheticDescriptionIsAnError() {

@@ -107,6 +107,31 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(order.all, [-1, 2, 5, 1, 4, 0, 3])
     }
 
+    /// Proof of parallelism: two independent tasks that each wait (up to 60 s) for the other to
+    /// have started can only both finish if two workers run them at the same time. With one
+    /// worker, or a scheduler that ran ready tasks one by one, the first would time out.
+    func testTwoWorkersRunTwoTasksAtTheSameTime() throws {
+        for profile in [try MachineProfile.current(), try MachineProfile.synthetic("pack:1 numa:2 core:2 pu:1")] {
+            let scheduler = try Scheduler(profile: profile, threads: 2)
+            let started = Atomic<Int>(0), sawTheOther = Atomic<Int>(0)
+            let g = TaskGraph()
+            for t in 0..<2 {
+                let h = DataHandle.make()
+                g.place(h, domain: t % profile.domains.count)
+                g.add(name: "meet\(t)", writes: [h]) { _ in
+                    started.add(1, ordering: .sequentiallyConsistent)
+                    let deadline = ContinuousClock.now + .seconds(60)
+                    while started.load(ordering: .sequentiallyConsistent) < 2 && ContinuousClock.now < deadline {
+                        Thread.sleep(forTimeInterval: 0.001)
+                    }
+                    if started.load(ordering: .sequentiallyConsistent) == 2 { sawTheOther.add(1, ordering: .sequentiallyConsistent) }
+                }
+            }
+            try scheduler.run(g)
+            XCTAssertEqual(sawTheOther.load(ordering: .sequentiallyConsistent), 2, "the two tasks never ran at the same time")
+        }
+    }
+
     func testThreadSpreadAndInvalidThreadCount() throws {
         XCTAssertEqual(Scheduler.spread(threads: 6, over: [4, 4, 4, 4]).reduce(0, +), 6)
         XCTAssertEqual(Scheduler.spread(threads: 1, over: [4, 4]), [1, 0])

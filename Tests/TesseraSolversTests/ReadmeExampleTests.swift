@@ -13,7 +13,13 @@ let a = try TiledMatrix(layout: layout, engine: engine) { i, j in rng.normal(ind
 
         let solver = try TallSolver(matrix: a, engine: engine, problem: .gram(power: 1))  // factor once
         let x = try solver.solve(w)                                 // any number of right-hand sides
+        // The example's answers are known: w = AᵀA·1 = G·1, and AᵀA x = w has x = 1.
         XCTAssertEqual(g.count, 64 * 64)
-        XCTAssertFalse(x.report.text.isEmpty)
+        for i in 0..<64 {
+            let row = (0..<64).reduce(0.0) { $0 + g[i + $1 * 64] }
+            XCTAssertEqual(row, w[i], accuracy: 1e-12 * abs(w[i]) + 1e-9, "(G·1)[\(i)]")
+        }
+        XCTAssertTrue(x.report.converged, x.report.text)
+        XCTAssertLessThanOrEqual(x.x.map { abs($0 - 1) }.max() ?? .infinity, 1e-12, x.report.text)
     }
 }

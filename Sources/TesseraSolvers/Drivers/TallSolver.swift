@@ -27,7 +27,7 @@ public final class TallSolver: Sendable {
     /// The method that made the factor (the plan's, or `direct` after the Cholesky fallback).
     public let method: SolveMethod
     public let factor: TriangularFactor
-    /// ‖A‖₂ ≈ ‖R‖₂.
+    /// ‖A‖₂: ‖R‖₂ for an exact factor, ‖Av‖ (a lower bound, so certificates stay upper bounds) for a sketched one.
     public let normA: Double
     /// Richardson step and κ(AR⁻¹) (from Lanczos on R⁻ᵀAᵀAR⁻¹), for the paper's method.
     let spectrum: (omega: Double, condition: Double)?
@@ -51,7 +51,25 @@ public final class TallSolver: Sendable {
         factor = made.factor
         method = made.method
         notes = made.notes
-        normA = made.factor.r.norm2
+        if made.factor.origin == .sketch {
+            // ‖SA‖ may exceed ‖A‖ by the sketch's distortion, which would make every certificate
+            // optimistic by up to (1+ε)^{2j+1}. Two power steps on AᵀA from R's top right singular
+            // vector give ‖Av‖/‖v‖, a lower bound on ‖A‖₂ close to it (the Rayleigh quotient's
+            // error is quadratic in the angle): two passes over A, and the certificates stay
+            // upper bounds.
+            var v = made.factor.r.dominantSingularPair.vector
+            var estimate = 0.0
+            for _ in 0..<2 {
+                let w = try op.applyGram(v)
+                estimate = max(estimate, max(v.dot(w), 0).squareRoot())
+                let size = w.norm2
+                guard size > 0, size.isFinite else { break }
+                v = w.map { $0 / size }
+            }
+            normA = estimate
+        } else {
+            normA = made.factor.r.norm2
+        }
         var seconds = PhaseTimes(sketch: made.factor.seconds.sketch, factor: made.factor.seconds.factor)
         if method == .paper {
             var clock = Stopwatch()
