@@ -2,8 +2,9 @@ import XCTest
 import Tessera
 
 /// Every method against known solutions on the grid κ ∈ {1, 10³, 10⁶}, j ∈ {0, 1, 2, 3}:
-/// backward error (gram) or optimality (lstsq) ≤ 10⁻¹² wherever κ^{2j+1}·10⁻¹⁶ < 10⁻², and
-/// forward errors of pcg/direct/cholesky within a small multiple of the float64 sensitivity.
+/// the gram backward error ≤ 10⁻¹² at every κ (a backward-stable method's backward error does
+/// not depend on κ), the lstsq optimality ≤ 10⁻¹² wherever κ^{2j+1}·10⁻¹⁶ < 10⁻², and forward
+/// errors of pcg/direct/cholesky within a small multiple of the float64 sensitivity there.
 final class AccuracyGridTests: XCTestCase {
     static let methods: [SolveMethod?] = [.paper, .pcg, .direct, .cholesky, nil]
     let n = 4_000, d = 24
@@ -24,7 +25,7 @@ final class AccuracyGridTests: XCTestCase {
                 let solution = try solver.solve(p.rhs)
                 let report = solution.report
                 let label = "\(problem) κ=\(kappa) j=\(j) \(method?.rawValue ?? "auto"): \(report.text)"
-                if required(kappa, j) {
+                if problem == .gram || required(kappa, j) {
                     XCTAssertLessThanOrEqual(report.accuracy, 1e-12, label)
                     XCTAssertNotEqual(report.status, .breakdown, label)
                 }
@@ -48,7 +49,10 @@ final class AccuracyGridTests: XCTestCase {
 }
 
 final class DefaultToleranceTests: XCTestCase {
-    /// With the default tolerance (10⁻¹²) every method reports convergence on the required grid.
+    /// With the default tolerance (10⁻¹²) every method converges on the required grid: status
+    /// `converged` (or `stagnated` at the rounding floor, with the note that says so), and the
+    /// certificate within a bound stated here, not the solver's own floor — 10⁻¹² for gram's backward error, max(10⁻¹², 10·κ^{2j+1}·u) for lstsq's
+    /// optimality (float64 cannot certify it below κ(M)·u).
     func testDefaultToleranceConvergesOnRequiredGrid() throws {
         let engine = try Engine(threads: 2)
         let cases: [(TallProblem, Double, Int)] = [(.gram, 1, 3), (.gram, 1e3, 1), (.lstsq, 1, 2), (.lstsq, 1e3, 1), (.lstsq, 1e6, 0)]
@@ -59,8 +63,16 @@ final class DefaultToleranceTests: XCTestCase {
                 options.method = method
                 let solver = try TallSolver(matrix: p.matrix, engine: engine, problem: .tall(problem, power: j), options: options)
                 let s = try solver.solve(p.rhs)
-                XCTAssertTrue(s.report.converged, "\(problem) κ=\(kappa) j=\(j) \(method?.rawValue ?? "auto"):\n\(s.report.text)")
-                XCTAssertTrue([.converged, .stagnated].contains(s.report.status), "\(problem) κ=\(kappa) j=\(j) \(method?.rawValue ?? "auto")")
+                let label = "\(problem) κ=\(kappa) j=\(j) \(method?.rawValue ?? "auto"):\n\(s.report.text)"
+                XCTAssertTrue(s.report.converged, label)
+                // An iteration whose inner target lies below float64's floor may end `stagnated`
+                // there; that is said, and allowed only with the certificate within the bound.
+                if s.report.status != .converged {
+                    XCTAssertEqual(s.report.status, .stagnated, label)
+                    XCTAssertTrue(s.report.notes.contains { $0.contains("stagnated at its rounding floor, which already meets the tolerance") }, label)
+                }
+                let bound = problem == .gram ? 1e-12 : max(1e-12, 10 * pow(kappa, 2 * Double(j) + 1) * 0x1p-53)
+                XCTAssertLessThanOrEqual(s.report.accuracy, bound, label)
             }
         }
     }
