@@ -153,8 +153,18 @@ final class HostileInputTests: CLITestCase {
         dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__tsan_init") != nil || dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__asan_init") != nil
     }
 
-    /// SIGINT and SIGTERM during a long solve: exit 130 and 143 within a second (3 s in sanitizer
-    /// builds), no output, no temporary files.
+    /// User plus system CPU seconds of a running process (/proc/PID/stat fields 14 and 15).
+    func cpuSeconds(of pid: Int32) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// SIGINT and SIGTERM during a long solve, sent once it has used a second of CPU time (so it
+    /// is iterating, however loaded the machine): exit 130 and 143 within a second (3 s in
+    /// sanitizer builds), no output, no temporary files.
     func testSignalsStopALongSolveWithinASecondAndWriteNothing() throws {
         let dir = path("long")
         XCTAssertEqual(try run(["generate", "attention", "--rows", "3000", "--cols", "8", "--output-dir", dir, "--quiet"]).status, 0)
@@ -163,8 +173,12 @@ final class HostileInputTests: CLITestCase {
             let (p, out, err) = try launch(["solve", "attention", "--matrix", dir + "/A.npy", "--rhs", dir + "/b.npy", "--method", "paper",
                                             "--rank", "3", "--max-iterations", "1000000", "--tolerance", "1e-15",
                                             "--output", dir + "/x.npy", "--report", dir + "/r.json"])
-            Thread.sleep(forTimeInterval: 2.5)
+            // Wait for an observable event, not a fixed time: the process has spent a second of
+            // CPU time (loading takes a few milliseconds), so it is iterating.
+            let deadline = Date().addingTimeInterval(120)
+            while p.isRunning && cpuSeconds(of: p.processIdentifier) < 1 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
             XCTAssertTrue(p.isRunning, "the solve should still be running")
+            XCTAssertGreaterThanOrEqual(cpuSeconds(of: p.processIdentifier), 1, "the solve never got going")
             let sent = Date()
             kill(p.processIdentifier, signal)
             p.waitUntilExit()

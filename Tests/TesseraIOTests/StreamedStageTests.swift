@@ -72,7 +72,9 @@ final class StreamedStageTests: XCTestCase {
 
         // A FIFO cannot take pieces at offsets: refused before anything is written.
         XCTAssertEqual(mkfifo(path("fifo"), 0o600), 0)
-        XCTAssertThrowsError(try AtomicFileGroup().stage(path: path("fifo")) { (_: StreamedFile) throws(TesseraError) in })
+        XCTAssertThrowsError(try AtomicFileGroup().stage(path: path("fifo")) { (_: StreamedFile) throws(TesseraError) in }) {
+            XCTAssertTrue(($0 as? TesseraError)?.message.contains("it is a FIFO") ?? false, "\($0)")
+        }
     }
 
     /// A tiled matrix streamed to a file tile by tile reads back as the same matrix.

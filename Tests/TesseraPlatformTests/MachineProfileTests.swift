@@ -65,7 +65,9 @@ final class MachineProfileTests: XCTestCase {
     }
 
     func testBadSyntheticDescriptionIsAnError() {
-        XCTAssertThrowsError(try MachineProfile.synthetic("pack:zero banana"))
+        XCTAssertThrowsError(try MachineProfile.synthetic("pack:zero banana")) {
+            XCTAssertTrue(($0 as? TesseraError)?.message.contains("invalid synthetic topology \"pack:zero banana\"") ?? false, "\($0)")
+        }
     }
 
     func testPlacedMemoryRecordsRequestedDomainAndIsZeroed() throws {

@@ -1,5 +1,6 @@
 import XCTest
 import Tessera
+import TesseraTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -138,14 +139,14 @@ final class AttentionTests: XCTestCase {
             XCTAssertTrue(((e as? TesseraError)?.message ?? "").contains("would overflow"))
         }
         let a = try matrix(n: 100, d: 4, norm: 1, seed: 1, engine: engine, tileRows: 50)
-        XCTAssertThrowsError(try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: -1)))
+        XCTAssertThrowsTesseraError(try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: -1)), "ridge must be a finite number ≥ 0")
         var options = SolveOptions()
         options.method = .direct
         options.memoryBudget = 1_000
         XCTAssertThrowsError(try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: 0), options: options)) { e in
             XCTAssertTrue(((e as? TesseraError)?.message ?? "").contains("memory budget"))
         }
-        XCTAssertThrowsError(try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: 0)).solve([1, 2, 3]))
+        XCTAssertThrowsTesseraError(try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: 0)).solve([1, 2, 3]), "needs")
     }
 
     /// RPCholesky: the residual K − FFᵀ stays positive semidefinite on the diagonal, its trace

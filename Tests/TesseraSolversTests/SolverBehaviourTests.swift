@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 import Tessera
+import TesseraTestSupport
 import TesseraIO
 
 final class SolverBehaviourTests: XCTestCase {
@@ -26,17 +27,17 @@ final class SolverBehaviourTests: XCTestCase {
         let engine = try Engine(threads: 2)
         let p = try ProblemGenerator.make(.gram, rows: 500, cols: 5, condition: 10, power: 1, seed: 1, engine: engine)
         let solver = try TallSolver(matrix: p.matrix, engine: engine, problem: .gram(power: 1))
-        XCTAssertThrowsError(try TallSolver(matrix: p.matrix, engine: engine, problem: .gram(power: 0)))
-        XCTAssertThrowsError(try TallSolver(matrix: p.matrix, engine: engine, problem: .gram(power: 10_000)))
-        XCTAssertThrowsError(try solver.solve([1, 2]))
-        XCTAssertThrowsError(try solver.solve([1, 2, .nan, 4, 5]))
-        XCTAssertThrowsError(try TallSolver(matrix: p.matrix, engine: engine, problem: .lstsq(power: 0)).solve(p.rhs), "lstsq needs b of length n")
+        XCTAssertThrowsTesseraError(try TallSolver(matrix: p.matrix, engine: engine, problem: .gram(power: 0)), "--power must lie in 1...", "got 0")
+        XCTAssertThrowsTesseraError(try TallSolver(matrix: p.matrix, engine: engine, problem: .gram(power: 10_000)), "--power must lie in", "got 10000")
+        XCTAssertThrowsTesseraError(try solver.solve([1, 2]), "has 2 entries")
+        XCTAssertThrowsTesseraError(try solver.solve([1, 2, .nan, 4, 5]), "non-finite value at flat index 2")
+        XCTAssertThrowsTesseraError(try TallSolver(matrix: p.matrix, engine: engine, problem: .lstsq(power: 0)).solve(p.rhs), "has 5 entries", "lstsq needs n (the rows of A) = 500")
         var bad = SolveOptions()
         bad.tolerance = 0
-        XCTAssertThrowsError(try TallSolver(matrix: p.matrix, engine: engine, problem: .gram(power: 1), options: bad))
+        XCTAssertThrowsTesseraError(try TallSolver(matrix: p.matrix, engine: engine, problem: .gram(power: 1), options: bad), "tolerance", "got 0")
         bad = SolveOptions()
         bad.tolerance = 1
-        XCTAssertThrowsError(try TallSolver(matrix: p.matrix, engine: engine, problem: .gram(power: 1), options: bad))
+        XCTAssertThrowsTesseraError(try TallSolver(matrix: p.matrix, engine: engine, problem: .gram(power: 1), options: bad), "tolerance", "got 1")
         let wide = try TiledMatrix(layout: TileLayout(rows: 3, cols: 5, tileRows: 3), engine: engine) { r, c in Double(r + c) }
         XCTAssertThrowsError(try TallSolver(matrix: wide, engine: engine, problem: .gram(power: 1))) { e in
             XCTAssertTrue(((e as? TesseraError)?.message ?? "").contains("n ≥ d"))

@@ -83,3 +83,25 @@ def test_lstsq_normal_equations_against_extended_precision(kappa, method, power)
     if info.converged:
         # Converged means within the tolerance or within the float64 floor u·‖M‖‖x‖/‖r‖ it prints.
         assert optimality <= 2 * max(TOLERANCE, info.accuracy_floor) + floor, label
+
+
+@pytest.mark.parametrize("method", ["auto", "pcg", "direct", "paper"])
+@pytest.mark.parametrize("ridge", [1e-2, 1e-1])
+def test_attention_residual_against_numpy(method, ridge):
+    """attention, min ‖(exp(AAᵀ) + λI)x − b‖: the relative residual of x with K formed by NumPy
+    (np.exp of A·Aᵀ, no Tessera code) is within the tolerance (plus n·u·‖K‖‖x‖/‖b‖ for K's own
+    rounding), and the printed relative residual agrees with it. d = 4, rows of norm 0.8: a case
+    the paper's method solves (its realistic cases are in the Swift suite)."""
+    rng = np.random.default_rng(5)
+    n, d = 700, 4
+    A = rng.standard_normal((n, d))
+    A *= 0.8 / np.linalg.norm(A, axis=1, keepdims=True)
+    b = rng.standard_normal(n)
+    x, info = tessera.solve_attention(A, b, ridge=ridge, method=method, tol=1e-10)
+    K = np.exp(A @ A.T) + ridge * np.eye(n)
+    residual = np.linalg.norm(K @ x - b) / np.linalg.norm(b)
+    rounding = n * U * np.linalg.norm(K, 2) * np.linalg.norm(x) / np.linalg.norm(b)
+    label = f"λ={ridge} {method}: NumPy residual {residual:.2e}, printed {info.accuracy:.2e} ({info.status})"
+    assert info.converged, label
+    assert residual <= 1e-10 + rounding, label
+    assert abs(info.accuracy - residual) <= 0.5 * residual + rounding, label
