@@ -67,6 +67,24 @@ final class CLITests: CLITestCase {
         let dir = path("att")
         let g = try run(["generate", "attention", "--rows", "1500", "--cols", "8", "--row-norm", "1", "--ridge", "0.01", "--output-dir", dir])
         XCTAssertEqual(g.status, 0, g.stderr)
+        // The generator's b against an oracle that shares no code with its kernel operator: plain
+        // loops with Foundation's exp, b = (exp(AAᵀ) + λI)·x_true.
+        do {
+            let a = try NpyArray(path: dir + "/A.npy"), n = 1500, d = 8
+            let values = a.toArray(), x = try NpyArray(path: dir + "/x_true.npy").toArray(), b = try NpyArray(path: dir + "/b.npy").toArray()
+            XCTAssertEqual(a.shape, [n, d])
+            XCTAssertFalse(a.fortranOrder)
+            var expected = x.map { 0.01 * $0 }
+            for i in 0..<n {
+                for j in 0..<n {
+                    var dot = 0.0
+                    for k in 0..<d { dot += values[i * d + k] * values[j * d + k] }
+                    expected[i] += Foundation.exp(dot) * x[j]
+                }
+            }
+            let error = zip(b, expected).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot() / expected.map { $0 * $0 }.reduce(0, +).squareRoot()
+            XCTAssertLessThan(error, 1e-13, "generate attention's b")
+        }
         for method in ["auto", "pcg", "direct"] {
             let r = try run(["solve", "attention", "--matrix", dir + "/A.npy", "--rhs", dir + "/b.npy", "--ridge", "0.01",
                              "--method", method, "--output", dir + "/x.npy", "--report", dir + "/r.json"])

@@ -4,12 +4,24 @@ import Foundation
 import TesseraCore
 
 final class MachineProfileTests: XCTestCase {
-    func testRealMachineHasAtLeastOneDomainWithCores() throws {
+    /// hwloc's account of this machine against the kernel's own: the hardware threads of all
+    /// domains are exactly the CPUs this process may run on (Cpus_allowed_list), the cores are
+    /// between half and all of them, and the domains' memory adds up to MemTotal (±10%) where
+    /// hwloc reports it.
+    func testRealMachineMatchesTheKernelsAccount() throws {
         let p = try MachineProfile.current()
-        XCTAssertGreaterThanOrEqual(p.domainCount, 1)
-        XCTAssertGreaterThanOrEqual(p.coreCount, 1)
         XCTAssertFalse(p.isSynthetic)
         XCTAssertEqual(p.domains.map(\.index), Array(0..<p.domainCount))
+        let allowed = affinity().count
+        XCTAssertEqual(p.domains.reduce(0) { $0 + $1.processingUnitCount }, allowed, "hardware threads vs Cpus_allowed_list")
+        XCTAssertLessThanOrEqual(p.coreCount, allowed)
+        XCTAssertGreaterThanOrEqual(2 * p.coreCount, allowed, "at most two hardware threads per core")
+        let memory = p.domains.reduce(UInt64(0)) { $0 + $1.localMemoryBytes }
+        if memory > 0, let info = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+           let line = info.split(separator: "\n").first(where: { $0.hasPrefix("MemTotal:") }),
+           let kib = Double(line.split(separator: " ").dropFirst().first ?? "") {
+            XCTAssertEqual(Double(memory), kib * 1024, accuracy: 0.1 * kib * 1024, "domain memory vs MemTotal")
+        }
     }
 
     func testSyntheticTwoPackagesTwoNUMAEach() throws {

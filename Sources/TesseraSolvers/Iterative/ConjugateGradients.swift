@@ -62,9 +62,29 @@ public struct ConjugateGradients {
     }
 
     /// Solves from `start` (nil: zero, and the first residual is c itself, without a product)
-    /// until ‖c − My‖ ≤ target(y).
+    /// until ‖c − My‖ ≤ target(y). The system is first scaled by the power of two σ that brings
+    /// ‖c‖ into [1, 2) — exact, so the iterates are σ times the unscaled ones, bit for bit, and
+    /// scaled back exactly — because CG's inner products are ≈ ‖c‖²/‖M‖: for M = (AᵀA)^j with
+    /// ‖A‖ = 1e90 and ‖c‖ = 1e-90 they would underflow to zero (1e-360) and break the iteration.
     public func solve(_ m: some LinearOperator, rhs c: [Double], start: [Double]? = nil, preconditioner: some Preconditioner,
                       target: ([Double]) -> Double) throws(TesseraError) -> IterationResult {
+        let sigma = Self.unitScale(c.norm2)
+        guard sigma != 1 else { return try solveScaled(m, rhs: c, start: start, preconditioner: preconditioner, target: target) }
+        var result = try solveScaled(m, rhs: c.map { $0 * sigma }, start: start?.map { $0 * sigma }, preconditioner: preconditioner,
+                                     target: { y in sigma * target(y.map { $0 / sigma }) })
+        result.solution = result.solution.map { $0 / sigma }
+        return result
+    }
+
+    /// The power of two 2^−e with ‖c‖·2^−e ∈ [1, 2) (e clamped to ±1,000); 1 for 0 or non-finite.
+    static func unitScale(_ norm: Double) -> Double {
+        guard norm > 0, norm.isFinite else { return 1 }
+        return Double(sign: .plus, exponent: -max(-1_000, min(1_000, Int(norm.exponent))), significand: 1)
+    }
+
+    /// `solve` on a right-hand side already brought to unit scale.
+    private func solveScaled(_ m: some LinearOperator, rhs c: [Double], start: [Double]?, preconditioner: some Preconditioner,
+                             target: ([Double]) -> Double) throws(TesseraError) -> IterationResult {
         var state = State(y: start ?? [Double](repeating: 0, count: c.count), rhsNorm: c.norm2)
         for sweep in 0..<maxSweeps {
             let r = (sweep == 0 && start == nil) ? c : c.plus(-1, try m.apply(state.y))
