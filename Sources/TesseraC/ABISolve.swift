@@ -57,14 +57,21 @@ enum ABIInfo {
     /// Fills the caller's struct of `size` bytes at `slot` (an older, shorter one up to its size),
     /// after reading its history buffer and capacity when it has them.
     static func fill(_ slot: UnsafeMutableRawPointer, size: Int, from report: SolveReport) {
+        store(make(report, structSize: UInt32(size)), history: report.history, at: slot, size: size)
+    }
+
+    /// Writes `info` into the caller's struct of `size` bytes at `slot` (up to its size), with
+    /// `history` copied into the caller's buffer when its struct has one.
+    static func store(_ made: tessera_info, history: [Double], at slot: UnsafeMutableRawPointer, size: Int) {
         let full = MemoryLayout<tessera_info>.size
-        var info = make(report, structSize: UInt32(size))
-        info.history_length = Int64(report.history.count)
+        var info = made
+        info.struct_size = UInt32(size)
+        info.history_length = Int64(history.count)
         if size >= full {
             let given = slot.assumingMemoryBound(to: tessera_info.self).pointee
             if let buffer = given.history, given.history_capacity > 0 {
-                let count = min(report.history.count, Int(clamping: given.history_capacity))
-                buffer.update(from: report.history, count: count)
+                let count = min(history.count, Int(clamping: given.history_capacity))
+                buffer.update(from: history, count: count)
             }
             info.history = given.history
             info.history_capacity = given.history_capacity
