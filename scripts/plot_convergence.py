@@ -48,6 +48,7 @@ def main(argv=None):
             print(f"plot_convergence: error: {path} has no convergence history (a report before schema_version 1)", file=sys.stderr)
             return 2
         reports.append(report)
+    os.environ.setdefault("MPLBACKEND", "Agg")      # files only: no display needed
     first = reports[0]
     title = args.title or f"{first.get('problem', '')}, n = {first.get('rows')}, d = {first.get('cols')}"
     try:

@@ -5,8 +5,6 @@ imported only when a plot is asked for."""
 
 def _pyplot():
     try:
-        import matplotlib
-        matplotlib.use("Agg", force=False)
         import matplotlib.pyplot as plt
     except ImportError as error:
         raise ImportError("tessera.plot_convergence needs matplotlib, which is not installed: "
