@@ -67,7 +67,7 @@ extension TiledMatrix {
     /// T = AᵢY then Wᵢ = AᵢᵀT (two GEMMs, 4ndm flops in all), partials summed by the fixed tree.
     /// For d ≤ 256 and m ≤ 8 the fused panel kernel (`GramVectorProduct.apply(block:)`) instead,
     /// which reads each tile from memory once (two GEMMs with a few columns read it twice and
-    /// pack it; the README's benchmark section has the measurement).
+    /// pack it; docs/BENCHMARKS.md has the measurement).
     public func gramMultiply(block y: [Double], columns m: Int, engine: Engine) throws(TesseraError) -> [Double] {
         guard m > 0, y.count == cols * m else { throw .invalidArgument("Y has \(y.count) entries, expected d·m = \(cols)·\(m)") }
         let ys = try SharedBlock(y, engine: engine)

@@ -3,7 +3,7 @@
  * argument returning its status and a message (never a crash), cancellation by the progress
  * callback, concurrent solves on one plan giving the bits of one at a time, batched solves with
  * the same bits on 1 and 2 workers, and OpenBLAS's thread count left as the caller set it.
- * Run by scripts/test-c.sh (part of the README's test command). Exit 0 when every check passes. */
+ * Run by scripts/test-c.sh (part of the README's test command, ./scripts/test.sh). Exit 0 when every check passes. */
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
