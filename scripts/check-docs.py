@@ -9,7 +9,8 @@ scripts/test.sh).
   (`→ converged`) and the same verdict (`: met` / `NOT met`); `...` stands for lines not shown.
   The plotting command is skipped, with a note, when matplotlib is not installed.
 - The quick-start commands exist and `.ci/run` runs both; `tessera --version` prints one line
-  naming OpenBLAS's core; the completion script generates; the README is under 200 lines; and
+  naming OpenBLAS's core; the completion scripts generate; the committed man page documents every
+  subcommand; the README is under 200 lines; and
   every relative link in README.md and docs/*.md points at a file that exists.
 
 Usage: scripts/check-docs.py [path/to/tessera]   (default .build/release/tessera, built if missing)
@@ -96,6 +97,13 @@ def main():
         completion = subprocess.run([binary, "--generate-completion-script", shell], capture_output=True, text=True)
         check(completion.returncode == 0 and "solve" in completion.stdout and "matrix" in completion.stdout,
               f"tessera --generate-completion-script {shell} lists the subcommands and flags")
+
+    # The committed man page (scripts/generate-man.sh) documents every subcommand --help lists.
+    helptext = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
+    subcommands = re.findall(r"^  ([a-z][a-z-]+)\s", helptext.split("SUBCOMMANDS:")[-1], flags=re.M)
+    manual = open(os.path.join(ROOT, "docs", "tessera.1")).read()
+    missing = [c for c in subcommands if f".It Em {c}" not in manual]
+    check(bool(subcommands) and not missing, f"docs/tessera.1 documents every subcommand {subcommands} (missing: {missing})")
 
     has_matplotlib = importlib.util.find_spec("matplotlib") is not None
     with tempfile.TemporaryDirectory() as work:
