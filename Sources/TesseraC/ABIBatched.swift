@@ -245,7 +245,7 @@ public func tessera_solve_batched(_ context: OpaquePointer?, _ options: UnsafePo
                 }
                 if result.status == TESSERA_NOT_CONVERGED { notMet.add(1, ordering: .relaxed) }
                 if let base = buffers.info, let infoStride {
-                    ABIInfo.store(result, history: [], at: base + k * infoStride, size: infoStride)
+                    ABIInfo.store(result, history: [], at: base + k * infoStride, size: infoStride, readsBuffer: false)
                 }
             }
         }

@@ -57,17 +57,20 @@ enum ABIInfo {
     /// Fills the caller's struct of `size` bytes at `slot` (an older, shorter one up to its size),
     /// after reading its history buffer and capacity when it has them.
     static func fill(_ slot: UnsafeMutableRawPointer, size: Int, from report: SolveReport) {
-        store(make(report, structSize: UInt32(size)), history: report.history, at: slot, size: size)
+        store(make(report, structSize: UInt32(size)), history: report.history, at: slot, size: size, readsBuffer: true)
     }
 
-    /// Writes `info` into the caller's struct of `size` bytes at `slot` (up to its size), with
-    /// `history` copied into the caller's buffer when its struct has one.
-    static func store(_ made: tessera_info, history: [Double], at slot: UnsafeMutableRawPointer, size: Int) {
+    /// Writes `info` into the caller's struct of `size` bytes at `slot` (up to its size). With
+    /// `readsBuffer`, `history` is copied into the caller's buffer when the struct has one — read
+    /// only from a struct whose own struct_size the caller set to `size` (the header documents
+    /// that only the first struct's is required, so the others may hold anything); without, the
+    /// buffer fields are left as NULL and 0.
+    static func store(_ made: tessera_info, history: [Double], at slot: UnsafeMutableRawPointer, size: Int, readsBuffer: Bool) {
         let full = MemoryLayout<tessera_info>.size
         var info = made
         info.struct_size = UInt32(size)
         info.history_length = Int64(history.count)
-        if size >= full {
+        if readsBuffer && size >= full && slot.load(as: UInt32.self) == UInt32(size) {
             let given = slot.assumingMemoryBound(to: tessera_info.self).pointee
             if let buffer = given.history, given.history_capacity > 0 {
                 let count = min(history.count, Int(clamping: given.history_capacity))

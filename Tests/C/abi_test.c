@@ -235,6 +235,18 @@ static void test_phases_and_history(void) {
     CHECK(log.iterations_rising && log.last_iteration == info.iterations, "iterations 1, 2, … %lld", (long long)log.last_iteration);
     for (int64_t k = 0; k < info.history_length && k < 64; k++) CHECK(history[k] > 0 && history[k] < 10, "history[%lld] = %.2e", (long long)k, history[k]);
     CHECK(info.history_length < 2 || history[info.history_length - 1] < history[0], "the residual fell");
+    /* Only the first struct's struct_size is required: a second one full of garbage is filled,
+     * its garbage history pointer never followed. */
+    double b2[16], x2[16];
+    memcpy(b2, b, sizeof b); memcpy(b2 + 8, b, sizeof b);
+    tessera_info pair[2];
+    memset(pair, 0xAB, sizeof pair);
+    pair[0].struct_size = sizeof(tessera_info);
+    pair[0].history = history;
+    pair[0].history_capacity = 64;
+    CHECK(tessera_solve(plan, b2, 2, d, x2, d, NULL, pair) == TESSERA_OK, "two columns, the second info uninitialized");
+    CHECK(pair[1].history_length == pair[1].iterations && pair[1].history == NULL && pair[1].history_capacity == 0,
+          "an info without its own struct_size gets no history buffer");
     /* The first release's tessera_info: everything before `history`. */
     _Alignas(double) unsigned char old[offsetof(tessera_info, history) + 8];
     memset(old, 0xAB, sizeof old);

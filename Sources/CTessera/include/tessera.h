@@ -121,7 +121,8 @@ typedef struct tessera_info {
     tessera_method method;        /* the method used */
     /* Added after the first release (a caller's older, shorter struct is filled up to its
      * struct_size): the convergence history, one residual estimate per iteration. */
-    double *history;              /* in, optional: a buffer of history_capacity doubles, set per struct */
+    double *history;              /* in, optional: a buffer of history_capacity doubles, read only from a
+                                   * struct whose struct_size is set (set it in each struct with a buffer) */
     int64_t history_capacity;     /* in: its length (0: no history wanted) */
     int64_t history_length;       /* out: the history's full length, = iterations; min(length, capacity) written */
 } tessera_info;
@@ -165,8 +166,8 @@ tessera_status tessera_plan_cross_kernel(const tessera_plan *plan, const double 
  * iterative methods (pcg, paper) start there instead of at their own first guess; exact factors
  * ignore it. info (optional) receives m structs, the first with struct_size set by the caller
  * (the size of the caller's tessera_info: an older, shorter struct is accepted and filled up to
- * it); each struct's history and history_capacity, when the caller's struct has them, are read
- * before it is filled.
+ * it); the history and history_capacity of each struct whose struct_size is set are read
+ * before it is filled. tessera_solve_batched records no history (history_length 0).
  * Returns TESSERA_NOT_CONVERGED when any column missed the tolerance (its best x is written); on
  * any other failure x is left unchanged. */
 tessera_status tessera_solve(const tessera_plan *plan, const double *b, int64_t m, int64_t ldb,
