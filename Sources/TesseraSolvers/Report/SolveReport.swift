@@ -27,7 +27,8 @@ public struct SolveReport: Sendable {
     /// The residual estimate of each iteration, all stages in order (`ConvergenceHistory`): the
     /// method's own measure — CG the relative recurrence residual, Richardson the true relative
     /// residual, LSQR its optimality estimate, the corrected semi-normal steps the optimality of
-    /// each pass. Its length is the sum of `iterations`; empty for exact factors without steps.
+    /// each pass. Its length is the sum of `iterations` (one less when a CG step broke down before
+    /// producing a residual); empty for exact factors without steps.
     public var history: [Double] = []
     /// Whether the measure compared with the tolerance (`accuracy`) met it (or its float64 floor).
     public var converged = false
