@@ -10,7 +10,8 @@ scripts/test.sh).
   The plotting command is skipped, with a note, when matplotlib is not installed.
 - The quick-start commands exist and `.ci/run` runs both; `tessera --version` prints one line
   naming OpenBLAS's core; the completion scripts generate; the committed man page documents every
-  subcommand; the README is under 200 lines; and
+  subcommand; the README's JSON reports hold one residual per iteration; the README is under
+  200 lines; and
   every relative link in README.md and docs/*.md points at a file that exists.
 
 Usage: scripts/check-docs.py [path/to/tessera]   (default .build/release/tessera, built if missing)
@@ -125,6 +126,15 @@ def main():
                   f"$ {short} → exit {result.returncode} (expected {expected})" + ("; " + "; ".join(problems) if problems else ""))
             ran += 1
         check(ran >= 7, f"{ran} README commands ran")
+        # The JSON reports the README writes: schema version 1, one residual per iteration.
+        import json
+        for name in ("att/pcg.json", "att/paper.json"):
+            with open(os.path.join(work, name)) as f:
+                report = json.load(f)
+            check(report.get("schema") == "tessera.report" and report.get("schema_version") == 1
+                  and len(report.get("history", [])) == report.get("iterations") > 0,
+                  f"{name}: schema_version {report.get('schema_version')}, {len(report.get('history', []))} residuals "
+                  f"for {report.get('iterations')} iterations")
 
     # Relative links in the README and docs point at files that exist.
     for path in ["README.md"] + [os.path.join("docs", f) for f in sorted(os.listdir(os.path.join(ROOT, "docs"))) if f.endswith(".md")]:
