@@ -11,8 +11,7 @@ scripts/test.sh).
 - The quick-start commands exist and `.ci/run` runs both; `tessera --version` prints one line
   naming OpenBLAS's core; the completion scripts generate; the committed man page documents every
   subcommand; the README's JSON reports hold one residual per iteration; the README is under
-  200 lines; and
-  every relative link in README.md and docs/*.md points at a file that exists.
+  200 lines; and every relative link in README.md and docs/*.md points at a file that exists.
 
 Usage: scripts/check-docs.py [path/to/tessera]   (default .build/release/tessera, built if missing)
 """
