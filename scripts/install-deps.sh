@@ -14,11 +14,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 command -v swift >/dev/null || { echo "swift is not on PATH: install a Swift 6.1+ toolchain" >&2; exit 1; }
 # The Python package: NumPy (its one dependency) and wheel (to build it offline with setuptools);
-# its tests: pytest, and scikit-learn for
-# the estimator's clone/grid-search tests; from the package index, only when missing.
+# its tests: pytest, scikit-learn for the estimator's clone/grid-search tests, and matplotlib for
+# plot_convergence and the README's plotting command; from the package index, only when missing.
 command -v python3 >/dev/null || { echo "python3 is not on PATH: install Python 3.9+" >&2; exit 1; }
 py_missing=()
-for mod in numpy pytest sklearn wheel; do
+for mod in numpy pytest sklearn wheel matplotlib; do
   python3 -c "import $mod" 2>/dev/null || py_missing+=("$mod")
 done
 if [ ${#py_missing[@]} -gt 0 ]; then

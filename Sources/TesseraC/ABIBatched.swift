@@ -211,7 +211,7 @@ public func tessera_solve_batched(_ context: OpaquePointer?, _ options: UnsafePo
         }
         let infoStride = try info.map { (first) throws(TesseraError) -> Int in
             let size = Int(first.pointee.struct_size)
-            guard size >= MemoryLayout<tessera_info>.size else {
+            guard size >= ABIInfo.oldestSize else {
                 throw .invalidArgument("info[0].struct_size is \(size); set it to sizeof(tessera_info) (\(MemoryLayout<tessera_info>.size))")
             }
             return size
@@ -245,8 +245,7 @@ public func tessera_solve_batched(_ context: OpaquePointer?, _ options: UnsafePo
                 }
                 if result.status == TESSERA_NOT_CONVERGED { notMet.add(1, ordering: .relaxed) }
                 if let base = buffers.info, let infoStride {
-                    result.struct_size = UInt32(infoStride)
-                    (base + k * infoStride).assumingMemoryBound(to: tessera_info.self).pointee = result
+                    ABIInfo.store(result, history: [], at: base + k * infoStride, size: infoStride, readsBuffer: false)
                 }
             }
         }

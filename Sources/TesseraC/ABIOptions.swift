@@ -9,6 +9,7 @@ struct ABIOptions {
     let problem: Problem
     let options: SolveOptions
     let progress: tessera_progress_fn?
+    let phase: tessera_phase_fn?
     let progressUserData: UnsafeMutableRawPointer?
 
     init(_ pointer: UnsafePointer<tessera_options>?) throws(TesseraError) {
@@ -57,15 +58,17 @@ struct ABIOptions {
         o.rank = c.rank == 0 ? nil : Int(c.rank)
         options = o
         progress = c.progress
+        phase = c.phase
         progressUserData = c.progress_user_data
     }
 
-    /// The monitor that forwards each iteration to the callback (nil without one); a nonzero
-    /// return stops the solve.
+    /// The monitor that forwards each iteration and each phase to the callbacks (nil without
+    /// either); a nonzero return of the progress callback stops the solve.
     var monitor: SolveMonitor? {
-        guard let progress else { return nil }
-        let callback = ProgressCallback(function: progress, userData: progressUserData)
-        return SolveMonitor { iteration, residual in callback.call(iteration: iteration, residual: residual) }
+        guard progress != nil || phase != nil else { return nil }
+        let callback = ProgressCallback(function: progress, phase: phase, userData: progressUserData)
+        return SolveMonitor(handler: { iteration, residual in callback.call(iteration: iteration, residual: residual) },
+                            onPhase: { callback.enter($0) })
     }
 }
 
@@ -73,10 +76,16 @@ struct ABIOptions {
 /// monitor calls it only on the thread that called `tessera_solve`/`tessera_plan_create`, during
 /// that call, as the header documents; Tessera never dereferences the user data.
 struct ProgressCallback: @unchecked Sendable {
-    let function: tessera_progress_fn
+    let function: tessera_progress_fn?
+    let phase: tessera_phase_fn?
     let userData: UnsafeMutableRawPointer?
 
     func call(iteration: Int, residual: Double) -> Bool {
-        function(userData, Int64(iteration), residual) == 0
+        guard let function else { return true }
+        return function(userData, Int64(iteration), residual) == 0
+    }
+
+    func enter(_ p: SolvePhase) {
+        phase?(userData, tessera_phase(rawValue: UInt32(p.rawValue)))
     }
 }

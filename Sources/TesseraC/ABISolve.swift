@@ -19,7 +19,7 @@ public func tessera_solve(_ plan: OpaquePointer?, _ b: UnsafePointer<Double>?, _
         _ = try Checked.product([count, Int(ldx)], "x of \(count) columns with ldx \(ldx)")
         let infoStride = try info.map { (first) throws(TesseraError) -> Int in
             let size = Int(first.pointee.struct_size)
-            guard size >= MemoryLayout<tessera_info>.size else {
+            guard size >= ABIInfo.oldestSize else {
                 throw .invalidArgument("info[0].struct_size is \(size); set it to sizeof(tessera_info) (\(MemoryLayout<tessera_info>.size))")
             }
             return size
@@ -38,8 +38,7 @@ public func tessera_solve(_ plan: OpaquePointer?, _ b: UnsafePointer<Double>?, _
             (x + k * Int(ldx)).update(from: solution.x, count: min(solution.x.count, solutionLength))
             allMet = allMet && solution.report.converged
             if let info, let infoStride {
-                let slot = (UnsafeMutableRawPointer(info) + k * infoStride).assumingMemoryBound(to: tessera_info.self)
-                slot.pointee = ABIInfo.make(solution.report, structSize: UInt32(infoStride))
+                ABIInfo.fill(UnsafeMutableRawPointer(info) + k * infoStride, size: infoStride, from: solution.report)
             }
         }
         if !allMet {
@@ -52,6 +51,39 @@ public func tessera_solve(_ plan: OpaquePointer?, _ b: UnsafePointer<Double>?, _
 
 /// A report as the C struct.
 enum ABIInfo {
+    /// The size of the first release's tessera_info (everything before `history`).
+    static let oldestSize = MemoryLayout<tessera_info>.offset(of: \tessera_info.history) ?? MemoryLayout<tessera_info>.size
+
+    /// Fills the caller's struct of `size` bytes at `slot` (an older, shorter one up to its size),
+    /// after reading its history buffer and capacity when it has them.
+    static func fill(_ slot: UnsafeMutableRawPointer, size: Int, from report: SolveReport) {
+        store(make(report, structSize: UInt32(size)), history: report.history, at: slot, size: size, readsBuffer: true)
+    }
+
+    /// Writes `info` into the caller's struct of `size` bytes at `slot` (up to its size). With
+    /// `readsBuffer`, `history` is copied into the caller's buffer when the struct has one — read
+    /// only from a struct whose own struct_size the caller set to `size` (the header documents
+    /// that only the first struct's is required, so the others may hold anything); without, the
+    /// buffer fields are left as NULL and 0.
+    static func store(_ made: tessera_info, history: [Double], at slot: UnsafeMutableRawPointer, size: Int, readsBuffer: Bool) {
+        let full = MemoryLayout<tessera_info>.size
+        var info = made
+        info.struct_size = UInt32(size)
+        info.history_length = Int64(history.count)
+        if readsBuffer && size >= full && slot.load(as: UInt32.self) == UInt32(size) {
+            let given = slot.assumingMemoryBound(to: tessera_info.self).pointee
+            if let buffer = given.history, given.history_capacity > 0 {
+                let count = min(history.count, Int(clamping: given.history_capacity))
+                buffer.update(from: history, count: count)
+            }
+            info.history = given.history
+            info.history_capacity = given.history_capacity
+        }
+        withUnsafeBytes(of: &info) { bytes in
+            if let base = bytes.baseAddress { slot.copyMemory(from: base, byteCount: min(size, full)) }
+        }
+    }
+
     static func make(_ r: SolveReport, structSize: UInt32) -> tessera_info {
         var info = tessera_info()
         info.struct_size = structSize

@@ -32,10 +32,14 @@ public enum Interruption {
 
     /// `check()`, then reports an iteration to this thread's `SolveMonitor`, if any: its handler
     /// gets (iteration, relative residual estimate) and may ask to stop, which throws
-    /// `.interrupted(signal: 0)`. Every iterative method calls it once per iteration.
+    /// `.interrupted(signal: 0)`. Every iterative method calls it once per iteration. The
+    /// residual also goes to the thread's `ConvergenceHistory`, when one is recording.
     public static func checkpoint(iteration: Int, residual: Double) throws(TesseraError) {
         try check()
-        guard let monitor = SolveMonitor.current, let handler = monitor.handler else { return }
+        ConvergenceHistory.append(iteration: iteration, residual: residual)
+        guard let monitor = SolveMonitor.current else { return }
+        monitor.noteIteration()
+        guard let handler = monitor.handler else { return }
         if !handler(iteration, residual) {
             monitor.requestStop()
             throw .interrupted(signal: 0)

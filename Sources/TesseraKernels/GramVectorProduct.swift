@@ -8,7 +8,7 @@ import CVectorMath
 /// depends on (rows, cols) alone. Cost 4·rows·cols flops, rows·cols loads from memory.
 ///
 /// It beats two OpenBLAS `dgemv`s while a 384-row panel fits in L2, so `fusedPays(cols:)` limits
-/// it to d ≤ 256 (the README's benchmark section has the measurements); wider tiles keep the two
+/// it to d ≤ 256 (docs/BENCHMARKS.md has the measurements); wider tiles keep the two
 /// GEMVs.
 public enum GramVectorProduct {
     /// Rows per panel: 384 (3 KiB of each column, long enough for the prefetchers).

@@ -27,7 +27,8 @@ extension TiledMatrix {
 
     /// Independent task chains (groups × panels) the Gram graph aims for on a machine with
     /// `cores` cores: two per core. Panels cost speed (a panel's GEMM runs slower than one SYRK
-    /// of the whole width; the benchmark notes have the figures), so there are no more than that.
+    /// of the whole width; docs/BENCHMARKS.md has the figures), so there are no
+    /// more than that.
     public static func gramTargetChains(cores: Int) -> Int { 2 * max(1, cores) }
 
     /// The accumulation groups (ranges of canonical block indices): min(blocks, 64,

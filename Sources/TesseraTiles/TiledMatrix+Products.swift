@@ -78,8 +78,8 @@ extension TiledMatrix {
     /// W = AᵀA·Y for a block Y ∈ ℝ^{d×m} (column-major), in one pass over A: per block
     /// T = A_bY then W += A_bᵀT (two GEMMs, 4ndm flops in all). For d ≤ 256 and m ≤ 8 the fused
     /// panel kernel (`GramVectorProduct.apply(block:)`) instead, which reads each block from
-    /// memory once (two GEMMs with a few columns read it twice and pack it; the benchmark notes
-    /// have the measurement).
+    /// memory once (two GEMMs with a few columns read it twice and pack it; docs/BENCHMARKS.md
+    /// has the measurement).
     public func gramMultiply(block y: [Double], columns m: Int, engine: Engine) throws(TesseraError) -> [Double] {
         guard m > 0, y.count == cols * m else { throw .invalidArgument("Y has \(y.count) entries, expected d·m = \(cols)·\(m)") }
         let ys = try SharedBlock(y, engine: engine)

@@ -67,20 +67,28 @@ struct Solve: ParsableCommand {
             let request = self.problem.problem(power: power, ridge: ridge)
             let recorder = trace == nil ? nil : TraceRecorder()
             let engine = try engineOptions.makeEngineTyped().tracing(into: recorder)
-            let a = try NpyArray(path: matrix)
-            let b = try NpyArray(path: rhs)
-            TestHooks.pauseAfterMapping()
-            for note in [a.conversionNote, b.conversionNote].compactMap({ $0 }) where !engineOptions.quiet { print("note: \(note)") }
-            let plan = try SolvePlan.make(request, shape: a.shape, source: matrix, matrixInPlace: a.canBeUsedInPlace,
-                                          workers: engine.workerCount, options: try options())
-            let columns = try RightHandSides(values: b.toArray(), shape: b.shape, columnMajor: b.fortranOrder, source: b.path,
-                                             problem: request, rows: plan.rows, cols: plan.cols)
-            let progress = Progress(enabled: !engineOptions.quiet)
+            let solveOptions = try options()
+            // One progress interface: the line on stderr is fed by the library's SolveMonitor.
+            let progress = Progress(enabled: !engineOptions.quiet, tolerance: solveOptions.tolerance(for: request))
             defer { progress.stop() }
-            let tiled = try TiledMatrix.load(a, tileRows: engineOptions.tileRows, engine: engine)
-            let solutions = try plan.prepare(matrix: tiled, engine: engine).solve(columns)
+            let monitor = progress.monitor
+            let solutions = try monitor.observing { () throws(TesseraError) -> [Solution] in
+                SolveMonitor.enter(.load)
+                let a = try NpyArray(path: matrix)
+                let b = try NpyArray(path: rhs)
+                TestHooks.pauseAfterMapping()
+                for note in [a.conversionNote, b.conversionNote].compactMap({ $0 }) where !engineOptions.quiet { print("note: \(note)") }
+                let plan = try SolvePlan.make(request, shape: a.shape, source: matrix, matrixInPlace: a.canBeUsedInPlace,
+                                              workers: engine.workerCount, options: solveOptions)
+                let columns = try RightHandSides(values: b.toArray(), shape: b.shape, columnMajor: b.fortranOrder, source: b.path,
+                                                 problem: request, rows: plan.rows, cols: plan.cols)
+                let tiled = try TiledMatrix.load(a, tileRows: engineOptions.tileRows, engine: engine)
+                let solutions = try plan.prepare(matrix: tiled, engine: engine).solve(columns)
+                SolveMonitor.enter(.write)
+                try write(solutions.map(\.x), reports: solutions.map(\.report.json), columns: columns, trace: recorder)
+                return solutions
+            }
             progress.stop()
-            try write(solutions.map(\.x), reports: solutions.map(\.report.json), columns: columns, trace: recorder)
             if !engineOptions.quiet {
                 for (k, s) in solutions.enumerated() {
                     if solutions.count > 1 { print("— right-hand side \(k)") }

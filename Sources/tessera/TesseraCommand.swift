@@ -13,10 +13,15 @@ import Glibc
 struct TesseraCommand: ParsableCommand {
     static let version = "0.1.0"
 
+    /// What `tessera --version` prints, in one line: the version and the OpenBLAS build and core.
+    static var versionLine: String {
+        "tessera \(version), \(OpenBLASRuntime.configuration.split(separator: " ").joined(separator: " ")), core \(OpenBLASRuntime.coreName)"
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "tessera",
         abstract: "Solve regression problems against proxies of the attention matrix on a tiled DAG runtime.",
-        version: version,
+        version: versionLine,
         subcommands: [Info.self, Demo.self, Solve.self, Generate.self, GramMatrix.self]
     )
 

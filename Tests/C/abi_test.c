@@ -3,7 +3,7 @@
  * argument returning its status and a message (never a crash), cancellation by the progress
  * callback, concurrent solves on one plan giving the bits of one at a time, batched solves with
  * the same bits on 1 and 2 workers, and OpenBLAS's thread count left as the caller set it.
- * Run by scripts/test-c.sh (part of the README's test command). Exit 0 when every check passes. */
+ * Run by scripts/test-c.sh (part of the README's test command, ./scripts/test.sh). Exit 0 when every check passes. */
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -191,6 +191,72 @@ static int stop_after_two(void *user_data, int64_t iteration, double residual) {
     return iteration >= 2 && residual >= 0;
 }
 
+/* Phase events and iterations, in the order they arrive, through one user_data. */
+typedef struct event_log { int phases[32]; int phase_count; int64_t last_iteration; int iterations_rising; } event_log;
+
+static void record_phase(void *user_data, tessera_phase phase) {
+    event_log *log = user_data;
+    if (log->phase_count < 32) log->phases[log->phase_count++] = (int)phase;
+}
+
+static int record_iteration(void *user_data, int64_t iteration, double residual) {
+    event_log *log = user_data;
+    if (iteration != log->last_iteration + 1 || !(residual >= 0)) log->iterations_rising = 0;
+    log->last_iteration = iteration;
+    return 0;
+}
+
+/* The phase callback sees sketch, factor (tessera_plan_create), iterate, verify (tessera_solve) in
+ * order; the history buffer gets one residual per iteration; an older, shorter tessera_info (the
+ * first release's, without the history fields) is still accepted and filled up to its size. */
+static void test_phases_and_history(void) {
+    const int64_t n = 3000, d = 8;
+    static double a[3000 * 8], b[8], x[8];
+    uint64_t seed = 11;
+    for (int64_t i = 0; i < n * d; i++) a[i] = noise(&seed);
+    for (int64_t i = 0; i < d; i++) b[i] = noise(&seed);
+    event_log log = {.iterations_rising = 1};
+    tessera_options o = options_for(TESSERA_GRAM, 1);
+    o.method = TESSERA_METHOD_PCG;
+    o.progress = record_iteration;
+    o.phase = record_phase;
+    o.progress_user_data = &log;
+    tessera_plan *plan = NULL;
+    CHECK(tessera_plan_create(context, a, n, d, d, TESSERA_ROW_MAJOR, TESSERA_FLOAT64, &o, &plan) == TESSERA_OK, "phases plan");
+    if (!plan) return;
+    double history[64];
+    tessera_info info = {.struct_size = sizeof info, .history = history, .history_capacity = 64};
+    CHECK(tessera_solve(plan, b, 1, d, x, d, NULL, &info) == TESSERA_OK, "phases solve");
+    int expected[] = {TESSERA_PHASE_SKETCH, TESSERA_PHASE_FACTOR, TESSERA_PHASE_ITERATE, TESSERA_PHASE_VERIFY};
+    CHECK(log.phase_count == 4, "4 phases reported, got %d", log.phase_count);
+    for (int k = 0; k < 4 && k < log.phase_count; k++) CHECK(log.phases[k] == expected[k], "phase %d is %d", k, log.phases[k]);
+    CHECK(info.iterations > 0 && info.history_length == info.iterations, "history length %lld for %d iterations",
+          (long long)info.history_length, info.iterations);
+    CHECK(log.iterations_rising && log.last_iteration == info.iterations, "iterations 1, 2, … %lld", (long long)log.last_iteration);
+    for (int64_t k = 0; k < info.history_length && k < 64; k++) CHECK(history[k] > 0 && history[k] < 10, "history[%lld] = %.2e", (long long)k, history[k]);
+    CHECK(info.history_length < 2 || history[info.history_length - 1] < history[0], "the residual fell");
+    /* Only the first struct's struct_size is required: a second one full of garbage is filled,
+     * its garbage history pointer never followed. */
+    double b2[16], x2[16];
+    memcpy(b2, b, sizeof b); memcpy(b2 + 8, b, sizeof b);
+    tessera_info pair[2];
+    memset(pair, 0xAB, sizeof pair);
+    pair[0].struct_size = sizeof(tessera_info);
+    pair[0].history = history;
+    pair[0].history_capacity = 64;
+    CHECK(tessera_solve(plan, b2, 2, d, x2, d, NULL, pair) == TESSERA_OK, "two columns, the second info uninitialized");
+    CHECK(pair[1].history_length == pair[1].iterations && pair[1].history == NULL && pair[1].history_capacity == 0,
+          "an info without its own struct_size gets no history buffer");
+    /* The first release's tessera_info: everything before `history`. */
+    _Alignas(double) unsigned char old[offsetof(tessera_info, history) + 8];
+    memset(old, 0xAB, sizeof old);
+    tessera_info *older = (tessera_info *)old;
+    older->struct_size = (uint32_t)offsetof(tessera_info, history);
+    CHECK(tessera_solve(plan, b, 1, d, x, d, NULL, older) == TESSERA_OK, "an older, shorter tessera_info is accepted");
+    CHECK(older->iterations == info.iterations && old[offsetof(tessera_info, history)] == 0xAB, "filled up to its size, not beyond");
+    tessera_plan_destroy(plan);
+}
+
 static void test_bad_arguments_and_cancellation(void) {
     const int64_t n = 500, d = 6;
     double a[500 * 6], b[500], x[500];
@@ -361,6 +427,7 @@ int main(void) {
     CHECK(tessera_context_threads(context) == 2, "two workers");
     test_gram_and_lstsq_in_both_orders();
     test_attention();
+    test_phases_and_history();
     test_bad_arguments_and_cancellation();
     test_concurrent_solves_on_one_plan();
     test_batched();

@@ -1,7 +1,7 @@
 import XCTest
 import Tessera
 
-/// The README's "Using it from Swift" example, verbatim, so it cannot rot.
+/// The Swift example of docs/SWIFT_API.md, verbatim, so it cannot rot.
 final class ReadmeExampleTests: XCTestCase {
     func testReadmeLibraryExampleRuns() throws {
         let engine = try Engine()                                   // this machine, one worker per core

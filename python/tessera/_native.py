@@ -15,6 +15,8 @@ ROW_MAJOR, COLUMN_MAJOR = 0, 1
 FLOAT64, FLOAT32 = 0, 1
 
 PROGRESS = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int64, ctypes.c_double)
+PHASE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int)
+PHASE_NAMES = ["load", "sketch", "factor", "iterate", "verify", "write"]
 
 
 class Options(ctypes.Structure):
@@ -33,6 +35,7 @@ class Options(ctypes.Structure):
         ("rank", ctypes.c_int64),
         ("progress", PROGRESS),
         ("progress_user_data", ctypes.c_void_p),
+        ("phase", PHASE),
     ]
 
 
@@ -54,6 +57,9 @@ class Info(ctypes.Structure):
         ("seconds_verify", ctypes.c_double),
         ("seconds_total", ctypes.c_double),
         ("method", ctypes.c_int),
+        ("history", ctypes.POINTER(ctypes.c_double)),
+        ("history_capacity", ctypes.c_int64),
+        ("history_length", ctypes.c_int64),
     ]
 
 

@@ -37,9 +37,12 @@ class SolveInfo:
     seconds: dict = field(default_factory=dict)
     method: str = ""
     reason: str = ""
+    #: The residual estimate of each iteration, all stages in order (len(history) == iterations;
+    #: empty for exact factors); plot it with tessera.plot_convergence(info).
+    history: list = field(default_factory=list)
 
     @classmethod
-    def from_native(cls, info, reason=""):
+    def from_native(cls, info, reason="", history=None):
         kinds = {0: "backward_error", 1: "relative_residual", 2: "optimality"}
         statuses = {native.OK: "converged", native.NOT_CONVERGED: "not_converged", native.NUMERICAL: "numerical"}
         return cls(converged=bool(info.tolerance_met), status=statuses.get(info.status, str(info.status)),
@@ -49,7 +52,8 @@ class SolveInfo:
                    condition_preconditioned=float(info.condition_preconditioned),
                    seconds={"sketch": info.seconds_sketch, "factor": info.seconds_factor, "iterate": info.seconds_iterate,
                             "verify": info.seconds_verify, "total": info.seconds_total},
-                   method=native.METHOD_NAMES.get(info.method, "?"), reason=reason)
+                   method=native.METHOD_NAMES.get(info.method, "?"), reason=reason,
+                   history=[] if history is None else [float(v) for v in history[:max(0, int(info.history_length))]])
 
 
 _threads_lock = threading.Lock()
@@ -133,14 +137,16 @@ class Plan:
     reference to it).
 
     problem: "gram" (min ‖(AᵀA)^j x − b‖, j = power ≥ 1), "lstsq" (min ‖A(AᵀA)^j x − b‖, j ≥ 0)
-    or "attention" (min ‖(exp(AAᵀ) + ridge·I)x − b‖). Raises ValueError for invalid input,
+    or "attention" (min ‖(exp(AAᵀ) + ridge·I)x − b‖). callback=f(iteration, residual) is called
+    after each iteration (return False to stop), on_phase=f(name) when a phase begins ("sketch",
+    "factor", "iterate", "verify"): the engine's one progress interface. Raises ValueError for invalid input,
     MemoryError over the memory budget, numpy.linalg.LinAlgError when A is rank deficient or
     the factorization fails.
     """
 
     def __init__(self, A, problem="gram", *, power=None, ridge=0.0, method="auto", sketch="sparse-sign",
                  sketch_size_factor=4.0, tol=None, max_iterations=500, seed=0, memory_budget=None, rank=None,
-                 threads=None, callback=None):
+                 threads=None, callback=None, on_phase=None):
         if problem not in native.PROBLEMS:
             raise ValueError(f"problem must be one of {sorted(native.PROBLEMS)} (got {problem!r})")
         if method not in native.METHODS:
@@ -150,11 +156,14 @@ class Plan:
         self._array, pointer, n, d, ld, order, dtype = _matrix(A)
         self.problem = problem
         self._callback = callback
+        self._on_phase_callback = on_phase
+        self._max_iterations = int(max_iterations)
         self._local = threading.local()
         options = native.Options()
         native.lib.tessera_options_init(ctypes.byref(options), ctypes.sizeof(options))
         options.problem = native.PROBLEMS[problem]
         options.power = int(power if power is not None else (1 if problem == "gram" else 0))
+        self._power = max(0, options.power)
         options.ridge = float(ridge)
         options.method = native.METHODS[method]
         options.sketch = native.SKETCHES[sketch]
@@ -166,6 +175,8 @@ class Plan:
         options.rank = 0 if rank is None else int(rank)
         self._progress = native.PROGRESS(self._on_progress)
         options.progress = self._progress
+        self._phase = native.PHASE(self._on_phase)
+        options.phase = self._phase
         self._context, self.threads = _context(threads)
         handle = ctypes.c_void_p()
         self._local.interrupted = False
@@ -185,6 +196,13 @@ class Plan:
         except KeyboardInterrupt:
             self._local.interrupted = True
             return 1
+
+    def _on_phase(self, _user, phase):
+        if self._on_phase_callback is not None:
+            try:
+                self._on_phase_callback(native.PHASE_NAMES[phase] if 0 <= phase < len(native.PHASE_NAMES) else str(phase))
+            except Exception:      # a callback's error must not unwind through the engine
+                pass
 
     @property
     def uses_array_in_place(self):
@@ -215,8 +233,14 @@ class Plan:
             raise ValueError("b has no columns")
         x = np.empty((self.solution_length, m), dtype=np.float64, order="F")
         infos = (native.Info * m)()
-        for info in infos:
+        # Room for every iteration: each stage (at most power + 1) runs at most max_iterations,
+        # LSQR restarts at most twice.
+        capacity = min(self._max_iterations * (self._power + 3) + 16, 1_000_000)
+        histories = [np.zeros(capacity) for _ in range(m)]
+        for info, history in zip(infos, histories):
             info.struct_size = ctypes.sizeof(native.Info)
+            info.history = history.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
+            info.history_capacity = capacity
         start = None
         if x0 is not None:
             start = np.asfortranarray(np.asarray(x0, dtype=np.float64).reshape(self.solution_length, -1))
@@ -227,7 +251,7 @@ class Plan:
                                           self.solution_length, None if start is None else start.ctypes.data,
                                           ctypes.cast(infos, ctypes.c_void_p))
         _check(status, getattr(self._local, "interrupted", False))
-        details = [SolveInfo.from_native(info, self.method) for info in infos]
+        details = [SolveInfo.from_native(info, self.method, history) for info, history in zip(infos, histories)]
         if status == native.NOT_CONVERGED:
             warnings.warn(ConvergenceWarning(native.last_error()), stacklevel=2)
         if b.ndim == 1:

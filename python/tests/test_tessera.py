@@ -232,3 +232,55 @@ def test_attention_kernel_ridge_estimator():
     search = GridSearchCV(tessera.AttentionKernelRidge(), {"ridge": [1e-3, 1e-1]}, cv=2).fit(X, y)
     assert search.best_params_["ridge"] in (1e-3, 1e-1)
     assert sklearn.__version__
+
+
+@pytest.mark.parametrize("problem,method,power", [("gram", "pcg", 2), ("gram", "paper", 1), ("lstsq", "pcg", 1),
+                                                  ("lstsq", "paper", 0), ("gram", "cholesky", 1), ("attention", "pcg", None)])
+@pytest.mark.filterwarnings("ignore::tessera.ConvergenceWarning")
+def test_history_has_one_residual_per_iteration(problem, method, power):
+    if problem == "attention":
+        A = RNG.standard_normal((600, 6)) / np.sqrt(6)
+        b = RNG.standard_normal(600)
+        plan = tessera.Plan(A, "attention", ridge=1e-2, method=method)
+    else:
+        A = conditioned(3000, 16, 100, seed=5)
+        b = RNG.standard_normal(16 if problem == "gram" else 3000)
+        plan = tessera.Plan(A, problem, power=power, method=method)
+    phases = []
+    plan._on_phase_callback = phases.append
+    _, info = plan.solve(b)
+    assert len(info.history) == info.iterations
+    assert all(np.isfinite(info.history)) and all(v >= 0 for v in info.history)
+    if method in ("pcg", "paper"):
+        assert info.iterations > 0 and info.history[-1] < info.history[0]
+    assert phases[0] == "iterate" and phases[-1] == "verify"
+
+
+def test_on_phase_reports_the_plan_phases_in_order():
+    A = conditioned(3000, 16, 100, seed=6)
+    phases = []
+    plan = tessera.Plan(A, "gram", method="pcg", on_phase=phases.append)
+    plan.solve(RNG.standard_normal(16))
+    assert phases == ["sketch", "factor", "iterate", "verify"]
+
+
+def test_plot_convergence_without_matplotlib_says_how_to_install(monkeypatch):
+    import sys
+    _, info = tessera.solve_gram(conditioned(3000, 16, 100, seed=7), RNG.standard_normal(16), method="pcg")
+    monkeypatch.setitem(sys.modules, "matplotlib", None)       # import matplotlib now raises ImportError
+    with pytest.raises(ImportError, match="pip install matplotlib"):
+        tessera.plot_convergence(info)
+
+
+def test_plot_convergence_draws_the_history(tmp_path):
+    pytest.importorskip("matplotlib")
+    A = conditioned(3000, 16, 100, seed=8)
+    b = RNG.standard_normal(16)
+    _, pcg = tessera.solve_gram(A, b, method="pcg")
+    _, paper = tessera.solve_gram(A, b, method="paper")
+    ax = tessera.plot_convergence(pcg, paper, path=tmp_path / "c.svg")
+    assert [len(line.get_xdata()) for line in ax.get_lines()] == [pcg.iterations, paper.iterations]
+    assert (tmp_path / "c.svg").stat().st_size > 1000
+    _, exact = tessera.solve_gram(A, b, method="cholesky")
+    with pytest.raises(ValueError, match="no convergence history"):
+        tessera.plot_convergence(exact)

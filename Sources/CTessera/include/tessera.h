@@ -69,6 +69,18 @@ typedef enum tessera_dtype { TESSERA_FLOAT64 = 0, TESSERA_FLOAT32 = 1 } tessera_
  * the thread that called tessera_solve. */
 typedef int (*tessera_progress_fn)(void *user_data, int64_t iteration, double residual);
 
+/* The phases of a plan's creation and of a solve, in order (a refinement may go back from
+ * VERIFY to ITERATE). LOAD and WRITE are the CLI's (reading and writing files); a plan reports
+ * SKETCH and FACTOR from tessera_plan_create, ITERATE and VERIFY from tessera_solve. */
+typedef enum tessera_phase {
+    TESSERA_PHASE_LOAD = 0, TESSERA_PHASE_SKETCH = 1, TESSERA_PHASE_FACTOR = 2,
+    TESSERA_PHASE_ITERATE = 3, TESSERA_PHASE_VERIFY = 4, TESSERA_PHASE_WRITE = 5
+} tessera_phase;
+
+/* Called when a phase begins, on the calling thread, with progress_user_data. The same events
+ * as the CLI's progress line (one progress interface: Tessera's SolveMonitor). */
+typedef void (*tessera_phase_fn)(void *user_data, tessera_phase phase);
+
 /* Solve options. Fill with tessera_options_init(&o, sizeof o), then change what you need. */
 typedef struct tessera_options {
     uint32_t struct_size;         /* sizeof(tessera_options), set by tessera_options_init */
@@ -85,6 +97,8 @@ typedef struct tessera_options {
     int64_t rank;                 /* attention low-rank preconditioner rank; 0: the planner's */
     tessera_progress_fn progress; /* optional */
     void *progress_user_data;
+    /* Added after the first release (struct_size tells the library whether a caller has it): */
+    tessera_phase_fn phase;       /* optional: phase events, with progress_user_data */
 } tessera_options;
 
 /* Sets every field to its default. struct_size must be sizeof(tessera_options) as the caller
@@ -105,6 +119,12 @@ typedef struct tessera_info {
     double condition_preconditioned; /* κ(AR⁻¹) estimate, NaN when not measured */
     double seconds_sketch, seconds_factor, seconds_iterate, seconds_verify, seconds_total;
     tessera_method method;        /* the method used */
+    /* Added after the first release (a caller's older, shorter struct is filled up to its
+     * struct_size): the convergence history, one residual estimate per iteration. */
+    double *history;              /* in, optional: a buffer of history_capacity doubles, read only from a
+                                   * struct whose struct_size is set (set it in each struct with a buffer) */
+    int64_t history_capacity;     /* in: its length (0: no history wanted) */
+    int64_t history_length;       /* out: the history's full length, = iterations; min(length, capacity) written */
 } tessera_info;
 
 typedef struct tessera_context tessera_context;
@@ -144,7 +164,10 @@ tessera_status tessera_plan_cross_kernel(const tessera_plan *plan, const double 
 /* Solves for m right-hand sides: column k of b at b + k·ldb (ldb ≥ rhs length), of x at
  * x + k·ldx (ldx ≥ solution length). x0 (optional, laid out like x) is a warm start: the
  * iterative methods (pcg, paper) start there instead of at their own first guess; exact factors
- * ignore it. info (optional) receives m structs, the first with struct_size set by the caller.
+ * ignore it. info (optional) receives m structs, the first with struct_size set by the caller
+ * (the size of the caller's tessera_info: an older, shorter struct is accepted and filled up to
+ * it); the history and history_capacity of each struct whose struct_size is set are read
+ * before it is filled. tessera_solve_batched records no history (history_length 0).
  * Returns TESSERA_NOT_CONVERGED when any column missed the tolerance (its best x is written); on
  * any other failure x is left unchanged. */
 tessera_status tessera_solve(const tessera_plan *plan, const double *b, int64_t m, int64_t ldb,

@@ -37,6 +37,7 @@ public final class AttentionSolver: Sendable {
             throw .invalidArgument("the plan was made for A of \(plan.rows) × \(plan.cols), not \(matrix.rows) × \(matrix.cols)")
         }
         self.plan = plan
+        SolveMonitor.enter(.factor)
         let options = plan.options, n = matrix.rows
         let onTheFly = try KernelOperator(matrix: matrix, engine: engine, ridge: plan.ridge)
         var seconds = PhaseTimes()
@@ -97,7 +98,10 @@ public final class AttentionSolver: Sendable {
     public func solve(_ rhs: RightHandSides) throws(TesseraError) -> [Solution] {
         try rhs.requireLength(plan.rows)
         var out: [Solution] = []
-        for (k, b) in rhs.columns.enumerated() { out.append(try solveOne(b, start: rhs.starts?[k])) }
+        for (k, b) in rhs.columns.enumerated() {
+            let (solution, history) = try ConvergenceHistory.recording { () throws(TesseraError) in try solveOne(b, start: rhs.starts?[k]) }
+            out.append(solution.withHistory(history))
+        }
         return out
     }
 
@@ -108,6 +112,7 @@ public final class AttentionSolver: Sendable {
                                  threads: kernel.engine.workerCount, tileRows: kernel.matrix.layout.tileRows, seed: plan.options.seed)
         report.lowRank = lowRank
         report.seconds = prepareSeconds
+        SolveMonitor.enter(.iterate)
         var clock = Stopwatch()
         let bNorm = b.norm2
         let target: ([Double]) -> Double = { _ in tolerance * bNorm }
@@ -121,6 +126,7 @@ public final class AttentionSolver: Sendable {
             let ritz = try ConjugateGradients(maxIterations: 10, stagnationWindow: .max)
                 .coefficients(kernel, rhs: b, steps: 10, preconditioner: preconditioner)
             let (lo, hi) = RitzValues.extremes(ritz)
+            ConvergenceHistory.discard()        // the 10 spectrum steps are not iterations of the solve
             result = try Richardson(maxIterations: maxIterations)
                 .solve(kernel, rhs: b, start: start, step: 2 / (0.95 * lo + 1.05 * hi), preconditioner: preconditioner, target: target)
         } else {

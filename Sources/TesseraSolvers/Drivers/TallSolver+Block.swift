@@ -25,7 +25,7 @@ extension TallSolver {
             report.seconds.verify = verify
             Verification.gram(product: Array(product[(c * d)..<((c + 1) * d)]), x: xc, b: b, power: j, normA: normA, into: &report)
             if !report.meetsTolerance {
-                out.append(try solveGramAlone(b))      // alone, with the refinement
+                out.append(try recordingHistory { () throws(TesseraError) in try solveGramAlone(b) })      // alone, with the refinement
                 continue
             }
             report.notes.append("solved as a block of \(m) right-hand sides (BLAS-3); the times are the whole block's")
@@ -49,8 +49,10 @@ extension TallSolver {
         factor.r.solveNormal(block: &y, columns: m)
         var corrections = 0
         var last: (gradient: [Double], squaredNorms: [Double])
+        var histories = [[Double]](repeating: [], count: m)     // each column's optimality after each correction
         while true {
             last = try a.residualGradient(block: y, rhs: rhs, columns: m, engine: engine)
+            if corrections > 0 { for c in 0..<m { histories[c].append(columnOptimality(last, column: c)) } }
             // For j = 0 this pass is the verification itself, so the tolerance is enough.
             let target = j == 0 ? tolerance : 0.1 * tolerance
             if worstOptimality(last, columns: m) <= target || corrections == 3 { break }
@@ -76,13 +78,14 @@ extension TallSolver {
             let xc = Array(x[(c * d)..<((c + 1) * d)])
             var report = makeReport()
             report.iterations = [corrections] + Array(repeating: 0, count: j)
+            report.history = histories[c]
             report.status = .converged
             report.seconds.iterate = iterate
             report.seconds.verify = verify
             Verification.lstsq(residualNorm: squares[c].squareRoot(), mtr: Array(mtr[(c * d)..<((c + 1) * d)]), x: xc, b: b,
                                power: j, normA: normA, into: &report)
             if !report.meetsTolerance {
-                out.append(try solveLstsqAlone(b))      // with LSQR and the refinement
+                out.append(try recordingHistory { () throws(TesseraError) in try solveLstsqAlone(b) })      // with LSQR and the refinement
                 continue
             }
             if m > 1 {
@@ -95,13 +98,18 @@ extension TallSolver {
 
     /// max over the columns of ‖Aᵀr_c‖/(‖A‖‖r_c‖), from a block pass's gradient and squared norms.
     func worstOptimality(_ pass: (gradient: [Double], squaredNorms: [Double]), columns m: Int) -> Double {
-        let d = op.cols
         var worst = 0.0
         for c in 0..<m where pass.squaredNorms[c] > 0 {
-            let g: [Double] = Array(pass.gradient[(c * d)..<((c + 1) * d)])
-            let residualNorm: Double = pass.squaredNorms[c].squareRoot()
-            worst = max(worst, g.norm2 / (normA * residualNorm))
+            worst = max(worst, columnOptimality(pass, column: c))
         }
         return worst
+    }
+
+    /// ‖Aᵀr_c‖/(‖A‖‖r_c‖) of column c from a block pass (0 when r_c = 0).
+    func columnOptimality(_ pass: (gradient: [Double], squaredNorms: [Double]), column c: Int) -> Double {
+        let d = op.cols
+        guard pass.squaredNorms[c] > 0 else { return 0 }
+        let g: [Double] = Array(pass.gradient[(c * d)..<((c + 1) * d)])
+        return g.norm2 / (normA * pass.squaredNorms[c].squareRoot())
     }
 }

@@ -117,18 +117,27 @@ public final class TallSolver: Sendable {
     public func solve(_ rhs: RightHandSides) throws(TesseraError) -> [Solution] {
         try rhs.requireLength(problem.rightHandSideLength(rows: op.rows, cols: op.cols))
         let block = rhs.columns
+        SolveMonitor.enter(.iterate)
         if isExact && (plan.kind == .lstsq || block.count > 1) {
             return plan.kind == .gram ? try solveGramBlock(block) : try solveLstsqBlock(block)
         }
         var out: [Solution] = []
         for (k, b) in block.enumerated() {
             let start = rhs.starts?[k]
-            out.append(plan.kind == .gram ? try solveGramAlone(b, start: start) : try solveLstsqAlone(b, start: start))
+            out.append(try recordingHistory { () throws(TesseraError) in
+                plan.kind == .gram ? try solveGramAlone(b, start: start) : try solveLstsqAlone(b, start: start)
+            })
         }
         return out
     }
 
     var isExact: Bool { method == .direct || method == .cholesky }
+
+    /// `solve()` for one right-hand side, its report carrying the residuals its iterations reported.
+    func recordingHistory(_ solve: () throws(TesseraError) -> Solution) throws(TesseraError) -> Solution {
+        let (solution, history) = try ConvergenceHistory.recording(solve)
+        return solution.withHistory(history)
+    }
 
     /// R when it is the exact factor of A (RᵀR = AᵀA to rounding), which lets the verification
     /// apply (AᵀA)^j in one pass (`Verification.gramPowerOnePass`); nil for sketch preconditioners.

@@ -87,6 +87,8 @@ extension TallSolver {
             factor.r.solveNormal(&y)
             var correction = try op.applyTransposed(b.plus(-1, try op.apply(y)))
             factor.r.solveNormal(&correction)
+            // The step's residual estimate for the history: the correction relative to y.
+            try Interruption.checkpoint(iteration: 1, residual: correction.norm2 / max(y.norm2, .leastNormalMagnitude))
             return IterationResult(solution: y.plus(1, correction), iterations: 1, status: .converged)
         case .cholesky:
             var y = try op.applyTransposed(b)

@@ -32,7 +32,7 @@ public enum AttentionPlanner {
     /// When K is stored a product is cheap (one pass over n²/2 numbers, ≈ 8n² flop-equivalents at
     /// this machine class's ratio of GEMM rate to memory bandwidth), so the factor's ≈ 4nk² flops
     /// are capped at about half the cost of 100 products: k ≤ √(100·n), at least 500 (the
-    /// README's benchmark section has the measurements behind this). The rounds also stop early
+    /// docs/BENCHMARKS.md has the measurements behind this). The rounds also stop early
     /// once trace(K − FFᵀ) ≤ λ/10.
     public static func defaultRank(n: Int, d: Int, storesKernel: Bool = false) -> Int {
         let layers = 1 + d + d * (d + 1) / 2 + 256

@@ -26,7 +26,7 @@ public struct TallPlan: Sendable {
 /// verification passes; the sketch-and-precondition route (`pcg`) costs a sketch, its QR and
 /// one pass over A (8nd bytes, memory-bound) per iteration, ~`iterationsPerStage` per stage,
 /// j stages (plus two least-squares stages for lstsq). The rates are deliberately simple machine
-/// constants (the README's benchmark section says how they were measured); the reason string
+/// constants (docs/BENCHMARKS.md says how they were measured); the reason string
 /// prints both estimates and the choice.
 public struct TallPlanner: Sendable {
     /// Sustained DGEMM/SYRK rate per worker (flop/s) and memory bandwidth (byte/s) assumed.

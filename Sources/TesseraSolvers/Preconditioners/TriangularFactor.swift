@@ -43,10 +43,12 @@ public struct TriangularFactor: Sendable {
     public static func sketched(_ a: TiledMatrix, distribution: SketchDistribution, engine: Engine) throws(TesseraError) -> TriangularFactor {
         let d = a.cols, s = distribution.rows
         guard s >= d else { throw .invalidArgument("the sketch needs at least d = \(d) rows (got \(s)); raise --sketch-size-factor") }
+        SolveMonitor.enter(.sketch)
         var clock = Stopwatch()
         let op = try distribution.sample(inputRows: a.rows)
         var sa = try op.apply(to: a, engine: engine)
         let sketchSeconds = clock.lap()
+        SolveMonitor.enter(.factor)
         let tau = try LAPACK.qrFactor(&sa, rows: s, cols: d)
         let r = UpperTriangular(upperOf: sa, order: d, ld: s)
         let cond = try checkRank(r, what: "QR of the \(s)×\(d) sketch SA")
@@ -73,6 +75,7 @@ public struct TriangularFactor: Sendable {
     /// R = chol(AᵀA) from the tiled Gram matrix: n·d² flops. Fails (as `numerical`) when AᵀA is
     /// not numerically positive definite, i.e. κ(A) ≳ 10⁸; callers then use randomized Cholesky-QR.
     public static func gramCholesky(_ a: TiledMatrix, engine: Engine) throws(TesseraError) -> TriangularFactor {
+        SolveMonitor.enter(.factor)
         var clock = Stopwatch()
         let d = a.cols
         var g = try a.gram(engine: engine)

@@ -1,15 +1,23 @@
 import TesseraCore
 
 extension SolveReport {
-    /// The report as one JSON object, the one JSON form of a report. Keys: problem, method,
+    /// The version of the JSON report's layout (`schema_version`), raised when a key changes
+    /// meaning or goes away (adding keys keeps it). docs/REPORT.md describes every key.
+    public static let schemaVersion = 1
+
+    /// The report as one JSON object, the one JSON form of a report. Keys: schema
+    /// ("tessera.report"), schema_version, problem, method,
     /// reason, rows, cols, then per family — gram/lstsq: power, factor, sketch, sketch_rows,
     /// iterations (per stage), status, converged, tolerance, relative_residual, backward_error,
     /// optimality, accuracy_floor, condition_A, condition_AR_inverse, norm_A, seconds, threads,
     /// tile_rows, seed; attention: ridge, iterations, status, relative_residual, tolerance,
-    /// converged, rank, shift, low_rank, seconds — and notes. Non-finite numbers are null.
+    /// converged, rank, shift, low_rank, seconds — then history (one residual estimate per
+    /// iteration, `history`) and notes. Non-finite numbers are null.
     public var json: String {
         var f: [String] = []
         func add(_ key: String, _ value: String) { f.append("\"\(key)\": \(value)") }
+        add("schema", Self.string("tessera.report"))
+        add("schema_version", "\(Self.schemaVersion)")
         add("problem", Self.string(problem.name))
         add("method", Self.string(method.rawValue))
         add("reason", Self.string(reason))
@@ -48,6 +56,7 @@ extension SolveReport {
             add("low_rank", Self.string(lowRank?.kind))
             add("seconds", secondsJSON(withTotal: false))
         }
+        add("history", "[" + history.map { Self.number($0) }.joined(separator: ", ") + "]")
         add("notes", "[" + notes.map { Self.string($0) }.joined(separator: ", ") + "]")
         return "{\n  " + f.joined(separator: ",\n  ") + "\n}\n"
     }

@@ -33,7 +33,18 @@ extension SolveReport {
             let steps = seconds.factorSteps.keys.sorted().map { "\($0.rawValue) \(Format.fixed(seconds.factorSteps[$0] ?? 0, 3)) s" }
             if !steps.isEmpty { lines.append("factor steps " + steps.joined(separator: ", ")) }
         }
+        if let summary = historySummary { lines.append("convergence  " + summary) }
         for note in notes { lines.append("note         \(note)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// The history in one line: the residual estimate at iterations 1, ¼, ½, ¾ of the way and
+    /// the last ("1.2e-01 @1, 3.4e-05 @16, …, 3.8e-11 @64"); nil without iterations.
+    var historySummary: String? {
+        guard !history.isEmpty else { return nil }
+        let n = history.count
+        var marks: [Int] = []
+        for k in [1, n / 4, n / 2, 3 * n / 4, n] where k >= 1 && !marks.contains(k) { marks.append(k) }
+        return marks.map { "\(Format.sci(history[$0 - 1])) @\($0)" }.joined(separator: ", ") + " (residual estimate per iteration; all \(n) in the JSON report)"
     }
 }

@@ -24,6 +24,12 @@ public struct SolveReport: Sendable {
     /// one stage).
     public var iterations: [Int] = []
     public var status: IterationStatus = .converged
+    /// The residual estimate of each iteration, all stages in order (`ConvergenceHistory`): the
+    /// method's own measure — CG the relative recurrence residual, Richardson the true relative
+    /// residual, LSQR its optimality estimate, the corrected semi-normal steps the optimality of
+    /// each pass. Its length is the sum of `iterations` (one less when a CG step broke down before
+    /// producing a residual); empty for exact factors without steps.
+    public var history: [Double] = []
     /// Whether the measure compared with the tolerance (`accuracy`) met it (or its float64 floor).
     public var converged = false
     /// ‖residual‖/‖b‖ from the verification pass.
@@ -89,5 +95,14 @@ public struct Solution: Sendable {
     public init(x: [Double], report: SolveReport) {
         self.x = x
         self.report = report
+    }
+
+    /// The same solution with `history` as its report's convergence history, unless the report
+    /// already has one (a block solve's corrections).
+    func withHistory(_ history: [Double]) -> Solution {
+        guard report.history.isEmpty else { return self }
+        var r = report
+        r.history = history
+        return Solution(x: x, report: r)
     }
 }

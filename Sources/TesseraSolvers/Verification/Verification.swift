@@ -15,6 +15,7 @@ enum Verification {
     /// `gramPowerOnePass`).
     static func gram(op: TallOperator, exactFactor: UpperTriangular?, x: [Double], b: [Double], power j: Int, normA: Double,
                      into report: inout SolveReport) throws(TesseraError) {
+        SolveMonitor.enter(.verify)
         var onePass: [Double]? = nil
         if j >= 2, let r = exactFactor {
             onePass = try gramPowerOnePass(op: op, factor: r, block: x, columns: 1, power: j, normA: normA)
@@ -83,6 +84,7 @@ enum Verification {
     /// the factor disagrees with A) j successive block passes.
     static func gramPower(op: TallOperator, exactFactor r: UpperTriangular?, block x: [Double], columns m: Int,
                           power j: Int, normA: Double) throws(TesseraError) -> [Double] {
+        SolveMonitor.enter(.verify)
         if let r, let onePass = try gramPowerOnePass(op: op, factor: r, block: x, columns: m, power: j, normA: normA) {
             return onePass
         }
@@ -94,6 +96,7 @@ enum Verification {
     /// lstsq: r = A(AᵀA)^j x − b and Mᵀr = (AᵀA)^j Aᵀ r (2j + 2 passes).
     static func lstsq(op: TallOperator, x: [Double], b: [Double], power j: Int, normA: Double,
                       into report: inout SolveReport) throws(TesseraError) {
+        SolveMonitor.enter(.verify)
         let r = try op.apply(op.applyGramPower(x, j)).plus(-1, b)
         let mtr = try op.applyGramPower(op.applyTransposed(r), j)
         lstsq(residualNorm: r.norm2, mtr: mtr, x: x, b: b, power: j, normA: normA, into: &report)
@@ -110,6 +113,7 @@ enum Verification {
 
     /// attention: ‖(K + λI)x − b‖/‖b‖ by one fresh exact product.
     static func attention(kernel: KernelOperator, x: [Double], b: [Double]) throws(TesseraError) -> Double {
-        try kernel.apply(x).plus(-1, b).norm2 / max(b.norm2, .leastNormalMagnitude)
+        SolveMonitor.enter(.verify)
+        return try kernel.apply(x).plus(-1, b).norm2 / max(b.norm2, .leastNormalMagnitude)
     }
 }
