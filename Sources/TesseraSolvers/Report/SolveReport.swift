@@ -46,6 +46,14 @@ public struct SolveReport: Sendable {
     public var conditionPreconditioned: Double?
     /// gram/lstsq: ‖A‖₂ estimated as ‖R‖₂.
     public var normA = Double.nan
+    /// gram/lstsq on the rank-revealing route (a numerically rank-deficient A): the numerical
+    /// rank used, the threshold rcond (relative to σ₁), the smallest kept and largest dropped
+    /// singular values of A, and the route's name. nil on the ordinary full-rank route.
+    public var rank: Int?
+    public var rcond: Double?
+    public var smallestKeptSingularValue: Double?
+    public var largestDroppedSingularValue: Double?
+    public var route: String?
     /// attention: the low-rank preconditioner, when there is one.
     public var lowRank: LowRankSummary?
     public var seconds = PhaseTimes()
