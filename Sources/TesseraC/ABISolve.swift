@@ -17,13 +17,7 @@ public func tessera_solve(_ plan: OpaquePointer?, _ b: UnsafePointer<Double>?, _
         guard ldx >= Int64(solutionLength) else { throw .invalidArgument("ldx is \(ldx); it must be at least the length of x, \(solutionLength)") }
         _ = try Checked.product([count, Int(ldb)], "b of \(count) columns with ldb \(ldb)")
         _ = try Checked.product([count, Int(ldx)], "x of \(count) columns with ldx \(ldx)")
-        let infoStride = try info.map { (first) throws(TesseraError) -> Int in
-            let size = Int(first.pointee.struct_size)
-            guard size >= MemoryLayout<tessera_info>.size else {
-                throw .invalidArgument("info[0].struct_size is \(size); set it to sizeof(tessera_info) (\(MemoryLayout<tessera_info>.size))")
-            }
-            return size
-        }
+        let infoStride = try info.map { (first) throws(TesseraError) in try ABIInfo.stride(first) }
         let columns = (0..<count).map { k in Array(UnsafeBufferPointer(start: b + k * Int(ldb), count: rhsLength)) }
         var rhs = try RightHandSides(block: columns, problem: plan.problem, rows: plan.rows, cols: plan.cols)
         if let x0 {
@@ -38,8 +32,8 @@ public func tessera_solve(_ plan: OpaquePointer?, _ b: UnsafePointer<Double>?, _
             (x + k * Int(ldx)).update(from: solution.x, count: min(solution.x.count, solutionLength))
             allMet = allMet && solution.report.converged
             if let info, let infoStride {
-                let slot = (UnsafeMutableRawPointer(info) + k * infoStride).assumingMemoryBound(to: tessera_info.self)
-                slot.pointee = ABIInfo.make(solution.report, structSize: UInt32(infoStride))
+                ABIInfo.store(ABIInfo.make(solution.report, structSize: UInt32(infoStride)),
+                              at: UnsafeMutableRawPointer(info) + k * infoStride, size: infoStride)
             }
         }
         if !allMet {
@@ -74,7 +68,27 @@ enum ABIInfo {
         info.seconds_verify = r.seconds.verify ?? 0
         info.seconds_total = r.seconds.total
         info.method = method(r.method)
+        info.rank = Int64(r.rank ?? -1)
+        info.smallest_kept_singular_value = r.smallestKeptSingularValue ?? .nan
+        info.largest_dropped_singular_value = r.largestDroppedSingularValue ?? .nan
         return info
+    }
+
+    /// The caller's struct_size from the first info: at least the oldest tessera_info (the fields
+    /// up to `method`), at most any size (a newer header's fields beyond ours are left alone).
+    static func stride(_ first: UnsafeMutablePointer<tessera_info>) throws(TesseraError) -> Int {
+        let size = Int(first.pointee.struct_size), full = MemoryLayout<tessera_info>.size
+        let oldest = MemoryLayout<tessera_info>.offset(of: \tessera_info.rank) ?? full
+        guard size >= oldest else {
+            throw .invalidArgument("info[0].struct_size is \(size); set it to sizeof(tessera_info) (\(full))")
+        }
+        return size
+    }
+
+    /// Writes the first min(size, sizeof(tessera_info)) bytes of `info` at `slot`: an older, shorter
+    /// struct gets the fields it has.
+    static func store(_ info: tessera_info, at slot: UnsafeMutableRawPointer, size: Int) {
+        withUnsafeBytes(of: info) { bytes in slot.copyMemory(from: bytes.baseAddress!, byteCount: min(size, bytes.count)) }
     }
 
     static func method(_ m: SolveMethod) -> tessera_method {
