@@ -51,8 +51,10 @@ extension TallSolver {
             report.iterations = [corrections] + Array(repeating: 0, count: j)
             report.status = .converged
             report.seconds.iterate = clock.lap()
-            let r = try op.apply(op.applyGramPower(x, j)).plus(-1, b)
-            let mtr = try op.applyGramPower(op.applyTransposed(r), j)
+            // (AᵀA)^j by one block pass each with the exact R (`Verification.gramPower`), as the block route does.
+            let product = try Verification.gramPower(op: op, exactFactor: svd.r, block: x, columns: 1, power: j, normA: normA)
+            let r = try op.apply(product).plus(-1, b)
+            let mtr = try Verification.gramPower(op: op, exactFactor: svd.r, block: op.applyTransposed(r), columns: 1, power: j, normA: normA)
             Verification.lstsq(residualNorm: r.norm2, mtr: svd.project(mtr), x: x, b: b, power: j, normA: normA, into: &report)
         }
         report.seconds.verify = clock.lap()
