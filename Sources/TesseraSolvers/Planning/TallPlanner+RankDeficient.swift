@@ -5,7 +5,9 @@ import TesseraTiles
 /// (`TruncatedSVDFactor`) for the minimum-norm solution. It looks only at the d × d factor the
 /// plan already built (no extra pass over a full-rank A): the route is taken when that factor
 /// was refused as rank deficient (or its Cholesky failed), or when its κ(A) estimate is within a
-/// factor 4 of 1/rcond. The route then decides the rank exactly from A's singular values.
+/// factor 4 of 1/rcond. The route then decides the rank exactly from A's singular values. Throws
+/// `.resourceLimit` when the route's extra memory (`MemoryEstimate.rankRevealing`) would exceed
+/// the budget.
 extension TallPlanner {
     /// What `TallSolver` is built from: the factor, the method, notes, and the rank-revealing
     /// factor when A took that route. With `RankDeficientPolicy.refuse` this is `factor(...)`
@@ -27,6 +29,10 @@ extension TallPlanner {
             default: throw error
             }
         }
+        let extra = MemoryEstimate.rankRevealing(cols: plan.cols, householderBytes: matrix.householderBytes)
+        try MemoryBudget.resolve(plan.options.memoryBudget).require(
+            ByteCount.sum(plan.requiredBytes, extra), for: "the minimum-norm route for a rank-deficient A of \(plan.rows) × \(plan.cols)",
+            advice: "raise --memory-budget, or pass --rank-deficient refuse")
         let svd = try TruncatedSVDFactor.make(matrix, rcond: rcond, engine: engine)
         var notes: [String] = []
         if svd.rank < plan.cols {
