@@ -386,6 +386,7 @@ static void test_rank_deficient(void) {
         info.struct_size = sizeof info;
         CHECK(tessera_solve(plan, b, 1, n, x, d, NULL, &info) == TESSERA_OK, "rank-deficient solve %d", m);
         CHECK(relative_difference(x, expected, d) < 1e-12, "method %d: min-norm x off by %.2e", m, relative_difference(x, expected, d));
+        CHECK(strstr(tessera_plan_method(plan), "rank 3 of 4") != NULL, "method text: %s", tessera_plan_method(plan));
         CHECK(info.rank == 3 && info.smallest_kept_singular_value > 1 && info.largest_dropped_singular_value < 1e-10,
               "method %d: rank %lld, kept %.2e, dropped %.2e", m, (long long)info.rank, info.smallest_kept_singular_value,
               info.largest_dropped_singular_value);

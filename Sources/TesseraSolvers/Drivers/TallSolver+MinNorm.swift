@@ -12,7 +12,8 @@ import TesseraCore
 /// x lies in span(V_r), orthogonal to the numerical null space, by construction. The
 /// verification takes fresh passes over A; its measures are those of the truncated problem: the
 /// backward error against V_rV_rᵀb (gram; the part of b outside the numerical range cannot be
-/// reached), the optimality ‖V_rᵀMᵀr‖/(‖M‖‖r‖) (lstsq).
+/// reached), the optimality ‖V_rᵀMᵀr‖/(‖M‖‖r‖) (lstsq). Warm starts are ignored, as by the other
+/// exact routes; a block is solved column by column.
 extension TallSolver {
     func solveMinNorm(_ b: [Double], svd: TruncatedSVDFactor) throws(TesseraError) -> Solution {
         let j = power
