@@ -97,6 +97,31 @@ final class RankDeficientTests: XCTestCase {
         }
     }
 
+    /// An explicit rcond above 1/κ(A) truncates a full-rank A (the factor's κ estimate triggers the
+    /// route; the rank is the count of σ > rcond·σ₁, against the dense SVD); one far below it
+    /// leaves the full-rank route alone.
+    func testExplicitRcondTruncatesAFullRankMatrix() throws {
+        let engine = try Engine(threads: 2)
+        let n = 1_500, d = 10
+        let p = try ProblemGenerator.make(.lstsq, rows: n, cols: d, condition: 1e3, power: 0, seed: 8, engine: engine)
+        let dense = p.matrix.toColumnMajorArray()
+        let reference = try XCTUnwrap(DenseSVD(dense, rows: n, cols: d))
+        let rank = reference.rank(rcond: 1e-2)
+        XCTAssertTrue(rank > 0 && rank < d, "the generator's σ are log-spaced from 1 to 1e-3")
+        let expected = reference.lstsqPseudoInverse(p.rhs, rank: rank, power: 1)
+        for method in [nil, .pcg, .direct] as [SolveMethod?] {
+            var options = SolveOptions()
+            options.method = method
+            options.rcond = 1e-2
+            let solution = try TallSolver(matrix: p.matrix, engine: engine, problem: .lstsq(power: 0), options: options).solve(p.rhs)
+            XCTAssertEqual(solution.report.rank, rank)
+            let error = zip(solution.x, expected).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot() / expected.norm2
+            XCTAssertLessThanOrEqual(error, 1e-12, "\(method?.rawValue ?? "auto")")
+            options.rcond = 1e-6
+            XCTAssertNil(try TallSolver(matrix: p.matrix, engine: engine, problem: .lstsq(power: 0), options: options).solve(p.rhs).report.rank)
+        }
+    }
+
     /// A block of right-hand sides on the rank-revealing route gives each column's own answer.
     func testBlockGivesEachColumnsAnswer() throws {
         let engine = try Engine(threads: 2)
