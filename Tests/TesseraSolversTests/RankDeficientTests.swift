@@ -122,6 +122,19 @@ final class RankDeficientTests: XCTestCase {
         }
     }
 
+    /// A = 0: every singular value is dropped and x = 0, certified, for both problems.
+    func testZeroMatrixGivesZero() throws {
+        let engine = try Engine(threads: 2)
+        let a = try TiledMatrix(layout: TileLayout(rows: 300, cols: 4, tileRows: 100), engine: engine) { _, _ in 0 }
+        let gram = try TallSolver(matrix: a, engine: engine, problem: .gram(power: 1)).solve([1, 2, 3, 4])
+        let lstsq = try TallSolver(matrix: a, engine: engine, problem: .lstsq(power: 1)).solve(Reference.randomVector(count: 300, seed: 9))
+        for s in [gram, lstsq] {
+            XCTAssertEqual(s.x, [0, 0, 0, 0])
+            XCTAssertEqual(s.report.rank, 0)
+            XCTAssertTrue(s.report.converged, s.report.text)
+        }
+    }
+
     /// A block of right-hand sides on the rank-revealing route gives each column's own answer.
     func testBlockGivesEachColumnsAnswer() throws {
         let engine = try Engine(threads: 2)

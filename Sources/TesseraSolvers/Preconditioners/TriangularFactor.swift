@@ -89,7 +89,7 @@ public struct TriangularFactor: Sendable {
     /// The triangular face of a rank-revealing factor (exact R; κ of the kept part as the
     /// condition estimate), so reports and verification treat it like any exact factor.
     static func rankRevealing(_ svd: TruncatedSVDFactor) -> TriangularFactor {
-        TriangularFactor(r: svd.r, origin: .householderSVD, sketch: nil, sketchQR: nil, conditionEstimate: svd.keptCondition,
+        TriangularFactor(r: svd.r, origin: .householderSVD, sketch: nil, sketchQR: nil, conditionEstimate: svd.rank > 0 ? svd.keptCondition : .nan,
                          seconds: (0, svd.seconds))
     }
 

@@ -40,7 +40,8 @@ public struct SolveReport: Sendable {
     public var factor: String?
     public var sketchKind: String?
     public var sketchRows: Int?
-    /// gram/lstsq: κ₂(A) estimated from the factor.
+    /// gram/lstsq: κ₂(A) estimated from the factor (on the minimum-norm route, σ₁/σ_r of the
+    /// kept part).
     public var conditionA = Double.nan
     /// gram/lstsq: κ₂(AR⁻¹) (Lanczos or CG Ritz values for sketch factors; 1 for exact ones).
     public var conditionPreconditioned: Double?
