@@ -135,6 +135,22 @@ final class RankDeficientTests: XCTestCase {
         }
     }
 
+    /// The minimum-norm route gives the same bits on 1 and 2 workers (fixed tile groups, tree and
+    /// reduction orders), for both problems.
+    func testSameBitsOnOneAndTwoWorkers() throws {
+        let c = Self.cases()[2]
+        var answers: [[[Double]]] = []
+        for threads in [1, 2] {
+            let engine = try Engine(threads: threads)
+            let a = try matrix(c.values, engine: engine)
+            let lstsq = try TallSolver(matrix: a, engine: engine, problem: .lstsq(power: 1)).solve(Reference.randomVector(count: Self.n, seed: 71))
+            let gram = try TallSolver(matrix: a, engine: engine, problem: .gram(power: 2)).solve(Reference.randomVector(count: Self.d, seed: 72))
+            XCTAssertEqual(lstsq.report.rank, 11)
+            answers.append([lstsq.x, gram.x])
+        }
+        XCTAssertEqual(answers[0], answers[1])
+    }
+
     /// A block of right-hand sides on the rank-revealing route gives each column's own answer.
     func testBlockGivesEachColumnsAnswer() throws {
         let engine = try Engine(threads: 2)
