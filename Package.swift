@@ -54,7 +54,7 @@ let package = Package(
                                          .product(name: "Logging", package: "swift-log")],
                           swiftSettings: strict),
         // Shared references and generators for the test targets (a library, not a test bundle).
-        .target(name: "TesseraTestSupport", dependencies: ["TesseraCore", "TesseraKernels", "TesseraTiles"], path: "Tests/TesseraTestSupport"),
+        .target(name: "TesseraTestSupport", dependencies: ["TesseraCore", "TesseraKernels", "TesseraTiles", "COpenBLAS"], path: "Tests/TesseraTestSupport"),
         .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore"]),
         .testTarget(name: "TesseraKernelsTests", dependencies: ["TesseraKernels", "TesseraCore", "CVectorMath", "TesseraTestSupport"]),
         .testTarget(name: "TesseraPlatformTests", dependencies: ["TesseraPlatform", "TesseraCore"]),

@@ -23,6 +23,9 @@ void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a, c
 void dtrcon_(const char *norm, const char *uplo, const char *diag, const int *n, const double *a,
              const int *lda, double *rcond, double *work, int *iwork, int *info,
              size_t norm_len, size_t uplo_len, size_t diag_len);
+void dgesvd_(const char *jobu, const char *jobvt, const int *m, const int *n, double *a, const int *lda,
+             double *s, double *u, const int *ldu, double *vt, const int *ldvt, double *work, const int *lwork,
+             int *info, size_t jobu_len, size_t jobvt_len);
 
 /// CPU features as the compiler's runtime detection sees them (cpuid), for the
 /// OpenBLAS core-type check: 1 when present, 0 otherwise.

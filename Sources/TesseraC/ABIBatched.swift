@@ -49,7 +49,7 @@ enum BatchedSolve {
         // route is sound only while κ(A)²·u < 1, so κ(A) from power iterations is checked.
         let kappa = conditionEstimate(r: g, order: d, scratch: work)
         guard kappa.isFinite, kappa < Self.conditionLimit else {
-            throw .rankDeficient("A is numerically rank deficient or too ill-conditioned for the batched Cholesky route (κ(A) ≈ \(Format.sci(kappa)), limit \(Format.sci(Self.conditionLimit))); remove dependent columns, or solve it with a plan (randomized Cholesky-QR)")
+            throw .rankDeficient("A is numerically rank deficient or too ill-conditioned for the batched Cholesky route (κ(A) ≈ \(Format.sci(kappa)), limit \(Format.sci(Self.conditionLimit))); remove dependent columns, or solve it with a plan (tessera_plan_create), which gives the minimum-norm solution")
         }
         let bLength = s.problem.tallKind == .gram ? d : n
         // v ← AᵀA·v in one pass over A (the fused kernels read each row or panel once); `residual`
@@ -76,6 +76,9 @@ enum BatchedSolve {
         }
         for _ in 0..<j { gramInverse(x) }
         var info = tessera_info()
+        info.rank = -1
+        info.smallest_kept_singular_value = .nan
+        info.largest_dropped_singular_value = .nan
         info.status = TESSERA_OK
         info.tolerance = s.tolerance
         info.method = TESSERA_METHOD_CHOLESKY
@@ -209,13 +212,7 @@ public func tessera_solve_batched(_ context: OpaquePointer?, _ options: UnsafePo
         for (stride, name) in [(strideA, "a"), (strideB, "b"), (strideX, "x")] {
             _ = try Checked.product([total, Int(stride), 8], "\(name) for \(total) problems with stride \(stride)")
         }
-        let infoStride = try info.map { (first) throws(TesseraError) -> Int in
-            let size = Int(first.pointee.struct_size)
-            guard size >= ABIInfo.oldestSize else {
-                throw .invalidArgument("info[0].struct_size is \(size); set it to sizeof(tessera_info) (\(MemoryLayout<tessera_info>.size))")
-            }
-            return size
-        }
+        let infoStride = try info.map { (first) throws(TesseraError) in try ABIInfo.stride(first) }
         let shape = BatchedSolve.Shape(rows: raw.rows, cols: raw.cols, ld: raw.ld, order: raw.rowMajor ? .rowMajor : .columnMajor,
                                        problem: problem, tolerance: settings.options.tolerance(for: problem))
         let scratchCount = raw.cols * raw.cols + 2 * max(raw.rows, raw.cols) + raw.rows + 2 * raw.cols
@@ -240,6 +237,9 @@ public func tessera_solve_batched(_ context: OpaquePointer?, _ options: UnsafePo
                     failures.withLock { $0[k] = error }
                     for i in 0..<shape.cols { xk[i] = .nan }
                     result = tessera_info()
+                    result.rank = -1
+                    result.smallest_kept_singular_value = .nan
+                    result.largest_dropped_singular_value = .nan
                     result.status = ABIStatus.code(for: error)
                     result.accuracy = .nan
                 }

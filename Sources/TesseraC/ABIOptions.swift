@@ -56,6 +56,15 @@ struct ABIOptions {
         o.memoryBudget = c.memory_budget == 0 ? nil : c.memory_budget
         guard c.rank >= 0, c.rank <= Int64(Int32.max) else { throw .invalidArgument("options.rank is \(c.rank); use 0 (the planner's) or a positive rank") }
         o.rank = c.rank == 0 ? nil : Int(c.rank)
+        switch c.rank_deficient {
+        case TESSERA_RANK_MIN_NORM: o.rankDeficient = .minNorm
+        case TESSERA_RANK_REFUSE: o.rankDeficient = .refuse
+        default: throw .invalidArgument("options.rank_deficient is \(c.rank_deficient.rawValue); use TESSERA_RANK_MIN_NORM or TESSERA_RANK_REFUSE")
+        }
+        guard c.rcond == -1 || (c.rcond >= 0 && c.rcond < 1) else {
+            throw .invalidArgument("options.rcond is \(c.rcond); use -1 (NumPy's default, machine epsilon × max(n, d)) or a value in [0, 1)")
+        }
+        o.rcond = c.rcond == -1 ? nil : c.rcond
         options = o
         progress = c.progress
         phase = c.phase

@@ -51,8 +51,14 @@ final class ABIPlan: @unchecked Sendable {
         let text: String
         switch plan {
         case .tall(let p):
-            let used = (solver as? TallSolver)?.method ?? p.method
-            text = used == p.method ? "\(used.rawValue): \(p.reason)" : "\(used.rawValue): \(p.reason); the exact factor fell back to \(used.rawValue)"
+            let tall = solver as? TallSolver
+            let used = tall?.method ?? p.method
+            let base = used == p.method ? "\(used.rawValue): \(p.reason)" : "\(used.rawValue): \(p.reason); the exact factor fell back to \(used.rawValue)"
+            if let svd = tall?.minNorm {
+                text = base + "; A is numerically rank deficient (rank \(svd.rank) of \(p.cols)): minimum-norm solutions by the rank-revealing route (Householder QR of A, SVD of R)"
+            } else {
+                text = base
+            }
         case .attention(let p):
             text = "\(p.method.rawValue): \(p.reason)"
         }

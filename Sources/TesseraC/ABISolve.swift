@@ -17,13 +17,7 @@ public func tessera_solve(_ plan: OpaquePointer?, _ b: UnsafePointer<Double>?, _
         guard ldx >= Int64(solutionLength) else { throw .invalidArgument("ldx is \(ldx); it must be at least the length of x, \(solutionLength)") }
         _ = try Checked.product([count, Int(ldb)], "b of \(count) columns with ldb \(ldb)")
         _ = try Checked.product([count, Int(ldx)], "x of \(count) columns with ldx \(ldx)")
-        let infoStride = try info.map { (first) throws(TesseraError) -> Int in
-            let size = Int(first.pointee.struct_size)
-            guard size >= ABIInfo.oldestSize else {
-                throw .invalidArgument("info[0].struct_size is \(size); set it to sizeof(tessera_info) (\(MemoryLayout<tessera_info>.size))")
-            }
-            return size
-        }
+        let infoStride = try info.map { (first) throws(TesseraError) in try ABIInfo.stride(first) }
         let columns = (0..<count).map { k in Array(UnsafeBufferPointer(start: b + k * Int(ldb), count: rhsLength)) }
         var rhs = try RightHandSides(block: columns, problem: plan.problem, rows: plan.rows, cols: plan.cols)
         if let x0 {
@@ -54,6 +48,20 @@ enum ABIInfo {
     /// The size of the first release's tessera_info (everything before `history`).
     static let oldestSize = MemoryLayout<tessera_info>.offset(of: \tessera_info.history) ?? MemoryLayout<tessera_info>.size
 
+    /// Where the history fields end: a struct at least this long has a history buffer.
+    static let historyEnd = (MemoryLayout<tessera_info>.offset(of: \tessera_info.history_length) ?? MemoryLayout<tessera_info>.size)
+        + MemoryLayout<Int64>.size
+
+    /// The caller's struct_size from the first info: at least the oldest tessera_info (the fields
+    /// up to `method`), at most any size (a newer header's fields beyond ours are left alone).
+    static func stride(_ first: UnsafeMutablePointer<tessera_info>) throws(TesseraError) -> Int {
+        let size = Int(first.pointee.struct_size)
+        guard size >= oldestSize else {
+            throw .invalidArgument("info[0].struct_size is \(size); set it to sizeof(tessera_info) (\(MemoryLayout<tessera_info>.size))")
+        }
+        return size
+    }
+
     /// Fills the caller's struct of `size` bytes at `slot` (an older, shorter one up to its size),
     /// after reading its history buffer and capacity when it has them.
     static func fill(_ slot: UnsafeMutableRawPointer, size: Int, from report: SolveReport) {
@@ -70,7 +78,7 @@ enum ABIInfo {
         var info = made
         info.struct_size = UInt32(size)
         info.history_length = Int64(history.count)
-        if readsBuffer && size >= full && slot.load(as: UInt32.self) == UInt32(size) {
+        if readsBuffer && size >= historyEnd && slot.load(as: UInt32.self) == UInt32(size) {
             let given = slot.assumingMemoryBound(to: tessera_info.self).pointee
             if let buffer = given.history, given.history_capacity > 0 {
                 let count = min(history.count, Int(clamping: given.history_capacity))
@@ -106,6 +114,9 @@ enum ABIInfo {
         info.seconds_verify = r.seconds.verify ?? 0
         info.seconds_total = r.seconds.total
         info.method = method(r.method)
+        info.rank = Int64(r.rank ?? -1)
+        info.smallest_kept_singular_value = r.smallestKeptSingularValue ?? .nan
+        info.largest_dropped_singular_value = r.largestDroppedSingularValue ?? .nan
         return info
     }
 

@@ -2,7 +2,7 @@
 /// and what to do about it; `description` is that line, ready for a CLI to print.
 ///
 /// The CLI maps the cases to exit codes (docs/ARCHITECTURE.md): `invalidArgument`, `invalidInput` and
-/// `io` are the user's to fix (exit 2), and so is `rankDeficient` (the data's dependent columns); `numerical` means the computation itself failed
+/// `io` are the user's to fix (exit 2), and so is `rankDeficient` (the data's dependent columns, raised only when the caller asked to refuse them, `RankDeficientPolicy.refuse`, or by batched solves); `numerical` means the computation itself failed
 /// (for example a non-positive-definite pivot); `resourceLimit` is a refused allocation;
 /// `internalFailure` is a bug in Tessera (exit 1).
 public enum TesseraError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -53,6 +53,12 @@ struct Solve: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of the random sketch.")
     var seed: UInt64 = 0
 
+    @Option(name: .customLong("rank-deficient"), help: "gram/lstsq, when A is numerically rank deficient: min-norm (default: the minimum-norm solution, with the rank in the report and a warning on stderr) or refuse (exit 2).")
+    var rankDeficient: RankDeficientArgument = .minNorm
+
+    @Option(parsing: .unconditional, help: "gram/lstsq: singular values σ ≤ rcond·σ₁ of A count as zero (default: machine epsilon × max(n, d), as NumPy's lstsq).")
+    var rcond: Double?
+
     @Option(help: "Write the report as JSON to this file.")
     var report: String?
 
@@ -89,6 +95,9 @@ struct Solve: ParsableCommand {
                 return solutions
             }
             progress.stop()
+            if let first = solutions.first?.report, let rank = first.rank, rank < first.cols {
+                CLIErrors.warn("A is numerically rank deficient (rank \(rank) of \(first.cols) columns, rcond \(Format.sci(first.rcond ?? .nan))); x is the minimum-norm solution")
+            }
             if !engineOptions.quiet {
                 for (k, s) in solutions.enumerated() {
                     if solutions.count > 1 { print("— right-hand side \(k)") }
@@ -112,6 +121,8 @@ struct Solve: ParsableCommand {
         options.memoryBudget = try memoryBudget.map { (text) throws(TesseraError) in try ByteSize.parse(text) }
         options.rank = rank
         options.lowRank = preconditioner == .nystrom ? .nystrom : .rpcholesky
+        options.rankDeficient = rankDeficient.value
+        options.rcond = rcond
         return options
     }
 
@@ -150,6 +161,11 @@ enum SolveProblemArgument: String, ExpressibleByArgument, CaseIterable {
 enum ProblemArgument: String, ExpressibleByArgument, CaseIterable {
     case gram, lstsq
     var value: TallProblem { self == .gram ? .gram : .lstsq }
+}
+
+enum RankDeficientArgument: String, ExpressibleByArgument, CaseIterable {
+    case minNorm = "min-norm", refuse
+    var value: RankDeficientPolicy { self == .refuse ? .refuse : .minNorm }
 }
 
 enum LowRankArgument: String, ExpressibleByArgument, CaseIterable {

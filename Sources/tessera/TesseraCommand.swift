@@ -97,6 +97,12 @@ enum CLIErrors {
         var stderr = StandardError()
         print("tessera: error: \(message)", to: &stderr)
     }
+
+    /// One line `tessera: warning: …` on stderr (the run goes on).
+    static func warn(_ message: String) {
+        var stderr = StandardError()
+        print("tessera: warning: \(message)", to: &stderr)
+    }
 }
 
 struct StandardError: TextOutputStream {

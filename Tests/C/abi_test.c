@@ -2,8 +2,9 @@
  * known solutions for every problem in both storage orders and float32, every class of bad
  * argument returning its status and a message (never a crash), cancellation by the progress
  * callback, concurrent solves on one plan giving the bits of one at a time, batched solves with
- * the same bits on 1 and 2 workers, and OpenBLAS's thread count left as the caller set it.
- * Run by scripts/test-c.sh (part of the README's test command, ./scripts/test.sh). Exit 0 when every check passes. */
+ * the same bits on 1 and 2 workers, minimum-norm solutions of a rank-deficient A (and the
+ * older, shorter structs still accepted), and OpenBLAS's thread count left as the caller set it.
+ * Run by scripts/test-c.sh (part of the README's test command). Exit 0 when every check passes. */
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -307,6 +308,7 @@ static void test_bad_arguments_and_cancellation(void) {
     for (int i = 0; i < n; i++) dependent[i * 6 + 5] = dependent[i * 6 + 4];
     tessera_options chol = o;
     chol.method = TESSERA_METHOD_DIRECT;
+    chol.rank_deficient = TESSERA_RANK_REFUSE;   /* the default, min-norm, solves it (test_rank_deficient) */
     CHECK(tessera_plan_create(context, dependent, n, d, d, TESSERA_ROW_MAJOR, TESSERA_FLOAT64, &chol, &plan) == TESSERA_NUMERICAL, "rank deficient A");
 
     CHECK(tessera_plan_create(context, a, n, d, d, TESSERA_ROW_MAJOR, TESSERA_FLOAT64, &o, &plan) == TESSERA_OK, "good plan");
@@ -420,6 +422,78 @@ static void test_batched(void) {
     free(a); free(bg); free(bl); free(x1); free(x2); free(truth); free(info);
 }
 
+/* A with a duplicated column (column 3 = column 1): the plan returns the minimum-norm least-squares
+ * x, which equals the hand-reduced problem's answer split evenly over the two equal columns; the
+ * rank is in tessera_info; TESSERA_RANK_REFUSE gives TESSERA_NUMERICAL; an info struct of the
+ * older size (ending at `method`) is filled only that far; an older options struct keeps the
+ * defaults of the fields it lacks. */
+static void test_rank_deficient(void) {
+    enum { n = 300, d = 4 };
+    static double a[n * d], reduced[n * (d - 1)], b[n];
+    uint64_t state = 99;
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j < d - 1; j++) reduced[i * (d - 1) + j] = a[i * d + j] = noise(&state);
+        a[i * d + 3] = a[i * d + 1];
+        b[i] = noise(&state);
+    }
+    tessera_options o = options_for(TESSERA_LSTSQ, 0);
+    tessera_plan *by_hand = NULL, *plan = NULL, *refused = NULL;
+    CHECK(tessera_plan_create(context, reduced, n, d - 1, d - 1, TESSERA_ROW_MAJOR, TESSERA_FLOAT64, &o, &by_hand) == TESSERA_OK, "reduced plan");
+    double y[d - 1] = {0}, x[d] = {0};
+    CHECK(by_hand && tessera_solve(by_hand, b, 1, n, y, d - 1, NULL, NULL) == TESSERA_OK, "reduced solve");
+    double expected[d] = {y[0], y[1] / 2, y[2], y[1] / 2};
+    const tessera_method methods[] = {TESSERA_METHOD_AUTO, TESSERA_METHOD_PCG, TESSERA_METHOD_DIRECT, TESSERA_METHOD_CHOLESKY};
+    for (int m = 0; m < 4; m++) {
+        o.method = methods[m];
+        plan = NULL;
+        CHECK(tessera_plan_create(context, a, n, d, d, TESSERA_ROW_MAJOR, TESSERA_FLOAT64, &o, &plan) == TESSERA_OK, "rank-deficient plan %d", m);
+        if (!plan) continue;
+        tessera_info info;
+        info.struct_size = sizeof info;
+        CHECK(tessera_solve(plan, b, 1, n, x, d, NULL, &info) == TESSERA_OK, "rank-deficient solve %d", m);
+        CHECK(relative_difference(x, expected, d) < 1e-12, "method %d: min-norm x off by %.2e", m, relative_difference(x, expected, d));
+        CHECK(strstr(tessera_plan_method(plan), "rank 3 of 4") != NULL, "method text: %s", tessera_plan_method(plan));
+        CHECK(info.rank == 3 && info.smallest_kept_singular_value > 1 && info.largest_dropped_singular_value < 1e-10,
+              "method %d: rank %lld, kept %.2e, dropped %.2e", m, (long long)info.rank, info.smallest_kept_singular_value,
+              info.largest_dropped_singular_value);
+        /* An info that ends before the rank fields (with the history fields, no buffer): the rank
+         * fields are not written (the sentinel after its size survives). */
+        _Alignas(double) unsigned char old_info[sizeof(tessera_info) + 8];
+        memset(old_info, 0xAB, sizeof old_info);
+        ((tessera_info *)old_info)->struct_size = (uint32_t)offsetof(tessera_info, rank);
+        ((tessera_info *)old_info)->history = NULL;
+        ((tessera_info *)old_info)->history_capacity = 0;
+        CHECK(tessera_solve(plan, b, 1, n, x, d, NULL, (tessera_info *)old_info) == TESSERA_OK, "older info struct");
+        CHECK(old_info[offsetof(tessera_info, rank)] == 0xAB && old_info[sizeof(tessera_info) - 1] == 0xAB, "older info overwritten");
+        tessera_plan_destroy(plan);
+    }
+    o.method = TESSERA_METHOD_AUTO;
+    tessera_info full_rank;
+    full_rank.struct_size = sizeof full_rank;
+    CHECK(tessera_solve(by_hand, b, 1, n, y, d - 1, NULL, &full_rank) == TESSERA_OK && full_rank.rank == -1, "full-rank info.rank");
+    o.rank_deficient = TESSERA_RANK_REFUSE;
+    CHECK(tessera_plan_create(context, a, n, d, d, TESSERA_ROW_MAJOR, TESSERA_FLOAT64, &o, &refused) == TESSERA_NUMERICAL
+          && strstr(tessera_last_error(), "rank 3 of 4") && refused == NULL, "refuse");
+    o.rank_deficient = (tessera_rank_deficient)5;
+    CHECK(tessera_plan_create(context, a, n, d, d, TESSERA_ROW_MAJOR, TESSERA_FLOAT64, &o, &refused) == TESSERA_INVALID_ARGUMENT, "bad rank_deficient");
+    o.rank_deficient = TESSERA_RANK_MIN_NORM;
+    o.rcond = 2;
+    CHECK(tessera_plan_create(context, a, n, d, d, TESSERA_ROW_MAJOR, TESSERA_FLOAT64, &o, &refused) == TESSERA_INVALID_ARGUMENT
+          && strstr(tessera_last_error(), "rcond"), "bad rcond");
+    /* An options struct of the older size (ending at progress_user_data): min-norm by default. */
+    tessera_options old;
+    CHECK(tessera_options_init(&old, (uint32_t)offsetof(tessera_options, rank_deficient)) == TESSERA_OK, "older options init");
+    old.problem = TESSERA_LSTSQ;
+    old.power = 0;
+    plan = NULL;
+    CHECK(tessera_plan_create(context, a, n, d, d, TESSERA_ROW_MAJOR, TESSERA_FLOAT64, &old, &plan) == TESSERA_OK, "older options");
+    if (plan) {
+        CHECK(tessera_solve(plan, b, 1, n, x, d, NULL, NULL) == TESSERA_OK && relative_difference(x, expected, d) < 1e-12, "older options x");
+        tessera_plan_destroy(plan);
+    }
+    tessera_plan_destroy(by_hand);
+}
+
 int main(void) {
     openblas_set_num_threads(2);
     CHECK(tessera_context_create(2, &context) == TESSERA_OK, "context");
@@ -431,6 +505,7 @@ int main(void) {
     test_bad_arguments_and_cancellation();
     test_concurrent_solves_on_one_plan();
     test_batched();
+    test_rank_deficient();
     CHECK(openblas_get_num_threads() == 2, "OpenBLAS's thread count changed to %d", openblas_get_num_threads());
     tessera_context_destroy(context);
     if (failures) {

@@ -229,7 +229,7 @@ final class CLITests: CLITestCase {
             (["solve", "gram", "--matrix", a, "--rhs", b, "--tolerance", "0", "--output", x], "--tolerance"),
             (["solve", "gram", "--matrix", a, "--rhs", b, "--tolerance", "1.5", "--output", x], "--tolerance"),
             (["solve", "gram", "--matrix", a, "--rhs", b, "--method", "magic", "--output", x], "magic"),
-            (["solve", "lstsq", "--matrix", dir + "/dup.npy", "--rhs", dir + "/b10.npy", "--power", "0", "--output", x], "rank deficient"),
+            (["solve", "lstsq", "--matrix", dir + "/dup.npy", "--rhs", dir + "/b10.npy", "--power", "0", "--rank-deficient", "refuse", "--output", x], "rank deficient"),
             (["solve", "gram", "--matrix", a, "--rhs", b, "--output", a], "both as an input and an output"),
             (["solve", "gram", "--matrix", a, "--rhs", b, "--output", dir + "/missing/x.npy"], "does not exist"),
         ]

@@ -5,7 +5,7 @@ import TesseraTestSupport
 import TesseraIO
 
 final class SolverBehaviourTests: XCTestCase {
-    func testRankDeficientMatrixIsReportedWithItsRank() throws {
+    func testRankDeficientMatrixIsRefusedWithItsRankWhenAsked() throws {
         let engine = try Engine(threads: 2)
         let n = 2_000, d = 6
         let g = Philox4x32(seed: 4)
@@ -16,6 +16,7 @@ final class SolverBehaviourTests: XCTestCase {
         for method in [nil, .paper, .pcg, .direct, .cholesky] as [SolveMethod?] {
             var options = SolveOptions()
             options.method = method
+            options.rankDeficient = .refuse      // the default, .minNorm, solves it (RankDeficientTests)
             XCTAssertThrowsError(try TallSolver(matrix: a, engine: engine, problem: .lstsq(power: 0), options: options), "\(String(describing: method))") { error in
                 let message = (error as? TesseraError)?.message ?? "\(error)"
                 XCTAssertTrue(message.contains("rank deficient") && message.contains("rank 5 of 6"), "\(method?.rawValue ?? "auto"): \(message)")

@@ -11,6 +11,7 @@ PROBLEMS = {"gram": 0, "lstsq": 1, "attention": 2}
 METHODS = {"auto": 0, "paper": 1, "pcg": 2, "direct": 3, "cholesky": 4, "surrogate": 5}
 METHOD_NAMES = {v: k for k, v in METHODS.items()}
 SKETCHES = {"sparse-sign": 0, "gaussian": 1, "srht": 2, "countsketch": 3}
+RANK_DEFICIENT = {"min-norm": 0, "refuse": 1}
 ROW_MAJOR, COLUMN_MAJOR = 0, 1
 FLOAT64, FLOAT32 = 0, 1
 
@@ -36,6 +37,8 @@ class Options(ctypes.Structure):
         ("progress", PROGRESS),
         ("progress_user_data", ctypes.c_void_p),
         ("phase", PHASE),
+        ("rank_deficient", ctypes.c_int),
+        ("rcond", ctypes.c_double),
     ]
 
 
@@ -60,6 +63,9 @@ class Info(ctypes.Structure):
         ("history", ctypes.POINTER(ctypes.c_double)),
         ("history_capacity", ctypes.c_int64),
         ("history_length", ctypes.c_int64),
+        ("rank", ctypes.c_int64),
+        ("smallest_kept_singular_value", ctypes.c_double),
+        ("largest_dropped_singular_value", ctypes.c_double),
     ]
 
 

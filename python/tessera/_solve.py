@@ -6,6 +6,7 @@ import ctypes
 import threading
 import warnings
 from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
 
@@ -16,6 +17,10 @@ class ConvergenceWarning(UserWarning):
     """A solve stopped before its tolerance was met; x is the best found (info.converged is False)."""
 
 
+class RankDeficientWarning(UserWarning):
+    """A is numerically rank deficient: x is the minimum-norm solution (info.rank < d)."""
+
+
 class Cancelled(RuntimeError):
     """A solve was stopped by its progress callback."""
 
@@ -24,7 +29,9 @@ class Cancelled(RuntimeError):
 class SolveInfo:
     """What one solve did and how good x is. `accuracy` is the certificate from an independent
     pass: the backward error (gram), the relative residual (attention) or the optimality
-    ‖Mᵀr‖/(‖M‖‖r‖) (lstsq), named by `accuracy_kind`."""
+    ‖Mᵀr‖/(‖M‖‖r‖) (lstsq), named by `accuracy_kind`. `rank` is the numerical rank of A used by a
+    minimum-norm solve (gram/lstsq with A numerically rank deficient; None on the full-rank
+    route), with A's smallest kept and largest dropped singular values."""
     converged: bool
     status: str
     iterations: int
@@ -40,6 +47,9 @@ class SolveInfo:
     #: The residual estimate of each iteration, all stages in order (len(history) == iterations;
     #: empty for exact factors); plot it with tessera.plot_convergence(info).
     history: list = field(default_factory=list)
+    rank: Optional[int] = None
+    smallest_kept_singular_value: float = float("nan")
+    largest_dropped_singular_value: float = float("nan")
 
     @classmethod
     def from_native(cls, info, reason="", history=None):
@@ -53,7 +63,10 @@ class SolveInfo:
                    seconds={"sketch": info.seconds_sketch, "factor": info.seconds_factor, "iterate": info.seconds_iterate,
                             "verify": info.seconds_verify, "total": info.seconds_total},
                    method=native.METHOD_NAMES.get(info.method, "?"), reason=reason,
-                   history=[] if history is None else [float(v) for v in history[:max(0, int(info.history_length))]])
+                   history=[] if history is None else [float(v) for v in history[:max(0, int(info.history_length))]],
+                   rank=None if info.rank < 0 else int(info.rank),
+                   smallest_kept_singular_value=float(info.smallest_kept_singular_value),
+                   largest_dropped_singular_value=float(info.largest_dropped_singular_value))
 
 
 _threads_lock = threading.Lock()
@@ -139,18 +152,23 @@ class Plan:
     problem: "gram" (min ‖(AᵀA)^j x − b‖, j = power ≥ 1), "lstsq" (min ‖A(AᵀA)^j x − b‖, j ≥ 0)
     or "attention" (min ‖(exp(AAᵀ) + ridge·I)x − b‖). callback=f(iteration, residual) is called
     after each iteration (return False to stop), on_phase=f(name) when a phase begins ("sketch",
-    "factor", "iterate", "verify"): the engine's one progress interface. Raises ValueError for invalid input,
-    MemoryError over the memory budget, numpy.linalg.LinAlgError when A is rank deficient or
-    the factorization fails.
+    "factor", "iterate", "verify"): the engine's one progress interface. When A is numerically
+    rank deficient (singular values σ ≤ rcond·σ₁; rcond=None: machine epsilon × max(n, d), as
+    numpy.linalg.lstsq), gram/lstsq return the minimum-norm solution (rank_deficient="min-norm",
+    the default; a RankDeficientWarning names the rank, and info.rank holds it) or raise
+    LinAlgError (rank_deficient="refuse"). Raises ValueError for invalid input, MemoryError over
+    the memory budget, numpy.linalg.LinAlgError when the factorization fails.
     """
 
     def __init__(self, A, problem="gram", *, power=None, ridge=0.0, method="auto", sketch="sparse-sign",
                  sketch_size_factor=4.0, tol=None, max_iterations=500, seed=0, memory_budget=None, rank=None,
-                 threads=None, callback=None, on_phase=None):
+                 threads=None, callback=None, on_phase=None, rank_deficient="min-norm", rcond=None):
         if problem not in native.PROBLEMS:
             raise ValueError(f"problem must be one of {sorted(native.PROBLEMS)} (got {problem!r})")
         if method not in native.METHODS:
             raise ValueError(f"method must be one of {sorted(native.METHODS)} (got {method!r})")
+        if rank_deficient not in native.RANK_DEFICIENT:
+            raise ValueError(f"rank_deficient must be one of {sorted(native.RANK_DEFICIENT)} (got {rank_deficient!r})")
         if sketch not in native.SKETCHES:
             raise ValueError(f"sketch must be one of {sorted(native.SKETCHES)} (got {sketch!r})")
         self._array, pointer, n, d, ld, order, dtype = _matrix(A)
@@ -173,6 +191,8 @@ class Plan:
         options.seed = int(seed)
         options.memory_budget = 0 if memory_budget is None else int(memory_budget)
         options.rank = 0 if rank is None else int(rank)
+        options.rank_deficient = native.RANK_DEFICIENT[rank_deficient]
+        options.rcond = -1.0 if rcond is None else float(rcond)
         self._progress = native.PROGRESS(self._on_progress)
         options.progress = self._progress
         self._phase = native.PHASE(self._on_phase)
@@ -254,6 +274,11 @@ class Plan:
         details = [SolveInfo.from_native(info, self.method, history) for info, history in zip(infos, histories)]
         if status == native.NOT_CONVERGED:
             warnings.warn(ConvergenceWarning(native.last_error()), stacklevel=2)
+        first = details[0]
+        if first.rank is not None and first.rank < self.shape[1]:
+            warnings.warn(RankDeficientWarning(
+                f"A is numerically rank deficient (rank {first.rank} of {self.shape[1]} columns); x is the minimum-norm solution"),
+                stacklevel=2)
         if b.ndim == 1:
             return x[:, 0], details[0]
         return x, details

@@ -117,7 +117,11 @@ def test_errors_map_to_python_conventions():
     dependent = A.copy()
     dependent[:, 4] = dependent[:, 3]
     with pytest.raises(np.linalg.LinAlgError, match="rank deficient"):
-        tessera.solve_lstsq(dependent, np.ones(500), method="direct")
+        tessera.solve_lstsq(dependent, np.ones(500), method="direct", rank_deficient="refuse")
+    with pytest.raises(ValueError, match="rank_deficient"):
+        tessera.solve_lstsq(dependent, np.ones(500), rank_deficient="ignore")
+    with pytest.raises(ValueError, match="rcond"):
+        tessera.solve_lstsq(dependent, np.ones(500), rcond=2.0)
     with pytest.raises(ValueError):
         tessera.set_num_threads(0)
 
@@ -284,3 +288,77 @@ def test_plot_convergence_draws_the_history(tmp_path):
     _, exact = tessera.solve_gram(A, b, method="cholesky")
     with pytest.raises(ValueError, match="no convergence history"):
         tessera.plot_convergence(exact)
+def pinv_solution(A, b, problem, power, rcond):
+    """The truncated pseudo-inverse answer from NumPy's SVD of A: (A(AᵀA)^j)⁺b or ((AᵀA)⁺)^j b."""
+    u, s, vt = np.linalg.svd(A, full_matrices=False)
+    r = int(np.sum(s > rcond * s[0]))
+    if problem == "lstsq":
+        return vt[:r].T @ ((u[:, :r].T @ b) / s[:r] ** (2 * power + 1)), vt[r:]
+    return vt[:r].T @ ((vt[:r] @ b) / s[:r] ** (2 * power)), vt[r:]
+
+
+def rank_deficient_matrices():
+    rng = np.random.default_rng(7)
+    n, d = 1200, 10
+    base = rng.standard_normal((n, d))
+    duplicated = base.copy(); duplicated[:, 6] = duplicated[:, 2]
+    zero = base.copy(); zero[:, 4] = 0
+    summed = base.copy(); summed[:, 9] = base[:, 0] + base[:, 1] + base[:, 5]
+    half = rng.standard_normal((n, d // 2)) @ (rng.standard_normal((d // 2, d)) * np.logspace(0, -1, d // 2)[:, None])
+    s_half = np.linalg.svd(half, compute_uv=False)
+    noisy = half + 1e-10 * s_half[d // 2 - 1] / np.sqrt(n) * rng.standard_normal((n, d))
+    return [("duplicated", duplicated, None), ("zero column", zero, None), ("summed column", summed, None),
+            ("rank d/2", half, None), ("noise 1e-10 below", noisy, 1e-7)]
+
+
+@pytest.mark.parametrize("name,A,rcond", rank_deficient_matrices(), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize("method", ["auto", "paper", "pcg", "direct", "cholesky"])
+def test_rank_deficient_gives_numpys_minimum_norm_solution(name, A, rcond, method):
+    n, d = A.shape
+    cut = rcond if rcond is not None else np.finfo(np.float64).eps * max(n, d)
+    rng = np.random.default_rng(3)
+    for problem, power in [("lstsq", 0), ("lstsq", 1), ("lstsq", 2), ("gram", 1), ("gram", 2)]:
+        b = rng.standard_normal(n if problem == "lstsq" else d)
+        expected, null = pinv_solution(A, b, problem, power, cut)
+        s = np.linalg.svd(A, compute_uv=False)
+        kept = s[s > cut * s[0]]
+        kappa = kept[0] / kept[-1]
+        allowed = max(1e-10, 100 * kappa ** (2 * power + (problem == "lstsq")) * 1.1e-16)
+        solve = tessera.solve_lstsq if problem == "lstsq" else tessera.solve_gram
+        with pytest.warns(tessera.RankDeficientWarning, match=f"rank {len(kept)} of {d}"):
+            x, info = solve(A, b, power=power, method=method, rcond=rcond)
+        assert rel(x, expected) <= allowed, (problem, power)
+        assert np.linalg.norm(null @ x) <= 1e-12 * np.linalg.norm(x), "x has a component in the null space"
+        assert info.converged, info
+        assert info.rank == len(kept)
+        assert info.smallest_kept_singular_value == pytest.approx(kept[-1], rel=1e-9)
+        assert info.largest_dropped_singular_value <= cut * s[0]
+    if rcond is None:
+        x0, _ = np.linalg.lstsq(A, b_ls := rng.standard_normal(n), rcond=None)[:2]
+        with pytest.warns(tessera.RankDeficientWarning):
+            x, _ = tessera.solve_lstsq(A, b_ls, method=method)
+        assert rel(x, x0) < 1e-10
+
+
+def test_digits_matches_numpy_lstsq():
+    """scikit-learn's digits (1797 × 64, three pixel columns always zero: rank 61), b = labels."""
+    from sklearn.datasets import load_digits
+    A, y = load_digits(return_X_y=True)
+    A = A.astype(np.float64); y = y.astype(np.float64)
+    expected, _, rank, _ = np.linalg.lstsq(A, y, rcond=None)
+    assert rank == 61
+    for method in ["auto", "paper", "pcg", "direct", "cholesky"]:
+        with pytest.warns(tessera.RankDeficientWarning, match="rank 61 of 64"):
+            x, info = tessera.solve_lstsq(A, y, method=method)
+        assert rel(x, expected) < 1e-10, method
+        assert info.rank == 61 and info.converged
+    with pytest.raises(np.linalg.LinAlgError, match="rank 61 of 64"):
+        tessera.solve_lstsq(A, y, rank_deficient="refuse")
+
+
+def test_full_rank_reports_no_rank():
+    A = conditioned(2000, 8, 100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x, info = tessera.solve_lstsq(A, RNG.standard_normal(2000))
+    assert info.rank is None

@@ -64,6 +64,10 @@ typedef enum tessera_order { TESSERA_ROW_MAJOR = 0, TESSERA_COLUMN_MAJOR = 1 } t
 
 typedef enum tessera_dtype { TESSERA_FLOAT64 = 0, TESSERA_FLOAT32 = 1 } tessera_dtype;
 
+/* gram/lstsq when A is numerically rank deficient (singular values σ ≤ rcond·σ₁): the
+ * minimum-norm solution (its rank in tessera_info.rank), or TESSERA_NUMERICAL as before. */
+typedef enum tessera_rank_deficient { TESSERA_RANK_MIN_NORM = 0, TESSERA_RANK_REFUSE = 1 } tessera_rank_deficient;
+
 /* Called after each iteration of an iterative solve with the iteration count and the current
  * relative residual estimate; return nonzero to stop the solve (TESSERA_CANCELLED). It runs on
  * the thread that called tessera_solve. */
@@ -99,13 +103,17 @@ typedef struct tessera_options {
     void *progress_user_data;
     /* Added after the first release (struct_size tells the library whether a caller has it): */
     tessera_phase_fn phase;       /* optional: phase events, with progress_user_data */
+    /* Also added after the first release (a struct_size that ends before them keeps the defaults): */
+    tessera_rank_deficient rank_deficient; /* default TESSERA_RANK_MIN_NORM (gram/lstsq; batched solves always refuse) */
+    double rcond;                 /* gram/lstsq: σ ≤ rcond·σ₁ count as zero; default -1: machine epsilon × max(n, d), as NumPy */
 } tessera_options;
 
 /* Sets every field to its default. struct_size must be sizeof(tessera_options) as the caller
  * was compiled with (a smaller, older struct is accepted). */
 tessera_status tessera_options_init(tessera_options *options, uint32_t struct_size);
 
-/* Per right-hand side: what happened and how good x is. */
+/* Per right-hand side: what happened and how good x is. struct_size may be that of an older
+ * header (ending at `method`): the fields after it are then not written. */
 typedef struct tessera_info {
     uint32_t struct_size;         /* set by the caller: sizeof(tessera_info) */
     tessera_status status;        /* TESSERA_OK or TESSERA_NOT_CONVERGED */
@@ -125,6 +133,10 @@ typedef struct tessera_info {
                                    * struct whose struct_size is set (set it in each struct with a buffer) */
     int64_t history_capacity;     /* in: its length (0: no history wanted) */
     int64_t history_length;       /* out: the history's full length, = iterations; min(length, capacity) written */
+    /* Also added after the first release (written only when struct_size covers them): */
+    int64_t rank;                 /* the numerical rank of a minimum-norm solve; -1 on the full-rank route */
+    double smallest_kept_singular_value;   /* of A, on the minimum-norm route (else NaN) */
+    double largest_dropped_singular_value; /* of A, on the minimum-norm route (NaN when none was dropped) */
 } tessera_info;
 
 typedef struct tessera_context tessera_context;

@@ -17,9 +17,14 @@ import TesseraTiles
 /// verification j passes (gram) or 2j + 2 (lstsq); with an exact factor one block pass for gram
 /// and three for lstsq (`Verification.gramPowerOnePass`).
 ///
+/// A numerically rank-deficient A (with `SolveOptions.rankDeficient` = `.minNorm`, the default)
+/// takes the rank-revealing route whatever the method (`TallPlanner.factorOrRankRevealing`,
+/// `TruncatedSVDFactor`, `TallSolver+MinNorm.swift`): the minimum-norm solution, one extra
+/// Householder pass over A (2n·d² flops) and ≈ 12d³ for the SVD of R.
+///
 /// Throws: `init` what planning throws (`.invalidArgument`, `.invalidInput`, `.resourceLimit`)
-/// and what the factorization throws (`.invalidInput` for a numerically rank-deficient A,
-/// `.interrupted`); `solve` `.invalidInput` for a right-hand side of the wrong length or with
+/// and what the factorization throws (`.rankDeficient` for a numerically rank-deficient A with
+/// `.refuse`, `.interrupted`); `solve` `.invalidInput` for a right-hand side of the wrong length or with
 /// NaN/Inf, `.interrupted` when a stop is requested.
 public final class TallSolver: Sendable {
     public let op: TallOperator
@@ -33,6 +38,9 @@ public final class TallSolver: Sendable {
     let spectrum: (omega: Double, condition: Double)?
     let notes: [String]
     let prepareSeconds: PhaseTimes
+    /// The rank-revealing factor when A took the minimum-norm route (numerically rank deficient,
+    /// `SolveOptions.rankDeficient` = `.minNorm`); nil for the ordinary full-rank solve.
+    public let minNorm: TruncatedSVDFactor?
 
     /// Plans (`TallPlanner`) and prepares.
     public convenience init(matrix: TiledMatrix, engine: Engine, problem: Problem, options: SolveOptions = SolveOptions()) throws(TesseraError) {
@@ -47,11 +55,14 @@ public final class TallSolver: Sendable {
         }
         op = TallOperator(matrix: matrix, engine: engine)
         self.plan = plan
-        let made = try TallPlanner().factor(plan, matrix: matrix, engine: engine)
+        let made = try TallPlanner().factorOrRankRevealing(plan, matrix: matrix, engine: engine)
         factor = made.factor
         method = made.method
         notes = made.notes
-        if made.factor.origin == .sketch {
+        minNorm = made.minNorm
+        if let svd = made.minNorm {
+            normA = svd.largest
+        } else if made.factor.origin == .sketch {
             // ‖SA‖ may exceed ‖A‖ by the sketch's distortion, which would make every certificate
             // optimistic by up to (1+ε)^{2j+1}. Two power steps on AᵀA from R's top right singular
             // vector give ‖Av‖/‖v‖, a lower bound on ‖A‖₂ close to it (the Rayleigh quotient's
@@ -71,7 +82,7 @@ public final class TallSolver: Sendable {
             normA = made.factor.r.norm2
         }
         var seconds = PhaseTimes(sketch: made.factor.seconds.sketch, factor: made.factor.seconds.factor)
-        if method == .paper {
+        if method == .paper && made.minNorm == nil {
             var clock = Stopwatch()
             let preconditioned = FunctionOperator(dimension: matrix.cols) { [r = made.factor.r, op] (v) throws(TesseraError) in
                 var w = v
@@ -118,6 +129,9 @@ public final class TallSolver: Sendable {
         try rhs.requireLength(problem.rightHandSideLength(rows: op.rows, cols: op.cols))
         let block = rhs.columns
         SolveMonitor.enter(.iterate)
+        if let minNorm {
+            return try block.map { (b) throws(TesseraError) in try recordingHistory { () throws(TesseraError) in try solveMinNorm(b, svd: minNorm) } }
+        }
         if isExact && (plan.kind == .lstsq || block.count > 1) {
             return plan.kind == .gram ? try solveGramBlock(block) : try solveLstsqBlock(block)
         }
@@ -154,6 +168,14 @@ public final class TallSolver: Sendable {
         r.normA = normA
         r.notes = notes
         r.seconds = prepareSeconds
+        if let minNorm {
+            r.conditionPreconditioned = nil
+            r.rank = minNorm.rank
+            r.rcond = minNorm.rcond
+            r.smallestKeptSingularValue = minNorm.smallestKept
+            r.largestDroppedSingularValue = minNorm.largestDropped
+            r.route = "householder-qr-svd"
+        }
         let exponent = plan.kind == .gram ? 2 * Double(power) : 2 * Double(power) + 1
         let floor = pow(factor.conditionEstimate, exponent) * 1.1e-16
         if floor > 1e-2 {

@@ -14,6 +14,12 @@ public enum MemoryEstimate {
                       ByteCount.doubles(8, d, d), ByteCount.doubles(8, n))
     }
 
+    /// What the rank-revealing route of a rank-deficient A adds to a tall solve: the Householder
+    /// stacks (`TiledMatrix.householderBytes`) and the d × d R, its SVD's work and V_r.
+    public static func rankRevealing(cols d: Int, householderBytes: UInt64) -> UInt64 {
+        ByteCount.sum(householderBytes, ByteCount.doubles(6, d, d))
+    }
+
     /// Attention's common part: A's tiles and the work vectors.
     static func attentionBase(rows n: Int, cols d: Int) -> UInt64 {
         ByteCount.sum(ByteCount.doubles(n, d), ByteCount.doubles(16, n))

@@ -15,6 +15,9 @@ public struct TriangularFactor: Sendable {
         case randomizedCholeskyQR = "randomized-cholesky-qr"
         /// R = chol(AᵀA).
         case gramCholesky = "gram-cholesky"
+        /// R of a Householder QR of A by tiles, then its SVD: the rank-revealing route of a
+        /// rank-deficient A (`TruncatedSVDFactor`).
+        case householderSVD = "householder-qr-svd"
     }
 
     public let r: UpperTriangular
@@ -84,6 +87,13 @@ public struct TriangularFactor: Sendable {
         let cond = try checkRank(r, what: "Cholesky of AᵀA", asInputError: false)
         return TriangularFactor(r: r, origin: .gramCholesky, sketch: nil, sketchQR: nil, conditionEstimate: cond,
                                 seconds: (0, clock.lap()))
+    }
+
+    /// The triangular face of a rank-revealing factor (exact R; κ of the kept part as the
+    /// condition estimate), so reports and verification treat it like any exact factor.
+    static func rankRevealing(_ svd: TruncatedSVDFactor) -> TriangularFactor {
+        TriangularFactor(r: svd.r, origin: .householderSVD, sketch: nil, sketchQR: nil, conditionEstimate: svd.rank > 0 ? svd.keptCondition : .nan,
+                         seconds: (0, svd.seconds))
     }
 
     /// The sketch-and-solve point argmin ‖SAy − Sb‖ = R⁻¹·(QᵀSb)[0..<d], or zero without a sketch.

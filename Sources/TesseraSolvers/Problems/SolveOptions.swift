@@ -65,8 +65,20 @@ public struct SolveOptions: Sendable {
     /// attention pcg: false never stores K (every product on the fly); true stores K's upper
     /// triangle when it fits half the memory budget.
     public var mayStoreKernel = true
+    /// gram/lstsq: what to do when A is numerically rank deficient (default: the minimum-norm
+    /// solution).
+    public var rankDeficient: RankDeficientPolicy = .minNorm
+    /// gram/lstsq: singular values σ ≤ rcond·σ₁ of A are treated as zero (nil: NumPy's default,
+    /// machine epsilon × max(n, d)).
+    public var rcond: Double?
+
+    /// NumPy's `finfo(float64).eps`.
+    public static let machineEpsilon = 2.220446049250313e-16
 
     public init() {}
+
+    /// The truncation threshold in force for A of n × d, relative to A's largest singular value.
+    public func rcond(rows n: Int, cols d: Int) -> Double { rcond ?? Self.machineEpsilon * Double(max(n, d)) }
 
     /// The tolerance in force for `problem`.
     public func tolerance(for problem: Problem) -> Double { tolerance ?? (problem.tallKind == nil ? 1e-10 : 1e-12) }
@@ -85,6 +97,9 @@ public struct SolveOptions: Sendable {
             guard sketchSizeFactor >= 1, sketchSizeFactor <= 100 else {
                 throw .invalidArgument("--sketch-size-factor must lie in [1, 100] (got \(sketchSizeFactor))")
             }
+        }
+        if let rcond, !(rcond >= 0 && rcond < 1) {
+            throw .invalidArgument("--rcond must lie in [0, 1) (got \(rcond))")
         }
         if let r = rank, r < 1 { throw .invalidArgument("--rank must be at least 1 (got \(r))") }
     }

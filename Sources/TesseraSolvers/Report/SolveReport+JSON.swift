@@ -9,7 +9,8 @@ extension SolveReport {
     /// ("tessera.report"), schema_version, problem, method,
     /// reason, rows, cols, then per family — gram/lstsq: power, factor, sketch, sketch_rows,
     /// iterations (per stage), status, converged, tolerance, relative_residual, backward_error,
-    /// optimality, accuracy_floor, condition_A, condition_AR_inverse, norm_A, seconds, threads,
+    /// optimality, accuracy_floor, condition_A, condition_AR_inverse, norm_A, rank, rcond, smallest_kept_singular_value,
+    /// largest_dropped_singular_value, rank_route (null on the full-rank route), seconds, threads,
     /// tile_rows, seed; attention: ridge, iterations, status, relative_residual, tolerance,
     /// converged, rank, shift, low_rank, seconds — then history (one residual estimate per
     /// iteration, `history`) and notes. Non-finite numbers are null.
@@ -40,6 +41,11 @@ extension SolveReport {
             add("condition_A", Self.number(conditionA))
             add("condition_AR_inverse", Self.number(conditionPreconditioned))
             add("norm_A", Self.number(normA))
+            add("rank", rank.map(String.init) ?? "null")
+            add("rcond", Self.number(rcond))
+            add("smallest_kept_singular_value", Self.number(smallestKeptSingularValue))
+            add("largest_dropped_singular_value", Self.number(largestDroppedSingularValue))
+            add("rank_route", Self.string(route))
             add("seconds", secondsJSON(withTotal: true))
             add("threads", "\(threads)")
             add("tile_rows", "\(tileRows)")

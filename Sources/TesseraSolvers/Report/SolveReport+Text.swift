@@ -15,6 +15,11 @@ extension SolveReport {
                          + " (tolerance \(Format.sci(tolerance)): \(converged ? "met" : "NOT met"))")
             lines.append("conditioning κ(A) ≈ \(Format.sci(conditionA)), ‖A‖₂ ≈ \(Format.sci(normA))"
                          + (conditionPreconditioned.map { ", κ(AR⁻¹) ≈ \(Format.fixed($0, 3))" } ?? ""))
+            if let rank {
+                lines.append("rank         \(rank) of \(cols), rcond \(Format.sci(rcond ?? .nan)) (smallest kept σ "
+                             + "\(smallestKeptSingularValue.map { Format.sci($0) } ?? "none"), largest dropped σ "
+                             + "\(largestDroppedSingularValue.map { Format.sci($0) } ?? "none")): minimum-norm solution, route \(route ?? "?")")
+            }
             let phases = [("sketch", seconds.sketch), ("factor", seconds.factor), ("iterate", seconds.iterate), ("verify", seconds.verify)]
                 .compactMap { name, value in value.map { "\(name) \(Format.fixed($0, 3)) s" } }
             lines.append("time         " + phases.joined(separator: ", ") + ", total \(Format.fixed(seconds.total, 3)) s")

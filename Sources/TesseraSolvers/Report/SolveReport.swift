@@ -46,12 +46,21 @@ public struct SolveReport: Sendable {
     public var factor: String?
     public var sketchKind: String?
     public var sketchRows: Int?
-    /// gram/lstsq: κ₂(A) estimated from the factor.
+    /// gram/lstsq: κ₂(A) estimated from the factor (on the minimum-norm route, σ₁/σ_r of the
+    /// kept part).
     public var conditionA = Double.nan
     /// gram/lstsq: κ₂(AR⁻¹) (Lanczos or CG Ritz values for sketch factors; 1 for exact ones).
     public var conditionPreconditioned: Double?
     /// gram/lstsq: ‖A‖₂ estimated as ‖R‖₂.
     public var normA = Double.nan
+    /// gram/lstsq on the rank-revealing route (a numerically rank-deficient A): the numerical
+    /// rank used, the threshold rcond (relative to σ₁), the smallest kept and largest dropped
+    /// singular values of A, and the route's name. nil on the ordinary full-rank route.
+    public var rank: Int?
+    public var rcond: Double?
+    public var smallestKeptSingularValue: Double?
+    public var largestDroppedSingularValue: Double?
+    public var route: String?
     /// attention: the low-rank preconditioner, when there is one.
     public var lowRank: LowRankSummary?
     public var seconds = PhaseTimes()
