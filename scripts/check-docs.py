@@ -13,7 +13,7 @@ scripts/test.sh).
   subcommand; the README's JSON reports hold one residual per iteration; the README is under
   200 lines; and every relative link in README.md and docs/*.md points at a file that exists.
 
-Usage: scripts/check-docs.py [path/to/tessera]   (default .build/release/tessera, built if missing)
+Usage: scripts/check-docs.py [path/to/tessera]   (default .build/release/tessera, built or brought up to date first)
 """
 import importlib.util
 import os
@@ -36,10 +36,9 @@ def check(condition, what):
 def tessera_binary():
     if len(sys.argv) > 1:
         return os.path.abspath(sys.argv[1])
-    path = os.path.join(ROOT, ".build", "release", "tessera")
-    if not os.path.exists(path):
-        subprocess.run(["swift", "build", "-c", "release", "--product", "tessera"], cwd=ROOT, check=True)
-    return path
+    # Always build (incremental, seconds when up to date): a stale binary would test old code.
+    subprocess.run(["swift", "build", "-c", "release", "--product", "tessera"], cwd=ROOT, check=True)
+    return os.path.join(ROOT, ".build", "release", "tessera")
 
 
 def examples(markdown):

@@ -7,7 +7,7 @@ Drives `tessera solve attention --method pcg` (a solve of a few seconds) under a
 notation, and a time-left estimate; then runs the same solve with stderr a pipe and with --quiet
 on the terminal, and checks that nothing of the line reaches either. Also checks `--version`.
 
-Usage: scripts/test-progress.py [path/to/tessera]   (default .build/debug/tessera, built if missing)
+Usage: scripts/test-progress.py [path/to/tessera]   (default .build/debug/tessera, built or brought up to date first)
 """
 import os
 import pty
@@ -23,10 +23,9 @@ PHASES = ["load", "sketch", "factor", "iterate", "verify", "write"]
 def tessera():
     if len(sys.argv) > 1:
         return os.path.abspath(sys.argv[1])
-    path = os.path.join(ROOT, ".build", "debug", "tessera")
-    if not os.path.exists(path):
-        subprocess.run(["swift", "build", "--product", "tessera"], cwd=ROOT, check=True)
-    return path
+    # Always build (incremental, seconds when up to date): a stale binary would test old code.
+    subprocess.run(["swift", "build", "--product", "tessera"], cwd=ROOT, check=True)
+    return os.path.join(ROOT, ".build", "debug", "tessera")
 
 
 def run_in_pty(argv):
