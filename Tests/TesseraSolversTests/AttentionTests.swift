@@ -8,12 +8,8 @@ import Glibc
 final class AttentionTests: XCTestCase {
     /// A with rows of norm `norm` in random directions.
     func matrix(n: Int, d: Int, norm: Double, seed: UInt64, engine: Engine, tileRows: Int = 200) throws -> TiledMatrix {
-        let g = Philox4x32(seed: seed)
-        return try TiledMatrix(layout: TileLayout(rows: n, cols: d, tileRows: tileRows), engine: engine) { r, c in
-            var s = 0.0
-            for k in 0..<d { let v = g.normal(index: UInt64(r * d + k), stream: 0); s += v * v }
-            return norm * g.normal(index: UInt64(r * d + c), stream: 0) / s.squareRoot()
-        }
+        try TiledMatrix(layout: TileLayout(rows: n, cols: d, tileRows: tileRows), engine: engine,
+                        value: Reference.rowsOfNorm(norm, cols: d, seed: seed))
     }
 
     /// Dense reference: (K + λI)x = b by LAPACK Cholesky on K built with libm exp.

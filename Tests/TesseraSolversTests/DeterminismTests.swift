@@ -1,18 +1,15 @@
 import XCTest
 import Foundation
 import Tessera
+import TesseraTestSupport
 
 /// Same inputs, seed and tile size → identical bits on 1 and 2 threads and across repeated runs,
 /// for every method of every problem; concurrent solves (shared and separate solver objects)
 /// give the bits of the same solves run one by one.
 final class DeterminismTests: XCTestCase {
     func attentionMatrix(n: Int, d: Int, engine: Engine, tileRows: Int) throws -> TiledMatrix {
-        let g = Philox4x32(seed: 12)
-        return try TiledMatrix(layout: TileLayout(rows: n, cols: d, tileRows: tileRows), engine: engine) { r, c in
-            var s = 0.0
-            for k in 0..<d { let v = g.normal(index: UInt64(r * d + k), stream: 0); s += v * v }
-            return g.normal(index: UInt64(r * d + c), stream: 0) / s.squareRoot()
-        }
+        try TiledMatrix(layout: TileLayout(rows: n, cols: d, tileRows: tileRows), engine: engine,
+                        value: Reference.rowsOfNorm(1, cols: d, seed: 12))
     }
 
     /// x for (problem, method) on 1 thread, 2 threads, 2 threads again and 1 thread again, each

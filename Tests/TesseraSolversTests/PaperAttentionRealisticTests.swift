@@ -17,11 +17,8 @@ final class PaperAttentionRealisticTests: XCTestCase {
         let engine = try Engine(threads: 2)
         let n = 1_200, d = 32, ridge = 1e-3
         let g = Philox4x32(seed: 31)
-        let a = try TiledMatrix(layout: TileLayout(rows: n, cols: d, tileRows: 300), engine: engine) { r, c in
-            var s = 0.0
-            for k in 0..<d { let v = g.normal(index: UInt64(r * d + k), stream: 0); s += v * v }
-            return g.normal(index: UInt64(r * d + c), stream: 0) / s.squareRoot()
-        }
+        let a = try TiledMatrix(layout: TileLayout(rows: n, cols: d, tileRows: 300), engine: engine,
+                                value: Reference.rowsOfNorm(1, cols: d, seed: 31))
         let b = (0..<n).map { g.normal(index: UInt64($0), stream: 1) }
         // The oracle: ‖(K + λI)x − b‖/‖b‖ with K from libm's exp, sharing no code with the solver.
         let values = a.toColumnMajorArray()

@@ -1,5 +1,6 @@
 import XCTest
 import Tessera
+import TesseraTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -59,11 +60,8 @@ final class TaylorFeatureTests: XCTestCase {
         let engine = try Engine(threads: 2)
         let n = 800, d = 4
         let g = Philox4x32(seed: 6)
-        let a = try TiledMatrix(layout: TileLayout(rows: n, cols: d, tileRows: 200), engine: engine) { r, c in
-            var s = 0.0
-            for k in 0..<d { let v = g.normal(index: UInt64(r * d + k), stream: 0); s += v * v }
-            return g.normal(index: UInt64(r * d + c), stream: 0) / s.squareRoot()
-        }
+        let a = try TiledMatrix(layout: TileLayout(rows: n, cols: d, tileRows: 200), engine: engine,
+                                value: Reference.rowsOfNorm(1, cols: d, seed: 6))
         let b = (0..<n).map { g.normal(index: UInt64($0), stream: 1) }
         var options = SolveOptions()
         options.rank = 600

@@ -9,6 +9,18 @@ public enum Reference {
         return { r, c in g.normal(index: UInt64(r * cols + c), stream: 7) }
     }
 
+    /// Entry (r, c) of a matrix whose rows point in random directions with norm `norm`:
+    /// norm · z_{r,c}/‖z_r‖ for standard normals z from Philox (`seed`, stream 0) — the attention
+    /// tests' A, whose row norms bound exp(AAᵀ)'s entries.
+    public static func rowsOfNorm(_ norm: Double, cols d: Int, seed: UInt64) -> @Sendable (Int, Int) -> Double {
+        let g = Philox4x32(seed: seed)
+        return { r, c in
+            var s = 0.0
+            for k in 0..<d { let v = g.normal(index: UInt64(r * d + k), stream: 0); s += v * v }
+            return norm * g.normal(index: UInt64(r * d + c), stream: 0) / s.squareRoot()
+        }
+    }
+
     /// `count` standard normals from Philox (`seed`, `stream`), index 0 ..< count.
     public static func randomVector(count: Int, seed: UInt64, stream: UInt64 = 8) -> [Double] {
         let g = Philox4x32(seed: seed)
