@@ -18,15 +18,31 @@ public final class MappedFile: @unchecked Sendable {
     public let byteCount: Int
     private let base: UnsafeRawPointer?
 
+    /// A file type in words, for messages.
+    static func kind(of mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: return "a directory"
+        case S_IFIFO: return "a FIFO"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        default: return "a special file"
+        }
+    }
+
     /// Maps `path`. Throws `io` with the system's reason when it cannot be opened or mapped.
     public init(path: String) throws(TesseraError) {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO with no writer would otherwise block forever; the type is
+        // checked right after, so no special file is ever read.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw .io("cannot read \(path): \(SystemError.text(errno))") }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw .io("cannot read \(path): \(SystemError.text(errno))") }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .io("cannot read \(path): not a regular file") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw .io("cannot read \(path): it is \(Self.kind(of: info.st_mode)), not a regular file; give a .npy file")
+        }
         byteCount = Int(info.st_size)
         if byteCount == 0 {
             base = nil

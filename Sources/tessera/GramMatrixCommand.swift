@@ -45,24 +45,3 @@ struct GramMatrix: ParsableCommand {
         }
     }
 }
-
-/// Refuses an output path that names an input (or another output): writing it would destroy
-/// data the run still needs.
-enum PathChecks {
-    static func distinct(inputs: [String], outputs: [String]) throws(TesseraError) {
-        var seen = Set<String>()
-        for path in inputs { seen.insert(canonical(path)) }
-        for path in outputs {
-            let c = canonical(path)
-            if seen.contains(c) { throw .invalidArgument("\(path) is used both as an input and an output; choose another output path") }
-            seen.insert(c)
-        }
-    }
-
-    /// The resolved absolute path when the file exists, else the path as given.
-    static func canonical(_ path: String) -> String {
-        guard let resolved = realpath(path, nil) else { return path }
-        defer { free(resolved) }
-        return String(cString: resolved)
-    }
-}

@@ -67,6 +67,11 @@ final class HostileInputTests: CLITestCase {
         // Root ignores directory permissions; sysfs refuses new files even to root.
         let unwritable = geteuid() == 0 ? "/sys/tessera-x.npy" : readOnly + "/x.npy"
         let x = path("x.npy")
+        // One file under several spellings and links (the path-identity class).
+        try FileManager.default.createDirectory(atPath: path("sub"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: path("link-to-A.npy"), withDestinationPath: path("A.npy"))
+        XCTAssertEqual(link(path("A.npy"), path("hard-link-to-A.npy")), 0)
+        XCTAssertEqual(mkfifo(path("fifo.npy"), 0o600), 0)
         func gram(_ matrix: String, _ rhs: String = "bd.npy", _ extra: [String] = []) -> [String] {
             ["solve", "gram", "--matrix", path(matrix), "--rhs", path(rhs), "--output", x] + extra
         }
@@ -129,6 +134,21 @@ final class HostileInputTests: CLITestCase {
                  expected: "is not a regular file"),
             Case(name: "output is the input", arguments: ["solve", "gram", "--matrix", path("A.npy"), "--rhs", path("bd.npy"), "--output", path("A.npy")],
                  expected: "both as an input and an output"),
+            Case(name: "output is a symbolic link to the input", arguments: Array(gram("A.npy", "bd.npy").dropLast(2)) + ["--output", path("link-to-A.npy")],
+                 expected: "both as an input"),
+            Case(name: "output is a hard link to the input", arguments: Array(gram("A.npy", "bd.npy").dropLast(2)) + ["--output", path("hard-link-to-A.npy")],
+                 expected: "both as an input"),
+            Case(name: "output is the input through ..", arguments: Array(gram("A.npy", "bd.npy").dropLast(2)) + ["--output", path("sub/../A.npy")],
+                 expected: "both as an input"),
+            Case(name: "output and report one file through ..", arguments: gram("A.npy", "bd.npy", ["--report", path("sub/../x.npy")]),
+                 expected: "are the same file"),
+            Case(name: "report and trace one file through ./ and //",
+                 arguments: gram("A.npy", "bd.npy", ["--report", path("sub/./t.json"), "--trace", path("sub//t.json")]),
+                 expected: "are the same file"),
+            Case(name: "gram-matrix output is the input through a link", arguments: ["gram-matrix", "--matrix", path("A.npy"), "--output", path("link-to-A.npy")],
+                 expected: "both as an input"),
+            Case(name: "input is a FIFO with no writer", arguments: gram("fifo.npy"), expected: "it is a FIFO, not a regular file"),
+            Case(name: "input is a character device", arguments: ["solve", "gram", "--matrix", "/dev/null", "--rhs", path("bd.npy"), "--output", x], expected: "it is a character device, not a regular file"),
             Case(name: "demo beyond memory", arguments: ["demo", "--rows", "1000000000000", "--cols", "64"], expected: "over the default budget"),
             Case(name: "demo with negative columns", arguments: ["demo", "--rows", "100", "--cols", "-3"], expected: "--cols must be at least 1"),
             Case(name: "generate beyond memory", arguments: ["generate", "gram", "--rows", "1000000000000", "--cols", "2000", "--output-dir", path("gen")],
