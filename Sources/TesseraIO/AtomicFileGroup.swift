@@ -122,12 +122,24 @@ public final class AtomicFileGroup {
         }
     }
 
+    /// The mkstemp template of the temporary beside `path`: `NAME.tmp-XXXXXX` in the same
+    /// directory, with NAME cut (at a character boundary) so that the temporary's name stays
+    /// within the 255 bytes a file name may have — a legal 250-byte output name still works.
+    static func temporaryTemplate(for path: String) -> String {
+        let suffix = ".tmp-XXXXXX", limit = 255
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[...$0]) } ?? ""
+        var name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        while name.utf8.count + suffix.utf8.count > limit, !name.isEmpty { name.removeLast() }
+        return directory + name + suffix
+    }
+
     /// Creates and registers the temporary beside `path`, runs `body` on it, flushes and closes
     /// it and records it as staged; on any failure removes it and discards the group.
     private func stageTemporary<R>(path: String, _ body: (StreamedFile) throws(TesseraError) -> R) throws(TesseraError) -> R {
         do throws(TesseraError) {
             try Interruption.check()
-            var template = Array((path + ".tmp-XXXXXX").utf8CString)
+            var template = Array(Self.temporaryTemplate(for: path).utf8CString)
             let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
             guard fd >= 0 else { throw .io("cannot write \(path): \(SystemError.text(errno))") }
             let temporary = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

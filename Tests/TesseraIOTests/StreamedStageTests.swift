@@ -17,6 +17,25 @@ final class StreamedStageTests: XCTestCase {
 
     func path(_ name: String) -> String { directory + "/" + name }
 
+    /// Legal names at the limit (245 to 255 bytes, ASCII and multi-byte) are written: the
+    /// temporary's suffix never pushes its name past 255 bytes. A 256-byte name is the system's
+    /// own refusal, and leaves nothing.
+    func testOutputNamesUpToTheLimitAreWritten() throws {
+        for length in [245, 250, 255] {
+            let name = String(repeating: "n", count: length - 4) + ".npy"
+            try NpyWriter.write([1, 2, 3], shape: [3], to: path(name))
+            XCTAssertEqual(try NpyArray(path: path(name)).toArray(), [1, 2, 3], "\(length) bytes")
+            let multibyte = String(repeating: "é", count: (length - 4) / 2) + String(repeating: "x", count: (length - 4) % 2) + ".npy"
+            XCTAssertEqual(multibyte.utf8.count, length)
+            try NpyWriter.write([4], shape: [1], to: path(multibyte))
+            XCTAssertEqual(try NpyArray(path: path(multibyte)).toArray(), [4], "\(length) bytes, multi-byte")
+        }
+        XCTAssertThrowsError(try NpyWriter.write([1], shape: [1], to: path(String(repeating: "z", count: 252) + ".npy"))) {
+            XCTAssertTrue(($0 as? TesseraError)?.message.contains("File name too long") ?? false, "\($0)")
+        }
+        XCTAssertTrue(try FileManager.default.contentsOfDirectory(atPath: directory).allSatisfy { !$0.contains(".tmp-") })
+    }
+
     func testPiecesWrittenOutOfOrderFromManyThreadsCommitTogether() throws {
         let n = 1_000, d = 7
         let group = AtomicFileGroup()
