@@ -47,8 +47,13 @@ int tessera_stop_signals_install(void) {
             action.sa_handler = on_stop_signal;
             sigemptyset(&action.sa_mask);
             action.sa_flags = SA_RESTART;
-            sigaction(SIGINT, &action, NULL);
-            sigaction(SIGTERM, &action, NULL);
+            // Every catchable signal whose default action ends the process and that another
+            // process (or the terminal) sends: each stops the run the same way, so none leaves a
+            // temporary behind. SIGPIPE keeps its default (it only comes from writing stdout,
+            // after the outputs are committed).
+            const int stops[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM,
+                                 SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF};
+            for (size_t k = 0; k < sizeof stops / sizeof stops[0]; k++) sigaction(stops[k], &action, NULL);
         }
     }
     int fd = wake_read_fd;

@@ -33,9 +33,15 @@ public enum TesseraError: Error, Sendable, Equatable, CustomStringConvertible {
             return m
         case .interrupted(let signal):
             if signal == 0 { return "cancelled by the caller; nothing was written" }
-            let name = signal == 2 ? "SIGINT" : signal == 15 ? "SIGTERM" : "signal \(signal)"
-            return "stopped by \(name); nothing was written"
+            return "stopped by \(Self.signalName(signal)); nothing was written"
         }
+    }
+
+    /// The name of a stop signal (Linux numbering), e.g. "SIGTERM"; "signal N" for another.
+    public static func signalName(_ signal: Int32) -> String {
+        let names: [Int32: String] = [1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 10: "SIGUSR1", 12: "SIGUSR2", 14: "SIGALRM",
+                                      15: "SIGTERM", 24: "SIGXCPU", 25: "SIGXFSZ", 26: "SIGVTALRM", 27: "SIGPROF"]
+        return names[signal] ?? "signal \(signal)"
     }
 
     public var description: String { message }

@@ -6,7 +6,7 @@ import TesseraIO
 struct Solve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Solve min ‖(AᵀA)^j x − b‖ (gram), min ‖A(AᵀA)^j x − b‖ (lstsq) or min ‖(exp(AAᵀ) + λI)x − b‖ (attention) for A, b in .npy files.",
-        discussion: "Exit codes: 0 solved to tolerance; 3 solved but the tolerance was not reached (x written, the report says why); 2 bad usage or input, or an input truncated while it was being read (nothing written); 1 internal error; 130/143 stopped by SIGINT/SIGTERM.")
+        discussion: "Exit codes: 0 solved to tolerance; 3 solved but the tolerance was not reached (x written, the report says why); 2 bad usage or input, or an input truncated while it was being read (nothing written); 1 internal error; 128 + N stopped by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP; nothing written).")
 
     @Argument(help: "The problem: gram, lstsq or attention.")
     var problem: SolveProblemArgument

@@ -12,7 +12,8 @@ import Glibc
 /// fault's address, and write a byte to a self-pipe) and starts one watchdog thread blocked on
 /// that pipe.
 ///
-/// - SIGINT/SIGTERM: the watchdog calls `Interruption.requestStop(signal:)`, so solves stop at
+/// - SIGINT/SIGTERM, and the other signals that end a process by default (HUP, QUIT, USR1/2, ALRM,
+///   XCPU, XFSZ, VTALRM, PROF; `CStopSignals`): the watchdog calls `Interruption.requestStop(signal:)`, so solves stop at
 ///   their next check and `AtomicFileGroup` renames nothing; if the process is still running
 ///   `grace` seconds later — stuck inside one long BLAS/LAPACK call — it removes every temporary
 ///   file still registered in `TemporaryFiles`, prints "tessera: stopped by SIGTERM; nothing was
@@ -68,7 +69,7 @@ enum StopWatchdog {
             if tessera_fault_pending() != 0 { MappedFileFault.end() }
         }
         for path in TemporaryFiles.registered { unlink(path) }
-        let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"
+        let name = TesseraError.signalName(signal)
         let line = Array("tessera: stopped by \(name); nothing was written\n".utf8)
         _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
         _exit(128 + signal)

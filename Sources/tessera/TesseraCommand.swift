@@ -8,7 +8,7 @@ import Glibc
 /// The `tessera` command line: see `tessera --help`. Exit codes: 0 success; 2 bad usage or input
 /// (one-line message, nothing written), including an input truncated by another process while it
 /// was being read (SIGBUS, handled by `StopWatchdog`); 3 ran but did not reach the tolerance;
-/// 1 internal error; 130/143 stopped by SIGINT/SIGTERM (nothing written).
+/// 1 internal error; 128 + N stopped by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP, 131 SIGQUIT; nothing written).
 @main
 struct TesseraCommand: ParsableCommand {
     static let version = "0.1.0"
@@ -87,7 +87,7 @@ enum CLIErrors {
         return .invalidArgument(message)
     }
 
-    /// 2: the user's to fix; 128 + signal: stopped by SIGINT (130) or SIGTERM (143); 1: internal.
+    /// 2: the user's to fix; 128 + signal: stopped by a signal (130 SIGINT, 143 SIGTERM, 129 SIGHUP, …); 1: internal.
     static func exitStatus(of error: TesseraError) -> Int32 {
         if case .interrupted(let signal) = error { return 128 + signal }
         return error.isUserError ? 2 : 1

@@ -15,7 +15,9 @@
 
 #include <stdint.h>
 
-/// Installs the handler for SIGINT and SIGTERM; returns the self-pipe's read end, or -1.
+/// Installs the handler for SIGINT, SIGTERM and the other signals that end a process by default
+/// (HUP, QUIT, USR1/2, ALRM, XCPU, XFSZ, VTALRM, PROF; not PIPE); returns the self-pipe's read
+/// end, or -1.
 /// Idempotent: later calls return the same descriptor.
 int tessera_stop_signals_install(void);
 
