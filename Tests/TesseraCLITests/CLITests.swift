@@ -143,6 +143,36 @@ final class CLITests: CLITestCase {
 
     /// The same files, seed and default tile size give identical output bytes on 1 and 2 threads
     /// and on a repeated run, for each problem.
+    /// x = 0 is an exact answer: b = 0 (and a zero column in a block) gives x = 0 certified with
+    /// backward error / optimality / relative residual 0 and exit 0, for every problem and method.
+    func testZeroRightHandSidesAreSolvedExactly() throws {
+        let n = 300, d = 4
+        let g = Philox4x32(seed: 17)
+        try NpyWriter.write((0..<(n * d)).map { 0.5 * g.normal(index: UInt64($0), stream: 0) }, shape: [n, d], to: path("A.npy"))
+        try NpyWriter.write([Double](repeating: 0, count: d), shape: [d], to: path("b0d.npy"))
+        try NpyWriter.write([Double](repeating: 0, count: n), shape: [n], to: path("b0n.npy"))
+        try NpyWriter.write([0, 1, 0, 2, 0, 3, 0, 4], shape: [d, 2], to: path("B.npy"))
+        let runs: [[String]] = ["auto", "paper", "pcg", "direct", "cholesky"].flatMap { m in
+            [["solve", "gram", "--matrix", path("A.npy"), "--rhs", path("b0d.npy"), "--method", m],
+             ["solve", "gram", "--matrix", path("A.npy"), "--rhs", path("b0d.npy"), "--method", m, "--power", "3"],
+             ["solve", "lstsq", "--matrix", path("A.npy"), "--rhs", path("b0n.npy"), "--method", m]]
+        } + ["auto", "pcg", "direct", "paper"].map { m in
+            ["solve", "attention", "--matrix", path("A.npy"), "--rhs", path("b0n.npy"), "--ridge", "0.1", "--method", m]
+        } + [["solve", "gram", "--matrix", path("A.npy"), "--rhs", path("B.npy")]]
+        for arguments in runs {
+            let r = try run(arguments + ["--output", path("x.npy")])
+            XCTAssertEqual(r.status, 0, "\(arguments.joined(separator: " ")): \(r.stdout)\(r.stderr)")
+            XCTAssertFalse(r.stdout.contains("n/a"), r.stdout)
+            XCTAssertFalse(r.stdout.contains("NOT met"), r.stdout)
+            let x = try NpyArray(path: path("x.npy")).toArray()
+            if arguments.contains(path("B.npy")) {
+                XCTAssertEqual(Array(x.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)), [0, 0, 0, 0], "the zero column of the block")
+            } else {
+                XCTAssertEqual(x, [Double](repeating: 0, count: x.count), arguments.joined(separator: " "))
+            }
+        }
+    }
+
     func testOutputBytesIdenticalAcrossThreadCountsAndRuns() throws {
         for (problem, generateExtra, solveExtra) in [("gram", ["--power", "2"], ["--power", "2"]),
                                                       ("lstsq", ["--power", "1"], ["--power", "1"]),

@@ -110,6 +110,7 @@ extension TallSolver {
         let d = op.cols
         guard pass.squaredNorms[c] > 0 else { return 0 }
         let g: [Double] = Array(pass.gradient[(c * d)..<((c + 1) * d)])
-        return g.norm2 / (normA * pass.squaredNorms[c].squareRoot())
+        let rNorm = pass.squaredNorms[c].squareRoot()
+        return rNorm == 0 ? 0 : Verification.ratio(g.norm2, normA: normA, power: 1, times: rNorm)
     }
 }

@@ -57,7 +57,7 @@ extension TallSolver {
                 let r = b.plus(-1, try op.apply(y))
                 let g = try op.applyTransposed(r)
                 let rNorm = r.norm2
-                let optimality = rNorm == 0 ? 0 : svd.project(g).norm2 / (normA * rNorm)
+                let optimality = rNorm == 0 ? 0 : Verification.ratio(svd.project(g).norm2, normA: normA, power: 1, times: rNorm)
                 if (optimality <= target && corrections >= 1) || rNorm == 0 || corrections == 4 { break }
                 y = y.plus(1, svd.pseudoInversePower(g, exponent: 2))
                 corrections += 1

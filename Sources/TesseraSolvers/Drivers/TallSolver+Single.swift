@@ -43,7 +43,7 @@ extension TallSolver {
         if j > 0 {
             // Errors of the power stages reach the optimality multiplied by ≈ ‖A‖‖y‖/‖r‖.
             let residual = b.plus(-1, try op.apply(ls.solution)).norm2
-            let scale = normA * ls.solution.norm2 / max(residual, .leastNormalMagnitude)
+            let scale = residual == 0 ? 1 : 1 / Verification.ratio(residual, normA: normA, power: 1, times: ls.solution.norm2)
             var eta = (method == .paper ? 0.01 : 0.1) * tolerance / (Double(j) * max(scale, 1))
             if eta < 1e-16 {
                 report.notes.append("power stages need backward error \(Format.sci(eta)) < float64 precision; aiming at 1e-16")

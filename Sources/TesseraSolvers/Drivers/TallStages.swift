@@ -11,8 +11,8 @@ extension TallSolver {
 
     /// The normwise backward-error target η·(‖AᵀA‖‖y‖ + ‖c‖) of a power stage.
     func gramTarget(_ c: [Double], eta: Double) -> ([Double]) -> Double {
-        let gramNorm = normA * normA, cNorm = c.norm2
-        return { y in eta * (gramNorm * y.norm2 + cNorm) }
+        let normA = normA, cNorm = c.norm2
+        return { y in eta * Verification.magnitude(normA: normA, power: 2, times: y.norm2, plus: cNorm) }
     }
 
     /// CG on AᵀA with P = RᵀR: sweeps end after 30 steps without progress.
@@ -74,7 +74,9 @@ extension TallSolver {
             let start: [Double]
             if let guess { start = guess } else { start = try factor.sketchAndSolve(b) }
             let r0 = b.plus(-1, try op.apply(start)).norm2
-            let eta = 0.01 * tolerance * normA * r0 / (normA * normA * start.norm2 + c.norm2 + .leastNormalMagnitude)
+            // 0.01·tol·‖A‖‖r₀‖ / (‖A‖²‖x₀‖ + ‖c‖), formed without ‖A‖² alone.
+            let eta = 0.01 * tolerance * Verification.ratio(Verification.magnitude(normA: normA, power: 1, times: r0),
+                                                             normA: normA, power: 2, times: start.norm2, plus: c.norm2)
             return try Richardson(maxIterations: options.maxIterations)
                 .solve(op.gram, rhs: c, start: start, step: spectrum?.omega ?? 1, preconditioner: preconditioner,
                        target: gramTarget(c, eta: max(eta, 1e-16)))
@@ -103,7 +105,7 @@ extension TallSolver {
         var result = try lsqr.solve(b, start: start, tolerance: 0.1 * tolerance)
         for _ in 0..<2 {
             let r = b.plus(-1, try op.apply(result.solution))
-            let optimality = try op.applyTransposed(r).norm2 / (normA * max(r.norm2, .leastNormalMagnitude))
+            let optimality = r.norm2 == 0 ? 0 : Verification.ratio(try op.applyTransposed(r).norm2, normA: normA, power: 1, times: r.norm2)
             if optimality <= tolerance || r.norm2 == 0 { break }
             let again = try lsqr.solve(b, start: result.solution, tolerance: 0.1 * tolerance)
             result = IterationResult(solution: again.solution, iterations: result.iterations + again.iterations,

@@ -30,8 +30,30 @@ enum Verification {
         let r = product.plus(-1, b)
         let bNorm = b.norm2
         report.relativeResidual = r.norm2 / max(bNorm, .leastNormalMagnitude)
-        report.backwardError = r.norm2 / (pow(normA, 2 * Double(j)) * x.norm2 + bNorm)
+        report.backwardError = ratio(r.norm2, normA: normA, power: 2 * Double(j), times: x.norm2, plus: bNorm)
         report.accuracyFloor = unitRoundoff
+    }
+
+    /// ‖A‖^p · c + d for c, d ≥ 0, with ‖A‖^p never formed alone (exp(p·log‖A‖ + log c)): finite
+    /// whenever the product is, e.g. ‖A‖ = 1e160, p = 2, c = 1e-300.
+    static func magnitude(normA: Double, power p: Double, times c: Double, plus d: Double = 0) -> Double {
+        guard normA > 0, c > 0 else { return d }
+        return exp(p * log(normA) + log(c)) + d
+    }
+
+    /// a / (‖A‖^p · c + d) for a, c, d ≥ 0, with the denominator's logarithm formed by
+    /// log-sum-exp, so ‖A‖^p may lie far outside float64 (‖A‖ = 1e160, j = 64) without an
+    /// overflowed or underflowed number ever being divided by: 0 when a = 0 (an exact answer);
+    /// +∞ — "cannot certify" — when a or ‖A‖ is not finite or the denominator is 0.
+    static func ratio(_ a: Double, normA: Double, power p: Double, times c: Double, plus d: Double = 0) -> Double {
+        if a == 0 { return 0 }
+        guard a.isFinite, normA.isFinite, c.isFinite, d.isFinite else { return .infinity }
+        let scaled = normA > 0 && c > 0 ? p * log(normA) + log(c) : -Double.infinity
+        let plain = d > 0 ? log(d) : -Double.infinity
+        let top = max(scaled, plain)
+        guard top > -Double.infinity else { return .infinity }
+        let denominator = top + log1p(exp(min(scaled, plain) - top))
+        return exp(log(a) - denominator)
     }
 
     /// (AᵀA)^j X for a block X ∈ ℝ^{d×m} (column-major) by ONE block pass over the real A, given
@@ -58,10 +80,10 @@ enum Verification {
             if k + 1 < j { probes += gProbes[(k * m * d)..<((k + 1) * m * d)] }
         }
         let w = try op.matrix.gramMultiply(block: probes, columns: j * m, engine: op.engine)
-        let normM = normA * normA
         for i in 0..<(j * m) {
             let disagreement = column(w, i).plus(-1, column(gProbes, i)).norm2
-            guard disagreement <= onePassAgreementLimit * normM * column(probes, i).norm2 else { return nil }
+            let allowed = onePassAgreementLimit * magnitude(normA: normA, power: 2, times: column(probes, i).norm2)
+            guard disagreement <= allowed else { return nil }
         }
         var u = Array(w[0..<(d * m)])
         for k in 1..<j {
@@ -106,9 +128,11 @@ enum Verification {
     static func lstsq(residualNorm rNorm: Double, mtr: [Double], x: [Double], b: [Double], power j: Int, normA: Double,
                       into report: inout SolveReport) {
         report.relativeResidual = rNorm / max(b.norm2, .leastNormalMagnitude)
-        let normM = pow(normA, 2 * Double(j) + 1)
-        report.optimality = rNorm == 0 ? 0 : mtr.norm2 / (normM * rNorm)
-        report.accuracyFloor = rNorm == 0 ? unitRoundoff : unitRoundoff * normM * x.norm2 / rNorm
+        let p = 2 * Double(j) + 1
+        report.optimality = rNorm == 0 ? 0 : ratio(mtr.norm2, normA: normA, power: p, times: rNorm)
+        // u·‖M‖‖x‖/‖r‖ = u / (‖r‖/(‖M‖‖x‖)), without forming ‖M‖.
+        let inverseFloor = ratio(rNorm, normA: normA, power: p, times: x.norm2)
+        report.accuracyFloor = rNorm == 0 ? unitRoundoff : (inverseFloor > 0 ? unitRoundoff / inverseFloor : .infinity)
     }
 
     /// attention: ‖(K + λI)x − b‖/‖b‖ by one fresh exact product.
