@@ -26,13 +26,29 @@ public final class Scheduler: GraphExecutor {
     /// A scheduler over `profile`'s domains. With `threads` nil, each domain gets one worker per
     /// core; otherwise `threads` workers are spread over the domains in proportion to their cores.
     public init(profile: MachineProfile, threads: Int? = nil) throws(TesseraError) {
-        if let threads, threads < 1 {
-            throw .invalidArgument("the thread count must be at least 1 (got \(threads))")
-        }
+        try Self.validate(threads: threads, profile: profile)
         self.profile = profile
         self.widths = Self.spread(threads: threads, over: profile.domains.map(\.coreCount))
         self.queues = profile.domains.map {
             DispatchQueue(label: "tessera.domain\($0.index)", attributes: .concurrent)
+        }
+    }
+
+    /// The most workers a run may ask for: 16 per hardware thread of the machine, at least 64.
+    /// Oversubscribing further only adds overhead, and an absurd count (2⁶³ − 1) would exhaust
+    /// the process's threads or overflow the arithmetic that spreads them.
+    public static func maximumThreads(profile: MachineProfile) -> Int {
+        max(64, 16 * profile.domains.reduce(0) { $0 + $1.processingUnitCount })
+    }
+
+    /// Throws `invalidArgument` for a thread count below 1 or above `maximumThreads`.
+    public static func validate(threads: Int?, profile: MachineProfile) throws(TesseraError) {
+        guard let threads else { return }
+        if threads < 1 { throw .invalidArgument("the thread count must be at least 1 (got \(threads))") }
+        let limit = maximumThreads(profile: profile)
+        if threads > limit {
+            let units = profile.domains.reduce(0) { $0 + $1.processingUnitCount }
+            throw .invalidArgument("the thread count must be at most \(limit), 16 per hardware thread of this machine (\(units)) or 64 (got \(threads))")
         }
     }
 

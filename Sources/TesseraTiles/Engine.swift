@@ -30,7 +30,7 @@ public struct Engine: Sendable {
         if let profile { p = profile } else { p = try MachineProfile.current() }
         self.profile = p
         if serial {
-            if let threads, threads < 1 { throw .invalidArgument("the thread count must be at least 1 (got \(threads))") }
+            try Scheduler.validate(threads: threads, profile: p)
             executor = SerialExecutor()
         } else {
             executor = try Scheduler(profile: p, threads: threads)

@@ -20,22 +20,22 @@ struct Solve: ParsableCommand {
     @Option(help: "Output file for x (.npy).")
     var output: String
 
-    @Option(parsing: .unconditional, help: "The power j (gram: j ≥ 1, lstsq: j ≥ 0).")
-    var power: Int = 1
+    @Option(parsing: .unconditional, help: "gram/lstsq: the power j (gram: j ≥ 1, lstsq: j ≥ 0; default 1).")
+    var power: Int?
 
     @Option(help: "gram/lstsq: auto, paper, pcg, direct or cholesky; attention: auto, pcg, direct, paper or surrogate.")
     var method: MethodArgument = .auto
 
-    @Option(parsing: .unconditional, help: "attention: the ridge λ ≥ 0 added to exp(AAᵀ).")
-    var ridge: Double = 0
+    @Option(parsing: .unconditional, help: "attention: the ridge λ ≥ 0 added to exp(AAᵀ) (default 0).")
+    var ridge: Double?
 
     @Option(parsing: .unconditional, help: "attention: rank of the preconditioner (default: 1 + d + d(d+1)/2 + 256 columns, within [500, min(n/2, 4000)], at most √(100·n) when K is stored).")
     var rank: Int?
 
     @Option(help: "attention pcg: the preconditioner's low-rank factor, rpcholesky (randomly pivoted Cholesky, default) or nystrom (randomized Nyström: 2n²(d + k) flops, far slower to build).")
-    var preconditioner: LowRankArgument = .rpcholesky
+    var preconditioner: LowRankArgument?
 
-    @Option(name: .customLong("memory-budget"), help: "Bytes the solver may allocate, e.g. 4G or 512M (default 60% of available memory); a larger plan is refused before any work.")
+    @Option(name: .customLong("memory-budget"), parsing: .unconditional, help: "Bytes the solver may allocate, e.g. 4G or 512M (default 60% of available memory); a larger plan is refused before any work.")
     var memoryBudget: String?
 
     @Option(help: "gaussian, srht, countsketch or sparse-sign.")
@@ -54,7 +54,7 @@ struct Solve: ParsableCommand {
     var seed: UInt64 = 0
 
     @Option(name: .customLong("rank-deficient"), help: "gram/lstsq, when A is numerically rank deficient: min-norm (default: the minimum-norm solution, with the rank in the report and a warning on stderr) or refuse (exit 2).")
-    var rankDeficient: RankDeficientArgument = .minNorm
+    var rankDeficient: RankDeficientArgument?
 
     @Option(parsing: .unconditional, help: "gram/lstsq: singular values σ ≤ rcond·σ₁ of A count as zero (default: machine epsilon × max(n, d), as NumPy's lstsq).")
     var rcond: Double?
@@ -70,7 +70,8 @@ struct Solve: ParsableCommand {
     func run() throws {
         let outcome = try CLIErrors.reporting { () throws(TesseraError) -> Bool in
             try PathChecks.distinct(inputs: [matrix, rhs], outputs: [output] + [report, trace].compactMap { $0 })
-            let request = self.problem.problem(power: power, ridge: ridge)
+            try refuseInapplicableOptions()
+            let request = self.problem.problem(power: power ?? 1, ridge: ridge ?? 0)
             let recorder = trace == nil ? nil : TraceRecorder()
             let engine = try engineOptions.makeEngineTyped().tracing(into: recorder)
             let solveOptions = try options()
@@ -109,6 +110,18 @@ struct Solve: ParsableCommand {
         if !outcome { throw ExitCode(3) }
     }
 
+    /// Options that do not apply to the chosen problem are refused, not silently ignored: a user
+    /// who writes `--ridge` with gram expects it to matter.
+    func refuseInapplicableOptions() throws(TesseraError) {
+        let given: [(String, Bool)] = problem == .attention
+            ? [("--power", power != nil), ("--rank-deficient", rankDeficient != nil), ("--rcond", rcond != nil)]
+            : [("--ridge", ridge != nil), ("--rank", rank != nil), ("--preconditioner", preconditioner != nil)]
+        if let flag = given.first(where: \.1)?.0 {
+            let owner = problem == .attention ? "gram and lstsq" : "attention"
+            throw .invalidArgument("\(flag) does not apply to \(problem.rawValue) (it is for \(owner) only); remove it")
+        }
+    }
+
     /// The flags as library options (no checks here: `SolvePlan.make` validates them).
     func options() throws(TesseraError) -> SolveOptions {
         var options = SolveOptions()
@@ -121,7 +134,7 @@ struct Solve: ParsableCommand {
         options.memoryBudget = try memoryBudget.map { (text) throws(TesseraError) in try ByteSize.parse(text) }
         options.rank = rank
         options.lowRank = preconditioner == .nystrom ? .nystrom : .rpcholesky
-        options.rankDeficient = rankDeficient.value
+        options.rankDeficient = (rankDeficient ?? .minNorm).value
         options.rcond = rcond
         return options
     }
@@ -191,8 +204,11 @@ enum ByteSize {
         if body.hasSuffix("B") { body = body.dropLast() }
         var scale = 1.0
         if let last = body.last, let u = units[last] { scale = u; body = body.dropLast() }
-        guard let value = Double(body), value > 0, value.isFinite, value * scale < 1.8e19 else {
+        guard let value = Double(body), value.isFinite, value * scale < 1.8e19 else {
             throw .invalidArgument("--memory-budget '\(text)' is not a size; write e.g. 4G, 512M or a number of bytes")
+        }
+        guard value * scale >= 1 else {
+            throw .invalidArgument("--memory-budget must be a positive size (got '\(text)'); write e.g. 4G, 512M or a number of bytes")
         }
         return UInt64(value * scale)
     }

@@ -30,6 +30,10 @@ struct TesseraCommand: ParsableCommand {
         StopWatchdog.install()
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         if let warning = Engine.blasKernelWarning { Logger(label: "tessera.engine").warning("\(warning)") }
+        if let repeated = repeatedOption(in: Array(CommandLine.arguments.dropFirst())) {
+            CLIErrors.printError("\(repeated) is given more than once; give it once")
+            Glibc.exit(2)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -43,6 +47,20 @@ struct TesseraCommand: ParsableCommand {
             exit(withError: error)
         }
     }
+}
+
+/// The first long option given twice (`--output a --output b`, or `--output=a --output b`):
+/// every option of every command takes one value, and a parser that kept the last one would
+/// silently drop the other. Tokens after `--` are arguments, not options.
+func repeatedOption(in arguments: [String]) -> String? {
+    var seen = Set<String>()
+    for token in arguments {
+        if token == "--" { break }
+        guard token.hasPrefix("--"), token.count > 2 else { continue }
+        let name = String(token.split(separator: "=", maxSplits: 1)[0])
+        if !seen.insert(name).inserted { return name }
+    }
+    return nil
 }
 
 /// Options every compute command shares.
