@@ -8,6 +8,14 @@ public enum NpyWriter {
     }
 
     /// The file's bytes (header, data), for `AtomicFileGroup.stage`.
+    /// Throws `invalidInput` ("WHAT is not representable in float64: entry K is ±inf/NaN; ADVICE;
+    /// nothing was written") when `values` holds a non-finite number: no command writes a
+    /// non-finite result and calls it done.
+    public static func requireFinite(_ values: [Double], _ what: String, advice: String) throws(TesseraError) {
+        guard let k = values.firstIndex(where: { !$0.isFinite }) else { return }
+        throw .invalidInput("\(what) is not representable in float64 (entry \(k) is \(values[k])); \(advice); nothing was written")
+    }
+
     public static func encode(_ values: [Double], shape: [Int], fortranOrder: Bool = false) throws(TesseraError) -> [[UInt8]] {
         let expected = try Checked.product(shape, "shape \(shape)")
         guard expected == values.count else {

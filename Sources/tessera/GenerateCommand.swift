@@ -61,6 +61,7 @@ struct Generate: ParsableCommand {
                 return try ProblemGenerator.generate(tall, rows: rows, cols: cols, condition: condition, power: power,
                                                      seed: seed, engine: engine, into: sink)
             }
+            try NpyWriter.requireFinite(p.rhs, "b = \(problem == .gram ? "(AᵀA)^j" : "A(AᵀA)^j")·x_true", advice: "lower --power or --condition")
             try files.stage(NpyWriter.encode(p.rhs, shape: [p.rhs.count]), to: outputDir + "/b.npy")
             try files.stage(NpyWriter.encode(p.solution, shape: [cols]), to: outputDir + "/x_true.npy")
             try files.commit()
@@ -81,6 +82,7 @@ extension Generate {
         let kernel = try KernelOperator(matrix: a, engine: engine, ridge: ridge)
         let x = (0..<rows).map { rng.normal(index: UInt64($0), stream: PhiloxStream.attentionSolution) }
         let b = try kernel.apply(x)
+        try NpyWriter.requireFinite(b, "b = (exp(AAᵀ) + λI)·x_true", advice: "lower --row-norm or --ridge")
         let files = AtomicFileGroup()
         try NpyWriter.stage(a, in: files, to: outputDir + "/A.npy")
         try files.stage(NpyWriter.encode(b, shape: [rows]), to: outputDir + "/b.npy")

@@ -35,6 +35,7 @@ struct GramMatrix: ParsableCommand {
             let t0 = MonotonicClock.nanoseconds()
             let g = try a.gram(engine: engine, trace: recorder)
             let seconds = Double(MonotonicClock.nanoseconds() - t0) / 1e9
+            try NpyWriter.requireFinite(g, "G = AᵀA of \(matrix)", advice: "A's column norms are too large for their squares (beyond 1.3e154 each); scale A down")
             let files = AtomicFileGroup()
             try files.stage(NpyWriter.encode(g, shape: [a.cols, a.cols]), to: output)
             if let trace, let recorder { try files.stage(text: recorder.chromeTraceJSON(), to: trace) }

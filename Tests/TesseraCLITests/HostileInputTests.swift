@@ -61,6 +61,7 @@ final class HostileInputTests: CLITestCase {
         var zero = a; for i in 0..<n { zero[i * d + 2] = 0 }
         try NpyWriter.write(zero, shape: [n, d], to: path("zero-column.npy"))
         try NpyWriter.write(a.map { $0 * 20 }, shape: [n, d], to: path("overflow.npy"))
+        try NpyWriter.write(a.map { $0 * 1e160 }, shape: [n, d], to: path("huge.npy"))
         let readOnly = path("read-only")
         try FileManager.default.createDirectory(atPath: readOnly, withIntermediateDirectories: true)
         chmod(readOnly, 0o555)
@@ -163,6 +164,8 @@ final class HostileInputTests: CLITestCase {
                  expected: "--rcond does not apply to attention"),
             Case(name: "--output given twice", arguments: gram("A.npy", "bd.npy", ["--output", path("y.npy")]), expected: "--output is given more than once"),
             Case(name: "--threads given twice, one with =", arguments: gram("A.npy", "bd.npy", ["--threads=1", "--threads", "2"]), expected: "--threads is given more than once"),
+            Case(name: "gram-matrix whose AᵀA overflows", arguments: ["gram-matrix", "--matrix", path("huge.npy"), "--output", x],
+                 expected: "G = AᵀA of \(path("huge.npy")) is not representable in float64"),
             Case(name: "demo beyond memory", arguments: ["demo", "--rows", "1000000000000", "--cols", "64"], expected: "over the default budget"),
             Case(name: "demo with negative columns", arguments: ["demo", "--rows", "100", "--cols", "-3"], expected: "--cols must be at least 1"),
             Case(name: "generate beyond memory", arguments: ["generate", "gram", "--rows", "1000000000000", "--cols", "2000", "--output-dir", path("gen")],
