@@ -62,6 +62,9 @@ final class HostileInputTests: CLITestCase {
         try NpyWriter.write(zero, shape: [n, d], to: path("zero-column.npy"))
         try NpyWriter.write(a.map { $0 * 20 }, shape: [n, d], to: path("overflow.npy"))
         try NpyWriter.write(a.map { $0 * 1e160 }, shape: [n, d], to: path("huge.npy"))
+        var repeatedRows = a.map { 0.5 * $0 }
+        for i in stride(from: 0, to: n, by: 2) { for j in 0..<d { repeatedRows[(i + 1) * d + j] = repeatedRows[i * d + j] } }
+        try NpyWriter.write(repeatedRows, shape: [n, d], to: path("repeated-rows.npy"))
         let readOnly = path("read-only")
         try FileManager.default.createDirectory(atPath: readOnly, withIntermediateDirectories: true)
         chmod(readOnly, 0o555)
@@ -166,6 +169,13 @@ final class HostileInputTests: CLITestCase {
             Case(name: "--threads given twice, one with =", arguments: gram("A.npy", "bd.npy", ["--threads=1", "--threads", "2"]), expected: "--threads is given more than once"),
             Case(name: "gram-matrix whose AᵀA overflows", arguments: ["gram-matrix", "--matrix", path("huge.npy"), "--output", x],
                  expected: "G = AᵀA of \(path("huge.npy")) is not representable in float64"),
+            Case(name: "singular K, λ = 0, direct", arguments: ["solve", "attention", "--matrix", path("repeated-rows.npy"), "--rhs", path("bn.npy"), "--output", x, "--method", "direct"],
+                 expected: "K + λI is not numerically positive definite"),
+            Case(name: "singular K, λ = 0, auto", arguments: ["solve", "attention", "--matrix", path("repeated-rows.npy"), "--rhs", path("bn.npy"), "--output", x],
+                 expected: "add a ridge"),
+            Case(name: "singular K, λ = 0, pcg at rank n", arguments: ["solve", "attention", "--matrix", path("repeated-rows.npy"), "--rhs", path("bn.npy"), "--output", x,
+                                                                      "--method", "pcg", "--rank", "400"],
+                 expected: "is numerically singular"),
             Case(name: "demo beyond memory", arguments: ["demo", "--rows", "1000000000000", "--cols", "64"], expected: "over the default budget"),
             Case(name: "demo with negative columns", arguments: ["demo", "--rows", "100", "--cols", "-3"], expected: "--cols must be at least 1"),
             Case(name: "generate beyond memory", arguments: ["generate", "gram", "--rows", "1000000000000", "--cols", "2000", "--output-dir", path("gen")],

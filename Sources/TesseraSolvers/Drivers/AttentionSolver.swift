@@ -15,7 +15,8 @@ import TesseraTiles
 /// The residual in the report is always a fresh exact product (`Verification.attention`).
 ///
 /// Throws: `init` what planning throws, `.invalidInput` when exp(AAᵀ) would overflow,
-/// `.numerical` when K + λI is not numerically positive definite (`direct`), `.interrupted`;
+/// `.rankDeficient` when K + λI is not numerically positive definite (`direct`) or the pcg
+/// preconditioner of a numerically singular K cannot be factored (λ = 0), `.interrupted`;
 /// `solve` `.invalidInput` for a b of the wrong length or with NaN/Inf, `.interrupted`.
 public final class AttentionSolver: Sendable {
     public let kernel: KernelOperator
@@ -63,12 +64,16 @@ public final class AttentionSolver: Sendable {
             cholesky = nil
             reason += "; Taylor features to degree \(taylor.degree), \(taylor.count) columns \(taylor.perDegree)"
         case .pcg:
-            let lr = options.lowRank == .nystrom
-                ? try RandomizedNystrom.factor(kernel: onTheFly, rank: plan.rank, seed: options.seed)
-                : try RandomlyPivotedCholesky.factor(kernel: onTheFly, rank: plan.rank, seed: options.seed, enoughTrace: plan.ridge / 10)
+            let lr = try Self.refusingSingular(rank: plan.rank, ridge: plan.ridge) { () throws(TesseraError) in
+                options.lowRank == .nystrom
+                    ? try RandomizedNystrom.factor(kernel: onTheFly, rank: plan.rank, seed: options.seed)
+                    : try RandomlyPivotedCholesky.factor(kernel: onTheFly, rank: plan.rank, seed: options.seed, enoughTrace: plan.ridge / 10)
+            }
             seconds.factorSteps[.lowRank] = clock.lap()
             let shift = plan.ridge + lr.residualTrace / Double(n)
-            preconditioner = try WoodburyPreconditioner(lowRank: lr, shift: max(shift, 1e-300), engine: engine)
+            preconditioner = try Self.refusingSingular(rank: plan.rank, ridge: plan.ridge) { () throws(TesseraError) in
+                try WoodburyPreconditioner(lowRank: lr, shift: max(shift, 1e-300), engine: engine)
+            }
             seconds.factorSteps[.woodbury] = clock.lap()
             lowRank = SolveReport.LowRankSummary(kind: options.lowRank == .nystrom ? "randomized Nyström" : "randomly pivoted Cholesky",
                                                  rank: lr.rank, shift: shift)
@@ -150,5 +155,17 @@ public final class AttentionSolver: Sendable {
                 : "the tolerance was not reached; the best iterate was kept. Try a larger --rank or --max-iterations")
         }
         return Solution(x: result.solution, report: report)
+    }
+}
+
+extension AttentionSolver {
+    /// Runs a preconditioner step; a factorization that fails because K is numerically singular at
+    /// this rank (duplicated rows with λ = 0, or a rank near n) is the input's doing: it is
+    /// rethrown as `rankDeficient` (exit 2) with what to change, not as an internal error.
+    static func refusingSingular<T>(rank: Int, ridge: Double, _ body: () throws(TesseraError) -> T) throws(TesseraError) -> T {
+        do { return try body() } catch {
+            guard case .numerical = error else { throw error }
+            throw .rankDeficient("the rank-\(rank) preconditioner of K + λI (λ = \(ridge)) is numerically singular: K has fewer numerically independent directions than that (duplicated rows?); lower --rank or add a ridge, e.g. --ridge 1e-6")
+        }
     }
 }

@@ -21,7 +21,9 @@ public struct DenseCholeskyFactor: Sendable {
             try k.factorCholesky(order: n, engine: kernel.engine)
         } catch {
             guard case .numerical = error else { throw error }
-            throw .numerical("K + λI is not numerically positive definite (λ = \(kernel.ridge)); add a ridge, e.g. --ridge 1e-6, or use --method pcg")
+            // A singular K + λI (duplicated rows with λ = 0) is the input's doing: exit 2, C's
+            // TESSERA_NUMERICAL, Python's LinAlgError, with what to change.
+            throw .rankDeficient("K + λI is not numerically positive definite (λ = \(kernel.ridge); duplicated rows?); add a ridge, e.g. --ridge 1e-6, or use --method pcg")
         }
         factor = k
         order = n
