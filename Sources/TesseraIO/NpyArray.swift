@@ -138,12 +138,13 @@ public final class NpyArray: Sendable {
 
 /// The element kinds a `.npy` file may hold, from its dtype string.
 extension ElementKind {
-    init(descr: String, name: String) throws(TesseraError) {
+    init(descr given: String, name: String) throws(TesseraError) {
+        let descr = NpyDtype.canonical(given)
         let chars = Array(descr)
-        guard chars.count >= 2 else { throw .invalidInput("\(name) has dtype '\(descr)', which Tessera cannot read; save a float64 array") }
+        guard chars.count >= 2 else { throw .invalidInput("\(name) has dtype '\(LiteralParser.quoted(given))', which Tessera cannot read; save a float64 array") }
         let order = chars[0], code = chars[1], size = Int(String(chars[2...])) ?? 0
         if order == ">" && size > 1 {
-            throw .invalidInput("\(name) has big-endian dtype '\(descr)'; convert it with a.astype('<f8') before saving")
+            throw .invalidInput("\(name) has big-endian dtype '\(LiteralParser.quoted(given))'; convert it with a.astype('<f8') before saving")
         }
         switch (code, size) {
         case ("f", 8): self = .float64
@@ -151,11 +152,11 @@ extension ElementKind {
         case ("i", 1), ("i", 2), ("i", 4), ("i", 8): self = .int(bytes: size)
         case ("u", 1), ("u", 2), ("u", 4), ("u", 8): self = .uint(bytes: size)
         case ("b", 1): self = .bool
-        case ("c", _): throw .invalidInput("\(name) has complex dtype '\(descr)'; Tessera solves real problems: save the real part")
-        case ("O", _): throw .invalidInput("\(name) holds Python objects (dtype '\(descr)'); save a numeric float64 array")
-        case ("V", _): throw .invalidInput("\(name) holds a structured/void dtype '\(descr)'; save a plain float64 array")
-        case ("U", _), ("S", _): throw .invalidInput("\(name) holds strings (dtype '\(descr)'); save a numeric float64 array")
-        default: throw .invalidInput("\(name) has dtype '\(descr)', which Tessera cannot read; save a float64 array")
+        case ("c", _): throw .invalidInput("\(name) has complex dtype '\(LiteralParser.quoted(given))'; Tessera solves real problems: save the real part")
+        case ("O", _): throw .invalidInput("\(name) holds Python objects (dtype '\(LiteralParser.quoted(given))'); save a numeric float64 array")
+        case ("V", _): throw .invalidInput("\(name) holds a structured/void dtype '\(LiteralParser.quoted(given))'; save a plain float64 array")
+        case ("U", _), ("S", _): throw .invalidInput("\(name) holds strings (dtype '\(LiteralParser.quoted(given))'); save a numeric float64 array")
+        default: throw .invalidInput("\(name) has dtype '\(LiteralParser.quoted(given))', which Tessera cannot read; save a float64 array")
         }
     }
 }

@@ -69,82 +69,196 @@ public struct NpyHeader: Sendable, Equatable {
     }
 }
 
-/// The three entries of a .npy header dictionary, found by a small tolerant scanner of the
-/// Python literal (keys in any order, single or double quotes, trailing commas).
+/// The header dictionary of a `.npy` file, parsed as the Python literal it is (what
+/// `numpy.lib.format` reads with `ast.literal_eval`): string keys in single or double quotes
+/// (with backslash escapes), values that are strings, True/False, tuples of integers (a trailing
+/// comma, Python 2's `3L`) or a list (a structured dtype); commas between entries, a trailing
+/// comma, whitespace. Exactly the keys descr, fortran_order and shape, each once: a key given
+/// twice is ambiguous (NumPy would take the last) and refused, as are missing and unknown keys.
+/// Messages quote the header with control and non-ASCII bytes escaped. Cost O(header length).
 struct HeaderDictionary {
-    let text: String
+    enum Value {
+        case string(String)
+        case boolean(Bool)
+        case integers([Int])
+        case list(String)
+    }
+
+    let entries: [String: Value]
     let name: String
 
     init(text: String, name: String) throws(TesseraError) {
-        let trimmed = text.trimmingWhitespace
-        guard trimmed.hasPrefix("{"), trimmed.hasSuffix("}") else {
-            throw .invalidInput("\(name) has a malformed .npy header (not a dictionary): \(Self.clip(trimmed))")
-        }
-        self.text = trimmed
         self.name = name
+        var parser = LiteralParser(Array(text.unicodeScalars), name: name, header: text)
+        entries = try parser.dictionary()
     }
 
-    /// The text after `'key':`, or nil.
-    func value(of key: String) -> Substring? {
-        for quote in ["'", "\""] {
-            if let end = Self.end(of: quote + key + quote, in: text) {
-                var rest = text[end...].drop { $0 == " " }
-                guard rest.first == ":" else { continue }
-                rest = rest.dropFirst().drop { $0 == " " }
-                return rest
-            }
-        }
-        return nil
+    func entry(_ key: String) throws(TesseraError) -> Value {
+        guard let v = entries[key] else { throw .invalidInput("\(name) has a malformed .npy header: no '\(key)' entry") }
+        return v
     }
 
     func descr() throws(TesseraError) -> String {
-        guard let v = value(of: "descr") else { throw .invalidInput("\(name) has a malformed .npy header: no 'descr' entry") }
-        if v.first == "[" {
-            throw .invalidInput("\(name) holds a structured array (fields \(Self.clip(String(v.prefix { $0 != "]" })))]); Tessera needs a plain float64 array")
+        switch try entry("descr") {
+        case .string(let s): return s
+        case .list(let fields):
+            throw .invalidInput("\(name) holds a structured array (fields \(LiteralParser.quoted(fields))); Tessera needs a plain float64 array")
+        default: throw .invalidInput("\(name) has a malformed .npy header: 'descr' is not a dtype string")
         }
-        guard let q = v.first, q == "'" || q == "\"", let end = v.dropFirst().firstIndex(of: q) else {
-            throw .invalidInput("\(name) has a malformed .npy header: unreadable 'descr'")
-        }
-        return String(v[v.index(after: v.startIndex)..<end])
     }
 
     func fortranOrder() throws(TesseraError) -> Bool {
-        guard let v = value(of: "fortran_order") else {
-            throw .invalidInput("\(name) has a malformed .npy header: no 'fortran_order' entry")
+        guard case .boolean(let b) = try entry("fortran_order") else {
+            throw .invalidInput("\(name) has a malformed .npy header: 'fortran_order' is neither True nor False")
         }
-        if v.hasPrefix("True") { return true }
-        if v.hasPrefix("False") { return false }
-        throw .invalidInput("\(name) has a malformed .npy header: 'fortran_order' is neither True nor False")
+        return b
     }
 
     func shape() throws(TesseraError) -> [Int] {
-        guard let v = value(of: "shape"), v.first == "(", let close = v.firstIndex(of: ")") else {
+        guard case .integers(let dims)? = entries["shape"] else {
             throw .invalidInput("\(name) has a malformed .npy header: no readable 'shape' tuple")
-        }
-        let inner = v[v.index(after: v.startIndex)..<close]
-        var dims: [Int] = []
-        for part in inner.split(separator: ",") {
-            let token = part.trimmingWhitespace.filter { $0 != "L" }   // Python 2 longs: (3L, 4L)
-            if token.isEmpty { continue }
-            guard let n = Int(token), n >= 0 else {
-                throw .invalidInput("\(name) has a malformed .npy header: shape entry '\(token)' is not a non-negative integer")
-            }
-            dims.append(n)
         }
         return dims
     }
 
-    /// The index just past the first occurrence of `needle` in `text`.
-    static func end(of needle: String, in text: String) -> String.Index? {
-        var i = text.startIndex
-        while i < text.endIndex {
-            if text[i...].hasPrefix(needle) { return text.index(i, offsetBy: needle.count) }
-            i = text.index(after: i)
-        }
-        return nil
+    static func clip(_ s: String) -> String { LiteralParser.quoted(s) }
+}
+
+/// A recursive-descent reader of the header's Python literal (see `HeaderDictionary`).
+struct LiteralParser {
+    let scalars: [Unicode.Scalar]
+    let name: String
+    let header: String
+    var i = 0
+
+    init(_ scalars: [Unicode.Scalar], name: String, header: String) {
+        self.scalars = scalars
+        self.name = name
+        self.header = header
     }
 
-    static func clip(_ s: String) -> String { s.count > 80 ? String(s.prefix(77)) + "..." : s }
+    /// `s` clipped to 80 characters with control, quote-breaking and non-ASCII characters escaped.
+    static func quoted(_ s: String) -> String {
+        var out = ""
+        for u in s.unicodeScalars {
+            if out.unicodeScalars.count >= 77 { out += "..."; break }
+            switch u.value {
+            case 0x20...0x7E: out.unicodeScalars.append(u)
+            case 0x0A: out += "\\n"
+            default:
+                let hex = String(u.value, radix: 16)
+                out += u.value <= 0xFF ? "\\x" + String(repeating: "0", count: 2 - hex.count) + hex : "\\u{" + hex + "}"
+            }
+        }
+        return out
+    }
+
+    func malformed(_ what: String) -> TesseraError {
+        .invalidInput("\(name) has a malformed .npy header (\(what)): \(Self.quoted(header.trimmingWhitespace))")
+    }
+
+    mutating func skipSpace() { while i < scalars.count, scalars[i].properties.isWhitespace { i += 1 } }
+
+    mutating func expect(_ c: Unicode.Scalar, _ what: String) throws(TesseraError) {
+        skipSpace()
+        guard i < scalars.count, scalars[i] == c else { throw malformed(what) }
+        i += 1
+    }
+
+    mutating func dictionary() throws(TesseraError) -> [String: HeaderDictionary.Value] {
+        try expect("{", "not a dictionary")
+        var entries: [String: HeaderDictionary.Value] = [:]
+        while true {
+            skipSpace()
+            if i < scalars.count, scalars[i] == "}" { i += 1; break }
+            let key = try string()
+            guard ["descr", "fortran_order", "shape"].contains(key) else {
+                throw .invalidInput("\(name) has a malformed .npy header: unexpected key '\(Self.quoted(key))' (a .npy header holds descr, fortran_order and shape)")
+            }
+            try expect(":", "no ':' after the key '\(key)'")
+            let value = try self.value(for: key)
+            guard entries[key] == nil else {
+                throw .invalidInput("\(name) has an ambiguous .npy header: the key '\(Self.quoted(key))' is given twice (NumPy would take the last); write the file again with numpy.save")
+            }
+            entries[key] = value
+            skipSpace()
+            guard i < scalars.count else { throw malformed("no closing '}'") }
+            if scalars[i] == "," { i += 1; continue }
+            if scalars[i] == "}" { i += 1; break }
+            throw malformed("no ',' or '}' after the value of '\(key)'")
+        }
+        skipSpace()
+        guard i == scalars.count else { throw malformed("text after the dictionary") }
+        return entries
+    }
+
+    mutating func string() throws(TesseraError) -> String {
+        skipSpace()
+        guard i < scalars.count, scalars[i] == "'" || scalars[i] == "\"" else { throw malformed("a key or value is not a quoted string") }
+        let quote = scalars[i]
+        i += 1
+        var out = String.UnicodeScalarView()
+        while i < scalars.count, scalars[i] != quote {
+            if scalars[i] == "\\", i + 1 < scalars.count { i += 1 }
+            out.append(scalars[i])
+            i += 1
+        }
+        guard i < scalars.count else { throw malformed("an unterminated string") }
+        i += 1
+        return String(out)
+    }
+
+    mutating func value(for key: String) throws(TesseraError) -> HeaderDictionary.Value {
+        skipSpace()
+        guard i < scalars.count else { throw malformed("no value for '\(key)'") }
+        switch scalars[i] {
+        case "'", "\"": return .string(try string())
+        case "(": return .integers(try integers(key))
+        case "[": return .list(try bracketed())
+        default:
+            for (word, b) in [("True", true), ("False", false)] where word.unicodeScalars.elementsEqual(scalars[i..<min(scalars.count, i + word.unicodeScalars.count)]) {
+                i += word.unicodeScalars.count
+                return .boolean(b)
+            }
+            throw malformed("an unreadable value for '\(key)'")
+        }
+    }
+
+    /// A tuple of non-negative integers: `(3, 4)`, `(5,)`, `()`, Python 2's `(3L, 4L)`.
+    mutating func integers(_ key: String) throws(TesseraError) -> [Int] {
+        i += 1
+        var out: [Int] = []
+        while true {
+            skipSpace()
+            guard i < scalars.count else { throw malformed("an unterminated tuple") }
+            if scalars[i] == ")" { i += 1; return out }
+            var digits = ""
+            while i < scalars.count, ("0"..."9").contains(scalars[i]) { digits.unicodeScalars.append(scalars[i]); i += 1 }
+            if i < scalars.count, scalars[i] == "L" { i += 1 }
+            guard let n = Int(digits) else {
+                throw .invalidInput("\(name) has a malformed .npy header: '\(key)' entry \(out.count) is not a non-negative integer")
+            }
+            out.append(n)
+            skipSpace()
+            guard i < scalars.count else { throw malformed("an unterminated tuple") }
+            if scalars[i] == "," { i += 1 } else if scalars[i] != ")" { throw malformed("no ',' between the entries of '\(key)'") }
+        }
+    }
+
+    /// A bracketed list kept as text (a structured dtype's fields), brackets and strings balanced.
+    mutating func bracketed() throws(TesseraError) -> String {
+        let start = i
+        var depth = 0
+        while i < scalars.count {
+            let c = scalars[i]
+            if c == "'" || c == "\"" { _ = try string(); continue }
+            if c == "[" || c == "(" { depth += 1 }
+            if c == "]" || c == ")" { depth -= 1 }
+            i += 1
+            if depth == 0 { return String(String.UnicodeScalarView(scalars[start..<i])) }
+        }
+        throw malformed("an unterminated list")
+    }
 }
 
 extension StringProtocol {

@@ -63,6 +63,35 @@ final class NpyTests: XCTestCase {
         XCTAssertEqual(u1.toArray(), [0, 200, 255])
     }
 
+    /// The header is read as the Python literal NumPy reads: every dtype spelling `numpy.load`
+    /// accepts for float64 ('f8', '<d', 'd', '=f8', 'float64', 'double', double quotes, extra
+    /// spaces, Python 2 longs) gives the same values; and what NumPy refuses or would read
+    /// differently is refused with a message that names it — a key given twice (NumPy takes the
+    /// last), a key inside another key's string value, an unknown key, control bytes (escaped
+    /// in the message, never echoed raw).
+    func testHeaderIsReadAsThePythonLiteralNumPyReads() throws {
+        let good = doubles([1, 2, 3, 4, 5, 6])
+        let spellings = ["'f8'", "'<d'", "'d'", "'=f8'", "'float64'", "'double'", "\"<f8\""]
+        for (k, descr) in spellings.enumerated() {
+            let f = try writeRaw("s\(k).npy", dict: "{ 'descr' :\(descr) ,'fortran_order':False,'shape':(3L, 2L)}", data: good)
+            let a = try NpyArray(path: f)
+            XCTAssertEqual(a.shape, [3, 2], descr)
+            XCTAssertEqual(a.toArray(), [1, 2, 3, 4, 5, 6], descr)
+        }
+        let twice = try writeRaw("twice.npy", dict: "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), 'shape': (6,), }", data: good)
+        XCTAssertTrue(message { _ = try NpyArray(path: twice) }.contains("the key 'shape' is given twice"))
+        let hidden = try writeRaw("hidden.npy", dict: "{'fortran_order': False, 'shape': (6,), 'note': \"'descr': '<f8'\", }", data: good)
+        XCTAssertTrue(message { _ = try NpyArray(path: hidden) }.contains("unexpected key 'note'"))
+        let noDescr = try writeRaw("nodescr.npy", dict: "{'fortran_order': False, 'shape': (6,), }", data: good)
+        XCTAssertTrue(message { _ = try NpyArray(path: noDescr) }.contains("no 'descr' entry"))
+        let control = try writeRaw("control.npy", dict: "{'descr': '<f8\u{0}\u{1}', 'fortran_order': False, 'shape': (6,), }", data: good)
+        let text = message { _ = try NpyArray(path: control) }
+        XCTAssertTrue(text.contains("'<f8\\x00\\x01'"), text)
+        XCTAssertFalse(text.unicodeScalars.contains { $0.value < 0x20 }, "control bytes echoed raw: \(text)")
+        let unterminated = try writeRaw("open.npy", dict: "{'descr': '<f8', 'fortran_order': False, 'shape': (6,", data: good)
+        XCTAssertTrue(message { _ = try NpyArray(path: unterminated) }.contains("malformed .npy header"))
+    }
+
     /// Each malformed file gets its own message.
     func testMalformedFilesEachGetTheirOwnMessage() throws {
         let good = doubles([1, 2, 3, 4])
