@@ -62,6 +62,10 @@ final class HostileInputTests: CLITestCase {
         try NpyWriter.write(zero, shape: [n, d], to: path("zero-column.npy"))
         try NpyWriter.write(a.map { $0 * 20 }, shape: [n, d], to: path("overflow.npy"))
         try NpyWriter.write(a.map { $0 * 1e160 }, shape: [n, d], to: path("huge.npy"))
+        let illConditioned = try ProblemGenerator.make(.gram, rows: 2_000, cols: 16, condition: 1e14, power: 1, seed: 1, engine: Engine(threads: 2))
+        try NpyWriter.write(illConditioned.matrix.toColumnMajorArray(), shape: [2_000, 16], fortranOrder: true, to: path("kappa-1e14.npy"))
+        try NpyWriter.write(illConditioned.rhs, shape: [16], to: path("b16.npy"))
+        try NpyWriter.write([], shape: [4, 0], to: path("b-no-columns.npy"))
         var repeatedRows = a.map { 0.5 * $0 }
         for i in stride(from: 0, to: n, by: 2) { for j in 0..<d { repeatedRows[(i + 1) * d + j] = repeatedRows[i * d + j] } }
         try NpyWriter.write(repeatedRows, shape: [n, d], to: path("repeated-rows.npy"))
@@ -176,6 +180,9 @@ final class HostileInputTests: CLITestCase {
             Case(name: "singular K, λ = 0, pcg at rank n", arguments: ["solve", "attention", "--matrix", path("repeated-rows.npy"), "--rhs", path("bn.npy"), "--output", x,
                                                                       "--method", "pcg", "--rank", "400"],
                  expected: "is numerically singular"),
+            Case(name: "b with no columns", arguments: gram("A.npy", "b-no-columns.npy"), expected: "has shape (4, 0): no right-hand side (0 columns)"),
+            Case(name: "full rank but κ = 1e14, refused", arguments: gram("kappa-1e14.npy", "b16.npy", ["--rank-deficient", "refuse"]),
+                 expected: "A is too ill-conditioned for a full-rank solve in float64: every column counts"),
             Case(name: "demo beyond memory", arguments: ["demo", "--rows", "1000000000000", "--cols", "64"], expected: "over the default budget"),
             Case(name: "demo with negative columns", arguments: ["demo", "--rows", "100", "--cols", "-3"], expected: "--cols must be at least 1"),
             Case(name: "generate beyond memory", arguments: ["generate", "gram", "--rows", "1000000000000", "--cols", "2000", "--output-dir", path("gen")],

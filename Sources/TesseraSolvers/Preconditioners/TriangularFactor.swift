@@ -36,7 +36,12 @@ public struct TriangularFactor: Sendable {
         let d = r.order
         if !(rcond > Double(d) * 1e-15) {
             let rank = r.estimatedRank(relativeTolerance: 1e-13)
-            let message = "A is numerically rank deficient: estimated rank \(rank) of \(d) columns (cond(R) ≈ \(rcond > 0 ? Format.sci(1 / rcond) : "∞") from \(what)); remove or combine dependent columns"
+            let condition = rcond > 0 ? Format.sci(1 / rcond) : "∞"
+            // The message names the cause: dependent columns when the rank guess finds them, else
+            // a full-rank A too ill-conditioned for float64 (no column to remove).
+            let message = rank < d
+                ? "A is numerically rank deficient: estimated rank \(rank) of \(d) columns (cond(R) ≈ \(condition) from \(what)); remove or combine dependent columns"
+                : "A is too ill-conditioned for a full-rank solve in float64: every column counts, but cond(R) ≈ \(condition) (from \(what)) is beyond 1/(d·1e-15) = \(Format.sci(1 / (Double(d) * 1e-15))); allow the minimum-norm solution, which drops σ ≤ rcond·σ₁ (--rank-deficient min-norm, the default)"
             throw asInputError ? .rankDeficient(message) : .numerical(message)
         }
         return r.condition2

@@ -35,7 +35,10 @@ public struct RightHandSides: Sendable {
         case 2:
             let (m, k) = (shape[0], shape[1])
             let (count, overflow) = m.multipliedReportingOverflow(by: k)
-            guard m == expected, k >= 1, !overflow, values.count == count else {
+            guard k >= 1 else {
+                throw .invalidInput("\(source) has shape \(text): no right-hand side (0 columns); give at least one column")
+            }
+            guard m == expected, !overflow, values.count == count else {
                 throw .invalidInput("\(source) has shape \(text); \(problem.name) needs \(what) = \(expected) rows")
             }
             columns = (0..<k).map { c in (0..<m).map { r in columnMajor ? values[r + c * m] : values[r * k + c] } }
