@@ -49,25 +49,45 @@ struct Generate: ParsableCommand {
         try CLIErrors.reporting { () throws(TesseraError) in
             let engine = try engineOptions.makeEngineTyped()
             try Preflight.generate(rows: rows, cols: cols, ridge: problem == .attention ? ridge : nil, workers: engine.workerCount)
-            if mkdir(outputDir, 0o755) != 0 && errno != EEXIST {
-                throw .io("cannot create \(outputDir): \(String(cString: strerror(errno)))")
-            }
-            if problem == .attention { return try generateAttention(engine: engine) }
             let tall: TallProblem = problem == .gram ? .gram : .lstsq
-            try ProblemGenerator.validate(tall, rows: rows, cols: cols, condition: condition, power: power)
-            let files = AtomicFileGroup()
-            let p = try files.stage(path: outputDir + "/A.npy") { (file) throws(TesseraError) -> GeneratedAnswer in
-                let sink = try NpyRowSink(file: file, rows: rows, cols: cols)
-                return try ProblemGenerator.generate(tall, rows: rows, cols: cols, condition: condition, power: power,
-                                                     seed: seed, engine: engine, into: sink)
+            if problem != .attention {
+                try ProblemGenerator.validate(tall, rows: rows, cols: cols, condition: condition, power: power)
             }
-            try NpyWriter.requireFinite(p.rhs, "b = \(problem == .gram ? "(AᵀA)^j" : "A(AᵀA)^j")·x_true", advice: "lower --power or --condition")
-            try files.stage(NpyWriter.encode(p.rhs, shape: [p.rhs.count]), to: outputDir + "/b.npy")
-            try files.stage(NpyWriter.encode(p.solution, shape: [cols]), to: outputDir + "/x_true.npy")
-            try files.commit()
-            if !engineOptions.quiet {
-                print("wrote \(outputDir)/A.npy (\(rows) × \(cols), κ = \(Format.sci(condition))), b.npy (\(p.rhs.count)), x_true.npy (\(cols)) for \(problem.rawValue) with j = \(power)")
+            // The directory is made only now, and removed again (it is empty then) if the run
+            // fails: a failed run leaves nothing, not even an empty directory.
+            let created = mkdir(outputDir, 0o755) == 0
+            if !created {
+                let reason = errno
+                var info = stat()
+                if reason != EEXIST { throw .io("cannot create \(outputDir): \(String(cString: strerror(reason)))") }
+                if stat(outputDir, &info) == 0 && (info.st_mode & S_IFMT) != S_IFDIR {
+                    throw .io("cannot write into \(outputDir): it exists and is not a directory; choose a directory for --output-dir")
+                }
             }
+            do throws(TesseraError) {
+                try generate(tall, engine: engine)
+            } catch {
+                if created { rmdir(outputDir) }
+                throw error
+            }
+        }
+    }
+
+    /// Writes A, b and x_true into the output directory (all or nothing).
+    func generate(_ tall: TallProblem, engine: Engine) throws(TesseraError) {
+        if problem == .attention { return try generateAttention(engine: engine) }
+        let files = AtomicFileGroup()
+        let p = try files.stage(path: outputDir + "/A.npy") { (file) throws(TesseraError) -> GeneratedAnswer in
+            let sink = try NpyRowSink(file: file, rows: rows, cols: cols)
+            return try ProblemGenerator.generate(tall, rows: rows, cols: cols, condition: condition, power: power,
+                                                 seed: seed, engine: engine, into: sink)
+        }
+        try NpyWriter.requireFinite(p.rhs, "b = \(problem == .gram ? "(AᵀA)^j" : "A(AᵀA)^j")·x_true", advice: "lower --power or --condition")
+        try files.stage(NpyWriter.encode(p.rhs, shape: [p.rhs.count]), to: outputDir + "/b.npy")
+        try files.stage(NpyWriter.encode(p.solution, shape: [cols]), to: outputDir + "/x_true.npy")
+        try files.commit()
+        if !engineOptions.quiet {
+            print("wrote \(outputDir)/A.npy (\(rows) × \(cols), κ = \(Format.sci(condition))), b.npy (\(p.rhs.count)), x_true.npy (\(cols)) for \(problem.rawValue) with j = \(power)")
         }
     }
 }

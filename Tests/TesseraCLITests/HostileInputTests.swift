@@ -183,12 +183,77 @@ final class HostileInputTests: CLITestCase {
             Case(name: "b with no columns", arguments: gram("A.npy", "b-no-columns.npy"), expected: "has shape (4, 0): no right-hand side (0 columns)"),
             Case(name: "full rank but κ = 1e14, refused", arguments: gram("kappa-1e14.npy", "b16.npy", ["--rank-deficient", "refuse"]),
                  expected: "A is too ill-conditioned for a full-rank solve in float64: every column counts"),
+            // Every option at its absurd values: its range in one line, before any work.
+            Case(name: "tile rows 0", arguments: gram("A.npy", "bd.npy", ["--tile-rows", "0"]), expected: "--tile-rows must be at least 1"),
+            Case(name: "sketch size factor inf", arguments: gram("A.npy", "bd.npy", ["--sketch-size-factor", "inf"]), expected: "--sketch-size-factor must lie in [1, 100]"),
+            Case(name: "sketch size factor NaN", arguments: gram("A.npy", "bd.npy", ["--sketch-size-factor", "nan"]), expected: "--sketch-size-factor must lie in [1, 100]"),
+            Case(name: "tolerance inf", arguments: gram("A.npy", "bd.npy", ["--tolerance", "inf"]), expected: "--tolerance must lie strictly between 0 and 1"),
+            Case(name: "tolerance -inf", arguments: gram("A.npy", "bd.npy", ["--tolerance", "-inf"]), expected: "--tolerance must lie strictly between 0 and 1"),
+            Case(name: "rcond NaN", arguments: gram("A.npy", "bd.npy", ["--rcond", "nan"]), expected: "--rcond must lie in [0, 1)"),
+            Case(name: "rcond 1", arguments: gram("A.npy", "bd.npy", ["--rcond", "1"]), expected: "--rcond must lie in [0, 1)"),
+            Case(name: "rcond inf", arguments: gram("A.npy", "bd.npy", ["--rcond", "inf"]), expected: "--rcond must lie in [0, 1)"),
+            Case(name: "seed beyond UInt64", arguments: gram("A.npy", "bd.npy", ["--seed", "18446744073709551616"]), expected: "is invalid for '--seed"),
+            Case(name: "power 1e3", arguments: gram("A.npy", "bd.npy", ["--power", "1e3"]), expected: "is invalid for '--power"),
+            Case(name: "power not a number", arguments: gram("A.npy", "bd.npy", ["--power", "abc"]), expected: "is invalid for '--power"),
+            Case(name: "unknown method", arguments: gram("A.npy", "bd.npy", ["--method", "bogus"]), expected: "is invalid for '--method"),
+            Case(name: "unknown sketch", arguments: gram("A.npy", "bd.npy", ["--sketch", "bogus"]), expected: "is invalid for '--sketch"),
+            Case(name: "ridge NaN", arguments: ["solve", "attention", "--matrix", path("A.npy"), "--rhs", path("bn.npy"), "--output", x, "--ridge", "nan"],
+                 expected: "--ridge must be a finite number ≥ 0"),
+            Case(name: "ridge inf", arguments: ["solve", "attention", "--matrix", path("A.npy"), "--rhs", path("bn.npy"), "--output", x, "--ridge", "inf"],
+                 expected: "--ridge must be a finite number ≥ 0"),
+            Case(name: "rank 0", arguments: ["solve", "attention", "--matrix", path("A.npy"), "--rhs", path("bn.npy"), "--output", x, "--rank", "0"],
+                 expected: "--rank must be at least 1"),
+            Case(name: "rank negative", arguments: ["solve", "attention", "--matrix", path("A.npy"), "--rhs", path("bn.npy"), "--output", x, "--rank", "-1"],
+                 expected: "--rank must be at least 1"),
+            Case(name: "a gram method for attention", arguments: ["solve", "attention", "--matrix", path("A.npy"), "--rhs", path("bn.npy"), "--output", x, "--method", "cholesky"],
+                 expected: "--method cholesky is for gram/lstsq"),
+            Case(name: "an attention method for gram", arguments: gram("A.npy", "bd.npy", ["--method", "surrogate"]), expected: "--method surrogate is only for attention"),
+            Case(name: "max iterations 0", arguments: gram("A.npy", "bd.npy", ["--max-iterations", "0"]), expected: "--max-iterations must be at least 1"),
+            Case(name: "no output option", arguments: ["solve", "gram", "--matrix", path("A.npy"), "--rhs", path("bd.npy")], expected: "Missing expected argument '--output"),
+            Case(name: "no matrix option", arguments: ["solve", "gram", "--rhs", path("bd.npy"), "--output", x], expected: "Missing expected argument '--matrix"),
+            Case(name: "unknown problem", arguments: ["solve", "bogus", "--matrix", path("A.npy"), "--rhs", path("bd.npy"), "--output", x], expected: "is invalid for '<problem>'"),
+            Case(name: "generate 0 rows", arguments: ["generate", "gram", "--rows", "0", "--cols", "4", "--output-dir", path("gen")], expected: "--rows and --cols must be at least 1"),
+            Case(name: "generate n < d", arguments: ["generate", "gram", "--rows", "3", "--cols", "4", "--output-dir", path("gen")], expected: "--rows must be at least --cols"),
+            Case(name: "generate condition < 1", arguments: ["generate", "gram", "--rows", "100", "--cols", "4", "--condition", "0.5", "--output-dir", path("gen")],
+                 expected: "--condition must be ≥ 1"),
+            Case(name: "generate condition NaN", arguments: ["generate", "lstsq", "--rows", "100", "--cols", "4", "--condition", "nan", "--output-dir", path("gen")],
+                 expected: "--condition must be ≥ 1"),
+            Case(name: "generate condition inf", arguments: ["generate", "gram", "--rows", "100", "--cols", "4", "--condition", "inf", "--output-dir", path("gen")],
+                 expected: "--condition must be ≥ 1"),
+            Case(name: "generate row norm NaN", arguments: ["generate", "attention", "--rows", "100", "--cols", "4", "--row-norm", "nan", "--output-dir", path("gen")],
+                 expected: "--row-norm must be positive"),
+            Case(name: "generate row norm negative", arguments: ["generate", "attention", "--rows", "100", "--cols", "4", "--row-norm", "-1", "--output-dir", path("gen")],
+                 expected: "--row-norm must be positive"),
+            Case(name: "generate negative power", arguments: ["generate", "gram", "--rows", "100", "--cols", "4", "--power", "-1", "--output-dir", path("gen")],
+                 expected: "--power must lie in 1...64"),
+            Case(name: "generate into a file", arguments: ["generate", "gram", "--rows", "100", "--cols", "4", "--output-dir", path("A.npy")],
+                 expected: "it exists and is not a directory"),
+            Case(name: "generate exp overflow leaves no directory", arguments: ["generate", "attention", "--rows", "100", "--cols", "4", "--row-norm", "30", "--output-dir", path("gen")],
+                 expected: "would overflow"),
+            Case(name: "gram-matrix of a missing file", arguments: ["gram-matrix", "--matrix", path("missing.npy"), "--output", x], expected: "cannot read"),
+            Case(name: "gram-matrix of a directory", arguments: ["gram-matrix", "--matrix", directory, "--output", x], expected: "it is a directory, not a regular file"),
+            Case(name: "gram-matrix output given twice", arguments: ["gram-matrix", "--matrix", path("A.npy"), "--output", x, "--output", path("y.npy")],
+                 expected: "--output is given more than once"),
+            Case(name: "demo with n < d", arguments: ["demo", "--rows", "10", "--cols", "20"], expected: "--rows must be at least --cols"),
+            Case(name: "info with negative rows", arguments: ["info", "--rows", "-1", "--cols", "4"], expected: "--rows and --cols must be at least 1"),
+            Case(name: "info with 0 threads", arguments: ["info", "--threads", "0"], expected: "--threads must be at least 1"),
             Case(name: "demo beyond memory", arguments: ["demo", "--rows", "1000000000000", "--cols", "64"], expected: "over the default budget"),
             Case(name: "demo with negative columns", arguments: ["demo", "--rows", "100", "--cols", "-3"], expected: "--cols must be at least 1"),
             Case(name: "generate beyond memory", arguments: ["generate", "gram", "--rows", "1000000000000", "--cols", "2000", "--output-dir", path("gen")],
                  expected: "over the default budget"),
         ]
         let before = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        // Every input's bytes, to check after each case that nothing was changed (regular files
+        // only: reading the FIFO would block).
+        func snapshot() throws -> [String: Data] {
+            var out: [String: Data] = [:]
+            for name in before where (try? FileManager.default.attributesOfItem(atPath: path(name))[.type] as? FileAttributeType) == .typeRegular {
+                out[name] = try Data(contentsOf: URL(fileURLWithPath: path(name)))
+            }
+            return out
+        }
+        let inputs = try snapshot()
+        XCTAssertGreaterThanOrEqual(cases.count, 100, "the suite has at least 100 hostile cases")
         for c in cases {
             let r = try run(c.arguments)
             XCTAssertEqual(r.status, 2, "\(c.name): \(r.stderr)")
@@ -196,6 +261,7 @@ final class HostileInputTests: CLITestCase {
             XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(c.name): \(r.stderr)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: x), "\(c.name) left x.npy")
             XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory).sorted(), before, "\(c.name) left a file")
+            XCTAssertTrue(try snapshot() == inputs, "\(c.name) changed an input")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/tessera-x.npy"))
         var info = stat()
