@@ -143,6 +143,25 @@ final class CLITests: CLITestCase {
 
     /// The same files, seed and default tile size give identical output bytes on 1 and 2 threads
     /// and on a repeated run, for each problem.
+    /// An existing output is replaced as docs/CLI.md says: a read-only regular file by the new
+    /// file (mode 0666 less the umask), a symbolic link by the new file while its target stays.
+    func testExistingOutputsAreReplacedAsDocumented() throws {
+        try NpyWriter.write([1, 0, 0, 1], shape: [2, 2], to: path("A.npy"))
+        try NpyWriter.write([3, 4], shape: [2], to: path("b.npy"))
+        try NpyWriter.write([9], shape: [1], to: path("old.npy"))
+        chmod(path("old.npy"), 0o444)
+        try Data("target".utf8).write(to: URL(fileURLWithPath: path("target.txt")))
+        try FileManager.default.createSymbolicLink(atPath: path("link.npy"), withDestinationPath: path("target.txt"))
+        for output in ["old.npy", "link.npy"] {
+            let r = try run(["solve", "gram", "--matrix", path("A.npy"), "--rhs", path("b.npy"), "--output", path(output), "--quiet"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(try NpyArray(path: path(output)).toArray(), [3, 4], output)
+            let type = try FileManager.default.attributesOfItem(atPath: path(output))[.type] as? FileAttributeType
+            XCTAssertEqual(type, .typeRegular, "\(output) is a regular file now")
+        }
+        XCTAssertEqual(try String(contentsOfFile: path("target.txt"), encoding: .utf8), "target", "the link's target is untouched")
+    }
+
     /// x = 0 is an exact answer: b = 0 (and a zero column in a block) gives x = 0 certified with
     /// backward error / optimality / relative residual 0 and exit 0, for every problem and method.
     func testZeroRightHandSidesAreSolvedExactly() throws {
