@@ -136,7 +136,9 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(Scheduler.spread(threads: 6, over: [4, 4, 4, 4]).reduce(0, +), 6)
         XCTAssertEqual(Scheduler.spread(threads: 1, over: [4, 4]), [1, 0])
         XCTAssertEqual(Scheduler.spread(threads: nil, over: [3, 5]), [3, 5])
-        XCTAssertThrowsError(try Scheduler(profile: MachineProfile.current(), threads: 0))
+        XCTAssertThrowsError(try Scheduler(profile: MachineProfile.current(), threads: 0)) {
+            XCTAssertTrue(($0 as? TesseraError)?.message.contains("the thread count must be at least 1 (got 0)") ?? false, "\($0)")
+        }
         // A domain with no workers hands its tasks to an active one; the graph still completes.
         let s = try Scheduler(profile: MachineProfile.synthetic("pack:2 numa:2 core:4 pu:1"), threads: 1)
         let g = TaskGraph(), log = Log()

@@ -178,7 +178,7 @@ final class RankDeficientTests: XCTestCase {
         }
         var bad = SolveOptions()
         bad.rcond = -1
-        XCTAssertThrowsError(try TallSolver(matrix: a, engine: engine, problem: .lstsq(power: 0), options: bad))
+        XCTAssertThrowsTesseraError(try TallSolver(matrix: a, engine: engine, problem: .lstsq(power: 0), options: bad), "--rcond must lie in [0, 1)")
     }
 
     /// A full-rank A never takes the rank-revealing route: the same bits under either policy, and
