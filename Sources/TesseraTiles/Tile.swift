@@ -1,3 +1,4 @@
+import TesseraCore
 import TesseraKernels
 import TesseraPlatform
 
@@ -96,5 +97,27 @@ public struct Tile: @unchecked Sendable {
             for j in 0..<cols { for r in 0..<rows where !self[r, j].isFinite { return (r, j) } }
         }
         return nil
+    }
+}
+
+extension Tile {
+    /// max |t_ij| (0 for an empty tile): one read of each entry.
+    public var largestMagnitude: Double {
+        let (run, runs) = order == .columnMajor ? (rows, cols) : (cols, rows)
+        var m = 0.0
+        for r in 0..<runs {
+            let start = readOnly + r * ld
+            for k in 0..<run { m = Swift.max(m, abs(start[k])) }
+        }
+        return m
+    }
+
+    /// Every entry times 2^s (`PowerOfTwo.scale`): exact while the results stay normal numbers.
+    public func scaleInPlace(byPowerOfTwo s: Int) {
+        let (run, runs) = order == .columnMajor ? (rows, cols) : (cols, rows)
+        for r in 0..<runs {
+            let start = base + r * ld
+            for k in 0..<run { start[k] = PowerOfTwo.scale(start[k], by: s) }
+        }
     }
 }

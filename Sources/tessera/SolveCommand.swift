@@ -91,6 +91,9 @@ struct Solve: ParsableCommand {
                                                  problem: request, rows: plan.rows, cols: plan.cols)
                 let tiled = try TiledMatrix.load(a, tileRows: engineOptions.tileRows, engine: engine)
                 let solutions = try plan.prepare(matrix: tiled, engine: engine).solve(columns)
+                // An x that float64 cannot hold (±∞, or flushed below the normal range) is never
+                // written: the report says why, the run ends with exit 3.
+                if solutions.contains(where: { !$0.report.solutionRepresentable }) { return solutions }
                 SolveMonitor.enter(.write)
                 try write(solutions.map(\.x), reports: solutions.map(\.report.json), columns: columns, trace: recorder)
                 return solutions
@@ -104,6 +107,10 @@ struct Solve: ParsableCommand {
                     if solutions.count > 1 { print("— right-hand side \(k)") }
                     print(s.report.text)
                 }
+            }
+            if solutions.contains(where: { !$0.report.solutionRepresentable }) {
+                CLIErrors.printError("x is not representable in float64 (see the report above); nothing was written: rescale A or b so that x is in range")
+                return false
             }
             return solutions.allSatisfy(\.report.converged)
         }

@@ -192,6 +192,32 @@ final class CLITests: CLITestCase {
         }
     }
 
+    /// ‖A‖ = 1e±300: solved at unit scale. Where x is a float64 (lstsq, x ∝ 1/‖A‖) it is written
+    /// with exit 0; where it is not (gram, x ∝ 1/‖A‖²) nothing is written, exit 3, one error line.
+    func testMagnitudesAtTheFloatLimits() throws {
+        let n = 400, d = 4
+        let g = Philox4x32(seed: 23)
+        let a = (0..<(n * d)).map { g.normal(index: UInt64($0), stream: 0) }
+        try NpyWriter.write([1, 2, 3, 4], shape: [d], to: path("bd.npy"))
+        try NpyWriter.write((0..<n).map { g.normal(index: UInt64($0), stream: 1) }, shape: [n], to: path("bn.npy"))
+        for scale in [1e300, 1e-300] {
+            try NpyWriter.write(a.map { $0 * scale }, shape: [n, d], to: path("A.npy"))
+            let fine = try run(["solve", "lstsq", "--power", "0", "--matrix", path("A.npy"), "--rhs", path("bn.npy"), "--output", path("x.npy")])
+            XCTAssertEqual(fine.status, 0, fine.stdout + fine.stderr)
+            XCTAssertTrue(fine.stdout.contains("met"), fine.stdout)
+            XCTAssertTrue(try NpyArray(path: path("x.npy")).toArray().allSatisfy { $0.isFinite && $0 != 0 })
+            try FileManager.default.removeItem(atPath: path("x.npy"))
+            let r = try run(["solve", "gram", "--matrix", path("A.npy"), "--rhs", path("bd.npy"), "--output", path("x.npy"),
+                             "--report", path("r.json")])
+            XCTAssertEqual(r.status, 3, r.stdout + r.stderr)
+            let errors = r.stderr.split(separator: "\n").filter { $0.hasPrefix("tessera: error:") }
+            XCTAssertEqual(errors.count, 1, r.stderr)
+            XCTAssertTrue(errors.first?.contains("not representable in float64") ?? false, r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: path("x.npy")))
+            XCTAssertFalse(FileManager.default.fileExists(atPath: path("r.json")))
+        }
+    }
+
     func testOutputBytesIdenticalAcrossThreadCountsAndRuns() throws {
         for (problem, generateExtra, solveExtra) in [("gram", ["--power", "2"], ["--power", "2"]),
                                                       ("lstsq", ["--power", "1"], ["--power", "1"]),

@@ -103,9 +103,13 @@ public final class AttentionSolver: Sendable {
     public func solve(_ rhs: RightHandSides) throws(TesseraError) -> [Solution] {
         try rhs.requireLength(plan.rows)
         var out: [Solution] = []
-        for (k, b) in rhs.columns.enumerated() {
-            let (solution, history) = try ConvergenceHistory.recording { () throws(TesseraError) in try solveOne(b, start: rhs.starts?[k]) }
-            out.append(solution.withHistory(history))
+        for (k, given) in rhs.columns.enumerated() {
+            // b far from 1 (beyond 2^±100) is solved at unit scale, exactly (`UnitScaling`).
+            let t = UnitScaling.rightHandSideExponent(given, matrixRescaled: false)
+            let b = PowerOfTwo.scale(given, by: t), start = rhs.starts?[k].map { PowerOfTwo.scale($0, by: t) }
+            let (solution, history) = try ConvergenceHistory.recording { () throws(TesseraError) in try solveOne(b, start: start) }
+            let note = t == 0 ? nil : "solved at unit scale (b·2^\(t); exact) and x scaled back by 2^\(-t)"
+            out.append(UnitScaling.mapBack(solution.withHistory(history), exponent: -t, note: note))
         }
         return out
     }

@@ -32,8 +32,13 @@ public final class TallSolver: Sendable {
     /// The method that made the factor (the plan's, or `direct` after the Cholesky fallback).
     public let method: SolveMethod
     public let factor: TriangularFactor
-    /// ‖A‖₂: ‖R‖₂ for an exact factor, ‖Av‖ (a lower bound, so certificates stay upper bounds) for a sketched one.
+    /// ‖A‖₂ of `op`'s matrix: ‖R‖₂ for an exact factor, ‖Av‖ (a lower bound, so certificates stay
+    /// upper bounds) for a sketched one.
     public let normA: Double
+    /// s when `op` works on 2^s·A because A's magnitude is far from 1 (`TallScaling`); 0 when
+    /// it works on A itself. `factor` and `normA` belong to `op`'s matrix; reports give ‖A‖ in
+    /// A's own units.
+    public let scaleExponent: Int
     /// Richardson step and κ(AR⁻¹) (from Lanczos on R⁻ᵀAᵀAR⁻¹), for the paper's method.
     let spectrum: (omega: Double, condition: Double)?
     let notes: [String]
@@ -53,34 +58,16 @@ public final class TallSolver: Sendable {
         guard matrix.rows == plan.rows, matrix.cols == plan.cols else {
             throw .invalidArgument("the plan was made for A of \(plan.rows) × \(plan.cols), not \(matrix.rows) × \(matrix.cols)")
         }
-        op = TallOperator(matrix: matrix, engine: engine)
         self.plan = plan
-        let made = try TallPlanner().factorOrRankRevealing(plan, matrix: matrix, engine: engine)
+        let prepared = try Self.prepare(matrix: matrix, engine: engine, plan: plan)
+        let made = prepared.made
+        op = TallOperator(matrix: prepared.matrix, engine: engine)
         factor = made.factor
         method = made.method
-        notes = made.notes
+        notes = prepared.notes
         minNorm = made.minNorm
-        if let svd = made.minNorm {
-            normA = svd.largest
-        } else if made.factor.origin == .sketch {
-            // ‖SA‖ may exceed ‖A‖ by the sketch's distortion, which would make every certificate
-            // optimistic by up to (1+ε)^{2j+1}. Two power steps on AᵀA from R's top right singular
-            // vector give ‖Av‖/‖v‖, a lower bound on ‖A‖₂ close to it (the Rayleigh quotient's
-            // error is quadratic in the angle): two passes over A, and the certificates stay
-            // upper bounds.
-            var v = made.factor.r.dominantSingularPair.vector
-            var estimate = 0.0
-            for _ in 0..<2 {
-                let w = try op.applyGram(v)
-                estimate = max(estimate, max(v.dot(w), 0).squareRoot())
-                let size = w.norm2
-                guard size > 0, size.isFinite else { break }
-                v = w.map { $0 / size }
-            }
-            normA = estimate
-        } else {
-            normA = made.factor.r.norm2
-        }
+        normA = prepared.normA
+        scaleExponent = prepared.exponent
         var seconds = PhaseTimes(sketch: made.factor.seconds.sketch, factor: made.factor.seconds.factor)
         if method == .paper && made.minNorm == nil {
             var clock = Stopwatch()
@@ -127,6 +114,11 @@ public final class TallSolver: Sendable {
     /// `.invalidArgument` for columns not of this solver's length, `.interrupted` on a stop.
     public func solve(_ rhs: RightHandSides) throws(TesseraError) -> [Solution] {
         try rhs.requireLength(problem.rightHandSideLength(rows: op.rows, cols: op.cols))
+        return try solveRescaled(rhs) { (rhs) throws(TesseraError) in try solveAtWorkingScale(rhs) }
+    }
+
+    /// `solve(_:)` for right-hand sides at `op`'s scale.
+    func solveAtWorkingScale(_ rhs: RightHandSides) throws(TesseraError) -> [Solution] {
         let block = rhs.columns
         SolveMonitor.enter(.iterate)
         if let minNorm {
@@ -165,15 +157,15 @@ public final class TallSolver: Sendable {
         r.sketchRows = factor.sketch?.distribution.rows
         r.conditionA = factor.conditionEstimate
         r.conditionPreconditioned = spectrum?.condition ?? (factor.origin == .sketch ? nil : 1)
-        r.normA = normA
+        r.normA = PowerOfTwo.scale(normA, by: -scaleExponent)
         r.notes = notes
         r.seconds = prepareSeconds
         if let minNorm {
             r.conditionPreconditioned = nil
             r.rank = minNorm.rank
             r.rcond = minNorm.rcond
-            r.smallestKeptSingularValue = minNorm.smallestKept
-            r.largestDroppedSingularValue = minNorm.largestDropped
+            r.smallestKeptSingularValue = minNorm.smallestKept.map { PowerOfTwo.scale($0, by: -scaleExponent) }
+            r.largestDroppedSingularValue = minNorm.largestDropped.map { PowerOfTwo.scale($0, by: -scaleExponent) }
             r.route = "householder-qr-svd"
         }
         let exponent = plan.kind == .gram ? 2 * Double(power) : 2 * Double(power) + 1

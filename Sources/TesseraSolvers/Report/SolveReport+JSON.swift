@@ -33,6 +33,7 @@ extension SolveReport {
             add("iterations", "[\(iterations.map(String.init).joined(separator: ", "))]")
             add("status", Self.string(status.rawValue))
             add("converged", "\(converged)")
+            add("x_representable", "\(solutionRepresentable)")
             add("tolerance", Self.number(tolerance))
             add("relative_residual", Self.number(relativeResidual))
             add("backward_error", Self.number(backwardError))

@@ -32,6 +32,10 @@ public struct SolveReport: Sendable {
     public var history: [Double] = []
     /// Whether the measure compared with the tolerance (`accuracy`) met it (or its float64 floor).
     public var converged = false
+    /// False when x itself is not a float64 (a magnitude beyond 1.8e308 or below 2.2e-308, e.g.
+    /// gram with ‖A‖ = 1e-300): the solve then is not converged, the certificate is that of x
+    /// at unit scale (`TallScaling`), and the CLI writes nothing.
+    public var solutionRepresentable = true
     /// ‖residual‖/‖b‖ from the verification pass.
     public var relativeResidual = Double.nan
     /// gram: ‖(AᵀA)^j x − b‖ / (‖A‖^{2j}‖x‖ + ‖b‖).
