@@ -70,9 +70,13 @@ public final class AttentionSolver: Sendable {
                     : try RandomlyPivotedCholesky.factor(kernel: onTheFly, rank: plan.rank, seed: options.seed, enoughTrace: plan.ridge / 10)
             }
             seconds.factorSteps[.lowRank] = clock.lap()
-            let shift = plan.ridge + lr.residualTrace / Double(n)
+            // The shift floor: where F captures K whole (rank n, or n = 1) the residual trace is 0
+            // and with λ = 0 a zero shift would make the Woodbury form divide by nothing; 1e-8 of
+            // K's mean diagonal keeps P = FFᵀ + μI within 1e-8 of K and well-defined.
+            let meanDiagonal = onTheFly.diagonal().reduce(0, +) / Double(n)
+            let shift = max(plan.ridge + lr.residualTrace / Double(n), 1e-8 * meanDiagonal)
             preconditioner = try Self.refusingSingular(rank: plan.rank, ridge: plan.ridge) { () throws(TesseraError) in
-                try WoodburyPreconditioner(lowRank: lr, shift: max(shift, 1e-300), engine: engine)
+                try WoodburyPreconditioner(lowRank: lr, shift: shift, engine: engine)
             }
             seconds.factorSteps[.woodbury] = clock.lap()
             lowRank = SolveReport.LowRankSummary(kind: options.lowRank == .nystrom ? "randomized Nyström" : "randomly pivoted Cholesky",
