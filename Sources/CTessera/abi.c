@@ -43,6 +43,7 @@ tessera_status tessera_options_init(tessera_options *options, uint32_t struct_si
     defaults.rank = 0;
     defaults.rank_deficient = TESSERA_RANK_MIN_NORM;
     defaults.rcond = -1;
+    defaults.precision = TESSERA_PRECISION_AUTO;
     memcpy(options, &defaults, struct_size);
     tessera_internal_set_error(NULL);
     return TESSERA_OK;

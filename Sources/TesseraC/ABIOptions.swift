@@ -65,6 +65,12 @@ struct ABIOptions {
             throw .invalidArgument("options.rcond is \(c.rcond); use -1 (NumPy's default, machine epsilon × max(n, d)) or a value in [0, 1)")
         }
         o.rcond = c.rcond == -1 ? nil : c.rcond
+        switch c.precision {
+        case TESSERA_PRECISION_AUTO: o.precision = nil
+        case TESSERA_PRECISION_DOUBLE: o.precision = .double
+        case TESSERA_PRECISION_MIXED: o.precision = .mixed
+        default: throw .invalidArgument("options.precision is \(c.precision.rawValue); use a TESSERA_PRECISION_ value")
+        }
         options = o
         progress = c.progress
         phase = c.phase

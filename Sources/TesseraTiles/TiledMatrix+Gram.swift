@@ -59,10 +59,12 @@ extension TiledMatrix {
     /// panel, so each block is solved once; the same operations, hence bits, for either storage
     /// order): the second pass of randomized Cholesky-QR. Extra cost n·d² flops. `chains`
     /// overrides the machine's target number of task chains (tests use it to force panels).
+    /// `singlePrecision`: each block's product in float32 (`gramInSinglePrecision`).
     public func gram(engine: Engine, rightInverse: [Double]? = nil, chains: Int? = nil,
-                     trace: TraceRecorder? = nil) throws(TesseraError) -> [Double] {
+                     trace: TraceRecorder? = nil, singlePrecision: Bool = false) throws(TesseraError) -> [Double] {
         let d = cols, groups = gramGroups, blockRows = layout.reductionBlockRows
         if let t = rightInverse, t.count != d * d { throw .internalFailure("gram: triangle is not \(d)×\(d)") }
+        if singlePrecision && rightInverse != nil { throw .internalFailure("gram: no right inverse in single precision") }
         let target = chains ?? Self.gramTargetChains(cores: engine.profile.coreCount)
         let bounds = rightInverse == nil ? gramPanelBounds(chains: target) : [0, d]
         let panelCount = bounds.count - 1
@@ -85,8 +87,15 @@ extension TiledMatrix {
                 graph.add(name: "syrk", reads: reads, writes: [panelHandles[g][panel]]) { _ in
                     for t in touched { try self.requireFinite(t) }
                     var copy: [Double] = [], solved: [Double] = []
+                    var single: [Float] = [], singlePanel: [Float] = []
                     var beta: Double = 0
                     self.forEachRowBlock(blocks, blockRows: blockRows, copy: &copy) { block in
+                        if singlePrecision {
+                            Self.accumulateGramInSingle(block.view, columns: lo..<hi, first: beta == 0, into: p.pointer, ld: d,
+                                                        single: &single, panel: &singlePanel)
+                            beta = 1
+                            return
+                        }
                         guard let triangle else {
                             Self.accumulateGram(block.view, columns: lo..<hi, beta: beta, into: p.pointer, ld: d)
                             beta = 1

@@ -59,6 +59,9 @@ struct Solve: ParsableCommand {
     @Option(parsing: .unconditional, help: "gram/lstsq: singular values σ ≤ rcond·σ₁ of A count as zero (default: machine epsilon × max(n, d), as NumPy's lstsq).")
     var rcond: Double?
 
+    @Option(help: "gram/lstsq: the Gram that preconditions the solve: mixed (float32 SSYRK, twice the BLAS-3 rate; pcg iterations and the certificate stay float64) or double. Default: the planner decides (large d, κ(A) up to 1e3).")
+    var precision: PrecisionArgument?
+
     @Option(help: "Write the report as JSON to this file.")
     var report: String?
 
@@ -121,7 +124,7 @@ struct Solve: ParsableCommand {
     /// who writes `--ridge` with gram expects it to matter.
     func refuseInapplicableOptions() throws(TesseraError) {
         let given: [(String, Bool)] = problem == .attention
-            ? [("--power", power != nil), ("--rank-deficient", rankDeficient != nil), ("--rcond", rcond != nil)]
+            ? [("--power", power != nil), ("--rank-deficient", rankDeficient != nil), ("--rcond", rcond != nil), ("--precision", precision != nil)]
             : [("--ridge", ridge != nil), ("--rank", rank != nil), ("--preconditioner", preconditioner != nil)]
         if let flag = given.first(where: \.1)?.0 {
             let owner = problem == .attention ? "gram and lstsq" : "attention"
@@ -143,6 +146,7 @@ struct Solve: ParsableCommand {
         options.lowRank = preconditioner == .nystrom ? .nystrom : .rpcholesky
         options.rankDeficient = (rankDeficient ?? .minNorm).value
         options.rcond = rcond
+        options.precision = precision?.value
         return options
     }
 
@@ -186,6 +190,11 @@ enum ProblemArgument: String, ExpressibleByArgument, CaseIterable {
 enum RankDeficientArgument: String, ExpressibleByArgument, CaseIterable {
     case minNorm = "min-norm", refuse
     var value: RankDeficientPolicy { self == .refuse ? .refuse : .minNorm }
+}
+
+enum PrecisionArgument: String, ExpressibleByArgument, CaseIterable {
+    case double, mixed
+    var value: Precision { self == .mixed ? .mixed : .double }
 }
 
 enum LowRankArgument: String, ExpressibleByArgument, CaseIterable {

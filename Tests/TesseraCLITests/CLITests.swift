@@ -274,6 +274,27 @@ final class CLITests: CLITestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["A.npy"])
     }
 
+    /// A singular K (duplicated rows) with λ = 0 and pcg at rank n: the shift floor lets the
+    /// iteration run (it no longer divides by a zero shift), it cannot converge, and the run ends
+    /// with exit 3, the best x written and a ridge hint — the contract for an iteration that ran.
+    func testSingularKernelAtFullRankExitsThreeWithARidgeHint() throws {
+        let n = 200, d = 4
+        let g = Philox4x32(seed: 29)
+        var rows: [Double] = []
+        for i in 0..<(n / 2) {
+            let row = (0..<d).map { g.normal(index: UInt64(i * d + $0), stream: 0) }
+            let norm = row.norm2
+            rows += row.map { $0 / norm }
+        }
+        try NpyWriter.write(rows + rows, shape: [n, d], to: path("repeated.npy"))
+        try NpyWriter.write((0..<n).map { g.normal(index: UInt64($0), stream: 1) }, shape: [n], to: path("b.npy"))
+        let r = try run(["solve", "attention", "--matrix", path("repeated.npy"), "--rhs", path("b.npy"), "--output", path("x.npy"),
+                         "--method", "pcg", "--rank", "\(n)"])
+        XCTAssertEqual(r.status, 3, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("--ridge"), r.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path("x.npy")))
+    }
+
     /// A run that cannot reach the tolerance writes x and exits 3.
     func testUnreachedToleranceExitsThreeWithOutput() throws {
         let dir = path("cap")

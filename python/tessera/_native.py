@@ -12,6 +12,7 @@ METHODS = {"auto": 0, "paper": 1, "pcg": 2, "direct": 3, "cholesky": 4, "surroga
 METHOD_NAMES = {v: k for k, v in METHODS.items()}
 SKETCHES = {"sparse-sign": 0, "gaussian": 1, "srht": 2, "countsketch": 3}
 RANK_DEFICIENT = {"min-norm": 0, "refuse": 1}
+PRECISIONS = {None: 0, "double": 1, "mixed": 2}
 ROW_MAJOR, COLUMN_MAJOR = 0, 1
 FLOAT64, FLOAT32 = 0, 1
 
@@ -39,6 +40,7 @@ class Options(ctypes.Structure):
         ("phase", PHASE),
         ("rank_deficient", ctypes.c_int),
         ("rcond", ctypes.c_double),
+        ("precision", ctypes.c_int),
     ]
 
 

@@ -68,6 +68,11 @@ typedef enum tessera_dtype { TESSERA_FLOAT64 = 0, TESSERA_FLOAT32 = 1 } tessera_
  * minimum-norm solution (its rank in tessera_info.rank), or TESSERA_NUMERICAL as before. */
 typedef enum tessera_rank_deficient { TESSERA_RANK_MIN_NORM = 0, TESSERA_RANK_REFUSE = 1 } tessera_rank_deficient;
 
+/* gram/lstsq: the arithmetic of the n·d² Gram that preconditions the solve. MIXED: SSYRK on
+ * float32 roundings of A (twice DGEMM's rate), its float64 Cholesky factor preconditions float64
+ * pcg on the exact A, certificate in float64; AUTO: the planner decides (large d, κ(A) ≲ 1e3). */
+typedef enum tessera_precision { TESSERA_PRECISION_AUTO = 0, TESSERA_PRECISION_DOUBLE = 1, TESSERA_PRECISION_MIXED = 2 } tessera_precision;
+
 /* Called after each iteration of an iterative solve with the iteration count and the current
  * relative residual estimate; return nonzero to stop the solve (TESSERA_CANCELLED). It runs on
  * the thread that called tessera_solve. */
@@ -106,6 +111,7 @@ typedef struct tessera_options {
     /* Also added after the first release (a struct_size that ends before them keeps the defaults): */
     tessera_rank_deficient rank_deficient; /* default TESSERA_RANK_MIN_NORM (gram/lstsq; batched solves always refuse) */
     double rcond;                 /* gram/lstsq: σ ≤ rcond·σ₁ count as zero; default -1: machine epsilon × max(n, d), as NumPy */
+    tessera_precision precision;  /* default TESSERA_PRECISION_AUTO (gram/lstsq; attention takes AUTO or DOUBLE) */
 } tessera_options;
 
 /* Sets every field to its default. struct_size must be sizeof(tessera_options) as the caller

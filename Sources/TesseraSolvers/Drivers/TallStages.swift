@@ -82,6 +82,12 @@ extension TallSolver {
                        target: gramTarget(c, eta: max(eta, 1e-16)))
         case .pcg:
             if let guess { return try refinedLSQR(lsqr, b, start: guess) }
+            guard factor.sketch != nil else {
+                // A factor without a sketch (the float32 Gram): start at the semi-normal point.
+                var y = try op.applyTransposed(b)
+                factor.r.solveNormal(&y)
+                return try refinedLSQR(lsqr, b, start: y)
+            }
             return try refinedLSQR(lsqr, b, start: try factor.sketchAndSolve(b))
         case .direct, .surrogate:
             // Corrected semi-normal equations: y = (RᵀR)⁻¹Aᵀb, then one correction from the residual.

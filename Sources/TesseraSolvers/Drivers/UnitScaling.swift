@@ -138,8 +138,8 @@ extension TallSolver {
         let normA: Double
         if let svd = made.minNorm {
             normA = svd.largest
-        } else if made.factor.origin == .sketch {
-            // ‖SA‖ may exceed ‖A‖ by the sketch's distortion, which would make every certificate
+        } else if made.factor.origin == .sketch || made.factor.origin == .float32Gram {
+            // ‖SA‖ (‖R‖ of a float32 Gram) may exceed ‖A‖ by the sketch's distortion (rounding), which would make every certificate
             // optimistic by up to (1+ε)^{2j+1}. Two power steps on AᵀA from R's top right singular
             // vector give ‖Av‖/‖v‖, a lower bound on ‖A‖₂ close to it (the Rayleigh quotient's
             // error is quadratic in the angle): two passes over A, and the certificates stay

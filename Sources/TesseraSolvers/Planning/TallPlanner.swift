@@ -1,4 +1,5 @@
 import TesseraCore
+import TesseraKernels
 import TesseraSketch
 import TesseraTiles
 
@@ -16,6 +17,16 @@ public struct TallPlan: Sendable {
     public let options: SolveOptions
     public let tolerance: Double
     public let requiredBytes: UInt64
+    /// `.mixed`: `pcg` is preconditioned by the float32 Gram's Cholesky factor (`Precision`).
+    public var precision: Precision = .double
+
+    /// The same plan with another method and precision (the planner's fallbacks).
+    func with(method: SolveMethod, precision: Precision) -> TallPlan {
+        var copy = TallPlan(problem: problem, kind: kind, power: power, rows: rows, cols: cols, method: method, reason: reason,
+                            sketch: sketch, options: options, tolerance: tolerance, requiredBytes: requiredBytes)
+        copy.precision = precision
+        return copy
+    }
 }
 
 /// Plans a gram/lstsq solve: validates the request once (problem, options, shape, memory) and
@@ -65,9 +76,53 @@ public struct TallPlanner: Sendable {
         try MemoryBudget.resolve(options.memoryBudget).require(required, for: "a solve with A of \(n) × \(d)",
                                                                advice: "raise --memory-budget or solve a smaller problem")
         let sketch = try SketchDistribution(kind: options.sketch, rows: options.sketchRows(cols: d, rows: n), seed: options.seed)
+        let (method, precision, reason) = choose(kind, power: j, rows: n, cols: d, workers: workers, options: options)
+        var plan = TallPlan(problem: problem, kind: kind, power: j, rows: n, cols: d, method: method, reason: reason, sketch: sketch,
+                            options: options, tolerance: options.tolerance(for: problem), requiredBytes: required)
+        plan.precision = precision
+        return plan
+    }
+
+    /// Passes a CG/LSQR stage needs with the float32 Gram preconditioner (spectrum in 1 ± δκ²).
+    public var mixedIterationsPerStage: Double = 5
+    /// Above this κ(A) estimated from the float32 factor, δκ² approaches 1 and the planner's own
+    /// choice of mixed precision falls back to float64.
+    public static let mixedConditionLimit = 1e3
+
+    /// κ₂(R·D⁻¹), D = diag of R's column norms (= A's): the condition that float32's relative
+    /// rounding meets, blind to the column scaling R absorbs exactly. O(d²) per power step.
+    static func equilibratedCondition(_ r: UpperTriangular) -> Double {
+        let d = r.order
+        var v = r.values
+        for j in 0..<d {
+            var norm = 0.0
+            for i in 0...j { norm += v[i + j * d] * v[i + j * d] }
+            norm = norm.squareRoot()
+            guard norm > 0 else { return .infinity }
+            for i in 0...j { v[i + j * d] /= norm }
+        }
+        return UpperTriangular(values: v, order: d).condition2
+    }
+
+    /// The method and the Gram's precision, and why: `chooseMethod`, then — when neither is
+    /// fixed by the options — the mixed-precision route where it is predicted ≥ 1.25× faster
+    /// than the cheaper float64 route (large d, where the n·d² Gram dominates).
+    public func choose(_ kind: TallProblem, power j: Int, rows n: Int, cols d: Int, workers: Int,
+                       options: SolveOptions) -> (method: SolveMethod, precision: Precision, reason: String) {
+        if options.precision == .mixed {
+            return (.pcg, .mixed, options.method == nil ? "chosen with --precision mixed" : "chosen with --method pcg --precision mixed")
+        }
         let (method, reason) = chooseMethod(kind, power: j, rows: n, cols: d, workers: workers, options: options)
-        return TallPlan(problem: problem, kind: kind, power: j, rows: n, cols: d, method: method, reason: reason, sketch: sketch,
-                        options: options, tolerance: options.tolerance(for: problem), requiredBytes: required)
+        guard options.method == nil, options.precision == nil else { return (method, .double, reason) }
+        let nd = Double(n) * Double(d)
+        let pass = 8 * nd / bytesPerSecond
+        let factor = nd * Double(d) / (flopsPerWorker * Double(max(workers, 1)))
+        let lsStages = kind == .lstsq ? 1.0 : 0.0
+        let verification = Double(j) + (kind == .lstsq ? Double(j) + 2 : 0)
+        let cholesky = factor + pass * (verification + lsStages * 8)
+        let mixed = factor / 2 + pass * (mixedIterationsPerStage * (Double(j) + 2 * lsStages) + verification)
+        guard method == .cholesky, 1.25 * mixed < cholesky else { return (method, .double, reason) }
+        return (.pcg, .mixed, "d is large: a float32 Gram (SSYRK, twice DGEMM's rate) preconditions float64 CG in a few passes (predicted: mixed \(Format.duration(mixed)), cholesky route \(Format.duration(cholesky)))")
     }
 
     /// The cost model alone (no validation): the method `options` asks for, else the cheaper
@@ -98,6 +153,23 @@ public struct TallPlanner: Sendable {
     func factor(_ plan: TallPlan, matrix: TiledMatrix, engine: Engine) throws(TesseraError)
         -> (factor: TriangularFactor, method: SolveMethod, notes: [String]) {
         switch plan.method {
+        case .pcg where plan.precision == .mixed:
+            let forced = plan.options.precision == .mixed
+            var note: String
+            do throws(TesseraError) {
+                let made = try TriangularFactor.float32Gram(matrix, engine: engine)
+                // float32 rounding is relative per entry, so what limits the preconditioner is
+                // κ of A with its columns equilibrated (a column scaling the factor absorbs).
+                let condition = Self.equilibratedCondition(made.r)
+                if condition <= Self.mixedConditionLimit { return (made, .pcg, []) }
+                note = "κ(A·D⁻¹) ≈ \(Format.sci(condition)) (columns equilibrated) from the float32 Gram factor is beyond \(Format.sci(Self.mixedConditionLimit)), where a float32 Gram preconditions poorly"
+                if forced { return (made, .pcg, [note + "; kept (--precision mixed): CG may need many passes"]) }
+            } catch {
+                guard case .numerical = error else { throw error }
+                note = "the float32 Gram matrix is not numerically positive definite (κ(A) too large for float32)"
+            }
+            let fallback = try factor(plan.with(method: .cholesky, precision: .double), matrix: matrix, engine: engine)
+            return (fallback.factor, fallback.method, [note + "; used the float64 route"] + fallback.notes)
         case .paper, .pcg:
             return (try .sketched(matrix, distribution: plan.sketch, engine: engine), plan.method, [])
         case .direct, .surrogate:

@@ -41,6 +41,16 @@ public enum LowRankMethod: String, Sendable, CaseIterable {
     case nystrom
 }
 
+/// The arithmetic of the n·d² Gram that preconditions a gram/lstsq solve.
+public enum Precision: String, Sendable, CaseIterable {
+    /// float64 throughout (the exact factors, or a sketch).
+    case double
+    /// The Gram matrix by SSYRK on float32 roundings of A's blocks (twice DGEMM's rate), its
+    /// float64 Cholesky factor as the preconditioner of `pcg`, whose iterations and certificate
+    /// run in float64 on the exact A (`TriangularFactor.float32Gram`).
+    case mixed
+}
+
 /// How to solve, for every problem. Defaults are tunable, not the paper's constants. Fields
 /// that a problem family does not use are ignored by it (the sketch for attention, the rank for
 /// gram/lstsq). `validate(for:)` is the one check of their ranges.
@@ -71,6 +81,9 @@ public struct SolveOptions: Sendable {
     /// gram/lstsq: singular values σ ≤ rcond·σ₁ of A are treated as zero (nil: NumPy's default,
     /// machine epsilon × max(n, d)).
     public var rcond: Double?
+    /// gram/lstsq: `.mixed` preconditions `pcg` with a float32 Gram; `.double` never does; nil:
+    /// the planner decides (mixed only where its cost model says it pays and κ(A) allows).
+    public var precision: Precision?
 
     /// NumPy's `finfo(float64).eps`.
     public static let machineEpsilon = 2.220446049250313e-16
@@ -102,6 +115,14 @@ public struct SolveOptions: Sendable {
             throw .invalidArgument("--rcond must lie in [0, 1) (got \(rcond))")
         }
         if let r = rank, r < 1 { throw .invalidArgument("--rank must be at least 1 (got \(r))") }
+        if precision == .mixed {
+            guard problem.tallKind != nil else {
+                throw .invalidArgument("--precision mixed is implemented for gram and lstsq; attention runs in double")
+            }
+            if let method, method != .pcg {
+                throw .invalidArgument("--precision mixed preconditions pcg with a float32 Gram; it does not combine with --method \(method.rawValue) (use --method pcg or auto)")
+            }
+        }
     }
 
     /// Sketch rows for d columns and n rows.
