@@ -41,6 +41,14 @@ public enum AttentionPlanner {
         return max(1, min(k, max(500, Int((100 * Double(n)).squareRoot()))))
     }
 
+    /// The `paper`/`surrogate` feature budget: the exact Taylor layers of the highest degree whose
+    /// cumulative column count Σ_{ℓ≤q} C(d+ℓ−1, ℓ) is at most min(n, 4000) (at least degrees 0
+    /// and 1: 1 + d columns). Degree 2 (d(d+1)/2 columns) fits for d ≤ 87 at n ≥ 4000.
+    public static func defaultFeatureBudget(n: Int, d: Int) -> Int {
+        let cap = max(1, min(n, 4_000))
+        return TaylorFeatures.exactColumns(through: TaylorFeatures.exactDegree(budget: cap, cols: d), cols: d)
+    }
+
     public static func plan(_ problem: Problem, rows n: Int, cols d: Int, options: SolveOptions) throws(TesseraError) -> AttentionPlan {
         try plan(problem, shape: [n, d], options: options)
     }
@@ -70,7 +78,8 @@ public enum AttentionPlanner {
             method = .pcg
             reason = "n = \(n) > 4000: PCG with exact kernel products and a rank-k preconditioner"
         }
-        let rank = options.rank ?? defaultRank(n: n, d: d)
+        let paperLike = method == .paper || method == .surrogate
+        let rank = options.rank ?? (paperLike ? defaultFeatureBudget(n: n, d: d) : defaultRank(n: n, d: d))
         var store = false
         let required: UInt64
         switch method {
@@ -85,8 +94,12 @@ public enum AttentionPlanner {
         case .paper, .surrogate:
             required = MemoryEstimate.attentionFeatures(rows: n, cols: d, features: rank)
             try budget.require(required, for: "the \(method.rawValue) method with \(rank) Taylor features", advice: "lower --rank or raise --memory-budget")
+            if method == .paper {
+                store = options.mayStoreKernel && stored <= budget.bytes / 2 && ByteCount.sum(required, stored) <= budget.bytes
+                reason += store ? "; K's upper triangle stored (\(Format.bytes(stored)) fits half the budget)" : "; K products on the fly"
+            }
         }
-        let finalRank = method == .direct ? 0 : options.rank ?? defaultRank(n: n, d: d, storesKernel: store)
+        let finalRank = method == .direct ? 0 : paperLike ? rank : options.rank ?? defaultRank(n: n, d: d, storesKernel: store)
         if method == .pcg && options.rank == nil {
             reason += "; rank \(finalRank) by default (" + (finalRank < rank ? "capped at √(100·n): products of a stored K are cheap" : "K's Taylor layers of degree ≤ 2, plus 256") + ")"
         }
