@@ -139,6 +139,11 @@ extension ColumnBlock {
         }
     }
 
+    /// B[i, i] += values[i] for i < min(order, values.count).
+    public func addToDiagonal(_ values: [Double], order: Int) {
+        for i in 0..<min(order, rows, cols, values.count) { base[i + i * rows] += values[i] }
+    }
+
     /// B[i, i] += value for i < order.
     public func addToDiagonal(_ value: Double, order: Int) {
         for i in 0..<min(order, rows, cols) { base[i + i * rows] += value }

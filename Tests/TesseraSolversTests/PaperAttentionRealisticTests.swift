@@ -39,15 +39,36 @@ final class PaperAttentionRealisticTests: XCTestCase {
         XCTAssertNotNil(paper.report.iteration)
     }
 
-    /// The hard kind: d = 48, rows of norm 1.1, λ = 10⁻³ (degree 2 exact, 1,225 columns).
+    /// The hard kind: d = 48, rows of norm 1.1, λ = 10⁻³ (low-rank mode; at n = 1,000 the
+    /// default budget keeps degrees 0 and 1, as degree 2's 1,176 columns exceed n/2: κ ≈ 12 and
+    /// 128 Richardson steps measured at n = 1,500).
     func testPaperMethodOnTheHardCaseD48Norm11() throws {
         let engine = try Engine(threads: 2)
-        let (a, b) = try problem(rows: 1_500, cols: 48, norm: 1.1, seed: 48, engine: engine)
+        let (a, b) = try problem(rows: 1_000, cols: 48, norm: 1.1, seed: 48, engine: engine)
         let paper = try solve(a, b, ridge: 1e-3, engine: engine)
         XCTAssertTrue(paper.report.converged, paper.report.text)
-        XCTAssertLessThanOrEqual(paper.report.iterations.reduce(0, +), 100, paper.report.text)
+        XCTAssertLessThanOrEqual(paper.report.iterations.reduce(0, +), 200, paper.report.text)
         XCTAssertLessThanOrEqual(oracle(a, b, ridge: 1e-3, paper.x), 1e-10 * 1.01, paper.report.text)
-        XCTAssertEqual(paper.report.lowRank?.rank, 1 + 48 + 48 * 49 / 2)
+        XCTAssertTrue(paper.report.lowRank?.kind.contains("low-rank") ?? false, paper.report.text)
+    }
+
+    /// The faithful mode (--rank = n: exact layers, then PolySketch to m = n columns, the n × n
+    /// factor of ΦΦᵀ + D) on n = 300, d = 6, norm 1.2, λ = 10⁻⁴: converges, and says so.
+    func testFaithfulModeConverges() throws {
+        let engine = try Engine(threads: 2)
+        let (a, b) = try problem(rows: 300, cols: 6, norm: 1.2, seed: 66, engine: engine)
+        var options = SolveOptions()
+        options.method = .paper
+        options.rank = 300
+        let solver = try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: 1e-4), options: options)
+        XCTAssertTrue(solver.plan.faithful)
+        let paper = try solver.solve(b)
+        XCTAssertTrue(paper.report.converged, paper.report.text)
+        XCTAssertTrue(paper.report.reason.contains("faithful mode"), paper.report.reason)
+        XCTAssertTrue(paper.report.lowRank?.kind.contains("faithful n × n factor") ?? false, paper.report.text)
+        XCTAssertLessThanOrEqual(oracle(a, b, ridge: 1e-4, paper.x), 1e-10 * 1.01, paper.report.text)
+        options.rank = 100
+        XCTAssertFalse(try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: 1e-4), options: options).plan.faithful)
     }
 
     /// λ = 0 with a well-posed K (b = K·x_true, d = 8, norm 0.8): converges.
