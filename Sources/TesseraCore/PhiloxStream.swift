@@ -64,6 +64,11 @@ public enum PhiloxStream {
     public static func taylorFactor(degree: Int, factor: Int) -> UInt64 { UInt64(1_000 * degree + factor) }
     /// Column indices of Taylor factor (degree, factor).
     public static func taylorColumns(degree: Int, factor: Int) -> UInt64 { taylorFactor(degree: degree, factor: factor) + (1 << 32) }
+    /// PolySketch node `node` of level `level` for degree `degree` (< 2¹⁶ nodes, < 256 levels,
+    /// degree < 2¹⁶); a node uses this stream and the next three.
+    public static func polySketch(degree: Int, level: Int, node: Int) -> UInt64 {
+        (5 << 44) + (UInt64(degree & 0xFFFF) << 26) + (UInt64(level & 0xFF) << 18) + (UInt64(node & 0xFFFF) << 2)
+    }
     /// First stream of randomly pivoted Cholesky's pivot draws (stream = this + round).
     public static let pivotDrawsBase: UInt64 = 1 << 41
     /// Randomly pivoted Cholesky's pivot draws in round `round`.

@@ -118,6 +118,32 @@ extension ColumnBlock {
         }
     }
 
+    /// B[:, c] = scale · B[:, source] ∘ Y[:, s] (entrywise) for Y ∈ ℝ^{rows×·} column-major: a
+    /// degree-ℓ monomial column from a degree-(ℓ − 1) one (closed-form Taylor features).
+    public func setColumn(_ c: Int, toProductOf source: Int, and y: [Double], column s: Int, scale: Double) {
+        guard c >= 0, c < cols, source >= 0, source < cols, s >= 0, (s + 1) * rows <= y.count else { return }
+        y.withUnsafeBufferPointer { yb in
+            guard let yBase = yb.baseAddress else { return }
+            let dst = base + c * rows, from = base + source * rows, src = yBase + s * rows
+            for i in 0..<rows { dst[i] = scale * from[i] * src[i] }
+        }
+    }
+
+    /// B[i, c] *= factors[i] for the rows i < min(rows, factors.count) and c in `columns`
+    /// (D^{−1/2}·F for a diagonally shifted Woodbury preconditioner).
+    public func scaleRows(by factors: [Double], columns range: Range<Int>) {
+        let n = min(rows, factors.count)
+        for c in range where c >= 0 && c < cols {
+            let g = base + c * rows
+            for i in 0..<n { g[i] *= factors[i] }
+        }
+    }
+
+    /// B[i, i] += values[i] for i < min(order, values.count).
+    public func addToDiagonal(_ values: [Double], order: Int) {
+        for i in 0..<min(order, rows, cols, values.count) { base[i + i * rows] += values[i] }
+    }
+
     /// B[i, i] += value for i < order.
     public func addToDiagonal(_ value: Double, order: Int) {
         for i in 0..<min(order, rows, cols) { base[i + i * rows] += value }

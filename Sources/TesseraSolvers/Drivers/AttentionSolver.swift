@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import TesseraCore
 import TesseraKernels
 import TesseraRuntime
@@ -9,8 +12,13 @@ import TesseraTiles
 /// - `pcg`: CG with exact K products (`KernelOperator`: n²d flops and n²/2 exps each, or one
 ///   pass over K's stored upper triangle) and P = FFᵀ + μI (Woodbury), F by randomly pivoted
 ///   Cholesky (n·k·(d + k)) or randomized Nyström (2n²(d + k)), μ = λ + trace(K − FFᵀ)/n;
-/// - `paper`: the same with Taylor features Φ as F and preconditioned Richardson, its step
-///   2/(λmin + λmax) of P⁻¹(K + λI) from 10 CG steps' Ritz values (widened 5%);
+/// - `paper`: P = ΦΦᵀ + D with the closed-form Taylor features Φ (`TaylorFeatures`: exact layers
+///   to the degree the feature budget holds, PolySketch layers above when budget is left) and the
+///   residual kernel's diagonal D = λ + diag(K − ΦΦᵀ); in the low-rank mode P is applied by
+///   Woodbury (`WoodburyPreconditioner`), in the faithful mode (`--rank` ≥ n features, exact
+///   layers then PolySketch: `AttentionPlan.faithful`) factored whole (`FaithfulPreconditioner`); preconditioned Richardson, its step 2/(λmin + λmax) of P⁻¹(K + λI)
+///   from 10 CG steps' Ritz values (widened 5%), or CG when Richardson is predicted to need over
+///   a third of the iteration budget (`paperIteration`; the report's `iteration` says which ran);
 /// - `surrogate`: x = P⁻¹b only, for study.
 /// The residual in the report is always a fresh exact product (`Verification.attention`).
 ///
@@ -22,6 +30,7 @@ public final class AttentionSolver: Sendable {
     public let kernel: KernelOperator
     public let plan: AttentionPlan
     let preconditioner: WoodburyPreconditioner?
+    let faithful: FaithfulPreconditioner?
     let lowRank: SolveReport.LowRankSummary?
     let cholesky: DenseCholeskyFactor?
     let prepareSeconds: PhaseTimes
@@ -50,19 +59,44 @@ public final class AttentionSolver: Sendable {
         case .direct, .cholesky:
             cholesky = try onTheFly.denseCholesky()
             preconditioner = nil
+            faithful = nil
             lowRank = nil
             seconds.factorSteps[.cholesky] = clock.lap()
         case .paper, .surrogate:
-            let taylor = try TaylorFeatures(matrix: matrix, budget: options.rank ?? AttentionPlanner.defaultRank(n: n, d: matrix.cols),
-                                            seed: options.seed, engine: engine)
-            let lr = taylor.lowRank(diagonal: onTheFly.diagonal())
+            let budget = plan.rank
+            // Sketched (PolySketch) layers only in the faithful mode (m ≥ n, a subspace embedding):
+            // in the low-rank mode, fewer sketched columns than a layer's dimension add noise that
+            // widens the spectrum (κ 2.7 → 38 at n = 2,000, d = 48 with 774 degree-3+ columns).
+            let taylor = try TaylorFeatures(matrix: matrix, budget: budget, sketched: plan.faithful, seed: options.seed, engine: engine)
+            let diagonal = onTheFly.diagonal()
+            let residual = taylor.residualDiagonal(diagonal)
+            let lr = taylor.lowRank(diagonal: diagonal)
             seconds.factorSteps[.features] = clock.lap()
-            let shift = max(plan.ridge + lr.residualTrace / Double(n), 1e-12 * Double(n))
-            preconditioner = try WoodburyPreconditioner(lowRank: lr, shift: shift, engine: engine)
+            // The residual kernel's diagonal λ + diag(K − ΦΦᵀ) as the shift (exact for the exact
+            // layers); floored at max(10⁻¹², 8nε) of K's diagonal so that P stays numerically
+            // positive definite at λ = 0.
+            let floor = max(1e-12, 8 * Double(n) * Double.ulpOfOne)
+            let shifts = zip(residual, diagonal).map { max(plan.ridge + $0, floor * $1, .leastNormalMagnitude) }
+            if plan.faithful {
+                faithful = try Self.refusingSingular(rank: lr.rank, ridge: plan.ridge) { () throws(TesseraError) in
+                    try FaithfulPreconditioner(features: taylor.features, rows: n, cols: taylor.count, diagonalShift: shifts, engine: engine)
+                }
+                preconditioner = nil
+            } else {
+                preconditioner = try Self.refusingSingular(rank: lr.rank, ridge: plan.ridge) { () throws(TesseraError) in
+                    try WoodburyPreconditioner(lowRank: lr, diagonalShift: shifts, engine: engine)
+                }
+                faithful = nil
+            }
             seconds.factorSteps[.woodbury] = clock.lap()
-            lowRank = SolveReport.LowRankSummary(kind: "Taylor features (TensorSRHT)", rank: lr.rank, shift: shift)
+            let meanShift = shifts.reduce(0, +) / Double(max(1, n))
+            let sketchedPart = taylor.degree > taylor.exactDegree ? " + PolySketch to degree \(taylor.degree)" : ""
+            lowRank = SolveReport.LowRankSummary(kind: "Taylor features (exact to degree \(taylor.exactDegree)\(sketchedPart)), diagonal shift, "
+                                                 + (plan.faithful ? "faithful n × n factor" : "low-rank Woodbury"),
+                                                 rank: lr.rank, shift: meanShift)
             cholesky = nil
-            reason += "; Taylor features to degree \(taylor.degree), \(taylor.count) columns \(taylor.perDegree)"
+            reason += "; Taylor features exact to degree \(taylor.exactDegree)" + (sketchedPart.isEmpty ? "" : ",\(sketchedPart)")
+                + ", \(taylor.count) columns \(taylor.perDegree); shift D = λ + diag(K − ΦΦᵀ) (mean \(Format.sci(meanShift)), range \(Format.sci(shifts.min() ?? 0))–\(Format.sci(shifts.max() ?? 0)))"
         case .pcg:
             let lr = try Self.refusingSingular(rank: plan.rank, ridge: plan.ridge) { () throws(TesseraError) in
                 options.lowRank == .nystrom
@@ -79,6 +113,7 @@ public final class AttentionSolver: Sendable {
                 try WoodburyPreconditioner(lowRank: lr, shift: shift, engine: engine)
             }
             seconds.factorSteps[.woodbury] = clock.lap()
+            faithful = nil
             lowRank = SolveReport.LowRankSummary(kind: options.lowRank == .nystrom ? "randomized Nyström" : "randomly pivoted Cholesky",
                                                  rank: lr.rank, shift: shift)
             cholesky = nil
@@ -132,16 +167,16 @@ public final class AttentionSolver: Sendable {
         var result: IterationResult
         if let cholesky {
             result = IterationResult(solution: try cholesky.solve(b), iterations: 0, status: .converged)
+        } else if method == .surrogate, let faithful {
+            result = IterationResult(solution: try faithful.apply(b), iterations: 0, status: .converged)
+            report.notes.append("surrogate: x solves (ΦΦᵀ + D)x = b only; the residual below is against the true K")
         } else if method == .surrogate, let preconditioner {
             result = IterationResult(solution: try preconditioner.apply(b), iterations: 0, status: .converged)
-            report.notes.append("surrogate: x solves (ΦΦᵀ + μI)x = b only; the residual below is against the true K")
+            report.notes.append("surrogate: x solves (ΦΦᵀ + D)x = b only; the residual below is against the true K")
+        } else if method == .paper, let faithful {
+            (result, report.iteration) = try paperIteration(b, start: start, preconditioner: faithful, target: target)
         } else if method == .paper, let preconditioner {
-            let ritz = try ConjugateGradients(maxIterations: 10, stagnationWindow: .max)
-                .coefficients(kernel, rhs: b, steps: 10, preconditioner: preconditioner)
-            let (lo, hi) = RitzValues.extremes(ritz)
-            ConvergenceHistory.discard()        // the 10 spectrum steps are not iterations of the solve
-            result = try Richardson(maxIterations: maxIterations)
-                .solve(kernel, rhs: b, start: start, step: 2 / (0.95 * lo + 1.05 * hi), preconditioner: preconditioner, target: target)
+            (result, report.iteration) = try paperIteration(b, start: start, preconditioner: preconditioner, target: target)
         } else {
             let cg = ConjugateGradients.forKernel(maxIterations: maxIterations)
             if let preconditioner {
@@ -167,6 +202,42 @@ public final class AttentionSolver: Sendable {
 }
 
 extension AttentionSolver {
+    /// The paper's iteration on (K + λI)x = b with P = ΦΦᵀ + D: 10 CG steps give Ritz values of
+    /// P⁻¹(K + λI), widened 5% to [λ₋, λ₊]; κ = λ₊/λ₋ predicts Richardson's count
+    /// ⌈ln(tol)/ln((κ − 1)/(κ + 1))⌉. Preconditioned Richardson (step 2/(λ₋ + λ₊)) runs when that
+    /// is at most a third of the iteration budget (the margin covers Ritz values' optimism: on
+    /// 8,000 MiniLM rows 10 CG steps predicted 240 and Richardson took 319), and CG takes
+    /// over from its best iterate if it still misses the tolerance; otherwise CG (the accelerated
+    /// form, ~√κ iterations) runs from the start. Returns the result and a description of what ran.
+    func paperIteration(_ b: [Double], start: [Double]?, preconditioner: some Preconditioner,
+                        target: @escaping ([Double]) -> Double) throws(TesseraError) -> (IterationResult, String) {
+        let maxIterations = plan.options.maxIterations
+        let ritz = try ConjugateGradients(maxIterations: 10, stagnationWindow: .max)
+            .coefficients(kernel, rhs: b, steps: 10, preconditioner: preconditioner)
+        let (lo, hi) = RitzValues.extremes(ritz)
+        ConvergenceHistory.discard()        // the 10 spectrum steps are not iterations of the solve
+        let low = 0.95 * lo, high = 1.05 * hi, ratio = high / low
+        let kappa = ratio.isFinite && ratio > 1 ? ratio : (ratio.isNaN || ratio > 1 ? Double.infinity : 1)
+        let rate = (kappa - 1) / (kappa + 1)
+        // Richardson's count at rate ρ: ⌈ln(tol)/ln ρ⌉; "more than any budget" when ρ is not below 1.
+        let count = rate > 0 && rate < 1 ? (log(plan.tolerance) / log(rate)).rounded(.up) : (rate <= 0 ? 1 : Double.infinity)
+        let predicted = count.isFinite && count < 1e9 ? max(1, Int(count)) : Int.max
+        let estimate = "κ ≈ \(Format.sci(kappa)) from Ritz values, Richardson predicted " + (predicted == Int.max ? "not to converge" : "\(predicted) iterations")
+        if predicted <= maxIterations / 3, low > 0, high.isFinite {
+            let richardson = try Richardson(maxIterations: maxIterations)
+                .solve(kernel, rhs: b, start: start, step: 2 / (low + high), preconditioner: preconditioner, target: target)
+            let left = maxIterations - richardson.iterations
+            guard richardson.status != .converged, left > 0 else { return (richardson, "richardson (\(estimate))") }
+            let cg = try ConjugateGradients.forKernel(maxIterations: left)
+                .solve(kernel, rhs: b, start: richardson.solution, preconditioner: preconditioner, target: target)
+            let result = IterationResult(solution: cg.solution, iterations: richardson.iterations + cg.iterations, status: cg.status)
+            return (result, "richardson then cg (\(estimate); Richardson ended \(richardson.status.rawValue) after \(richardson.iterations))")
+        }
+        let cg = try ConjugateGradients.forKernel(maxIterations: maxIterations)
+            .solve(kernel, rhs: b, start: start, preconditioner: preconditioner, target: target)
+        return (cg, "cg (\(estimate), over a third of the budget of \(maxIterations))")
+    }
+
     /// Runs a preconditioner step; a factorization that fails because K is numerically singular at
     /// this rank (duplicated rows with λ = 0, or a rank near n) is the input's doing: it is
     /// rethrown as `rankDeficient` (exit 2) with what to change, not as an internal error.

@@ -15,6 +15,9 @@ public struct AttentionPlan: Sendable {
     public let storesKernel: Bool
     /// The preconditioner's rank (`pcg`) or feature budget (`paper`, `surrogate`); 0 for `direct`.
     public let rank: Int
+    /// `paper`/`surrogate` in the faithful mode: m ≥ n features and the n × n factor of ΦΦᵀ + D
+    /// (`FaithfulPreconditioner`); false for the low-rank mode (Woodbury) and the other methods.
+    public let faithful: Bool
     public let options: SolveOptions
     public let tolerance: Double
     /// Tessera's allocations: A's tiles, vectors, and the factor, features or stored K.
@@ -39,6 +42,20 @@ public enum AttentionPlanner {
         let k = max(1, min(max(n / 2, 1), 4_000, max(500, layers)))
         guard storesKernel else { return k }
         return max(1, min(k, max(500, Int((100 * Double(n)).squareRoot()))))
+    }
+
+    /// The `paper`/`surrogate` feature budget: the exact Taylor layers of the highest degree whose
+    /// cumulative column count Σ_{ℓ≤q} C(d+ℓ−1, ℓ) is at most min(n/2, 4000), and at most
+    /// 2·√(100·n) when K is stored (at least degrees 0 and 1: 1 + d columns). A layer left out
+    /// has about n·w_ℓ/C_ℓ per eigenvalue against a shift of at least w_ℓ (w_ℓ its weight
+    /// ‖a‖^{2ℓ}/ℓ!), so leaving out one of C_ℓ > n/2 columns costs κ ≲ 3, while keeping it costs
+    /// n·k² flops; with K stored a product is cheap, so the factor is capped like pcg's rank (twice
+    /// it: the closed-form features need no kernel columns). Measured (Benchmarks/paper_attention.py):
+    /// at n = 4,000, d = 64 the 2,145 columns of degree ≤ 2 took 2.1 s against pcg's 0.6 s.
+    public static func defaultFeatureBudget(n: Int, d: Int, storesKernel: Bool = false) -> Int {
+        var cap = max(1, min(n / 2, 4_000))
+        if storesKernel { cap = min(cap, 2 * Int((100 * Double(n)).squareRoot())) }
+        return TaylorFeatures.exactColumns(through: TaylorFeatures.exactDegree(budget: cap, cols: d), cols: d)
     }
 
     public static func plan(_ problem: Problem, rows n: Int, cols d: Int, options: SolveOptions) throws(TesseraError) -> AttentionPlan {
@@ -70,7 +87,13 @@ public enum AttentionPlanner {
             method = .pcg
             reason = "n = \(n) > 4000: PCG with exact kernel products and a rank-k preconditioner"
         }
-        let rank = options.rank ?? defaultRank(n: n, d: d)
+        let paperLike = method == .paper || method == .surrogate
+        // The faithful mode (m ≥ n features: exact layers, then PolySketch; an n × n factor) when
+        // --rank asks for m ≥ n and n² doubles fit half the budget. It is not the default: at
+        // n = 2,000, d = 48 it took 4.0 s to build against 0.3 s for pcg's whole factor step,
+        // while the exact layers alone (low-rank mode) reach κ ≈ 3–16 in O(n·m²).
+        let faithful = paperLike && (options.rank.map { $0 >= n } ?? false) && dense <= budget.bytes / 2
+        let rank = options.rank ?? (paperLike ? defaultFeatureBudget(n: n, d: d) : defaultRank(n: n, d: d))
         var store = false
         let required: UInt64
         switch method {
@@ -83,15 +106,24 @@ public enum AttentionPlanner {
             store = options.mayStoreKernel && stored <= budget.bytes / 2 && ByteCount.sum(required, stored) <= budget.bytes
             reason += store ? "; K's upper triangle stored (\(Format.bytes(stored)) fits half the budget)" : "; K products on the fly"
         case .paper, .surrogate:
-            required = MemoryEstimate.attentionFeatures(rows: n, cols: d, features: rank)
+            required = ByteCount.sum(MemoryEstimate.attentionFeatures(rows: n, cols: d, features: rank), faithful ? ByteCount.doubles(2, n, n) : 0)
             try budget.require(required, for: "the \(method.rawValue) method with \(rank) Taylor features", advice: "lower --rank or raise --memory-budget")
+            reason += faithful
+                ? "; faithful mode: --rank \(rank) ≥ n features and the n × n factor of ΦΦᵀ + D (\(Format.bytes(dense)) within half the budget)"
+                : "; low-rank mode: " + (options.rank.map { $0 >= n ? "the n × n factor (\(Format.bytes(dense))) exceeds half the budget" : "--rank \($0) < n" }
+                                         ?? "the default (exact Taylor layers, Woodbury; --rank ≥ n asks for the faithful mode)")
+            if method == .paper {
+                store = options.mayStoreKernel && stored <= budget.bytes / 2 && ByteCount.sum(required, stored) <= budget.bytes
+                reason += store ? "; K's upper triangle stored (\(Format.bytes(stored)) fits half the budget)" : "; K products on the fly"
+            }
         }
-        let finalRank = method == .direct ? 0 : options.rank ?? defaultRank(n: n, d: d, storesKernel: store)
+        let finalRank = method == .direct ? 0 : paperLike ? options.rank ?? defaultFeatureBudget(n: n, d: d, storesKernel: store)
+            : options.rank ?? defaultRank(n: n, d: d, storesKernel: store)
         if method == .pcg && options.rank == nil {
             reason += "; rank \(finalRank) by default (" + (finalRank < rank ? "capped at √(100·n): products of a stored K are cheap" : "K's Taylor layers of degree ≤ 2, plus 256") + ")"
         }
         return AttentionPlan(problem: problem, ridge: ridge, rows: n, cols: d, method: method, reason: reason, storesKernel: store,
-                             rank: finalRank, options: options, tolerance: options.tolerance(for: problem),
+                             rank: finalRank, faithful: faithful, options: options, tolerance: options.tolerance(for: problem),
                              requiredBytes: ByteCount.sum(required, store ? stored : 0), budget: budget)
     }
 }

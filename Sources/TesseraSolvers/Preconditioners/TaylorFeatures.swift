@@ -3,18 +3,24 @@ import Glibc
 #endif
 import TesseraCore
 import TesseraKernels
+import TesseraSketch
 import TesseraTiles
 
-/// The paper's polynomial-kernel features for K = exp(AAᵀ) = Σ_ℓ (AAᵀ)^{∘ℓ}/ℓ!:
-/// Φ = [1, A, Z₂/√2!, …, Z_q/√q!] ∈ ℝ^{n×m}, with degrees 0 and 1 exact and degree ℓ ≥ 2
-/// sketched by TensorSRHT without forming A^{⊗ℓ}: for each factor t = 1..ℓ, Y_{ℓ,t} = A·D_{ℓ,t}·H
-/// (random signs D on A's columns zero-padded to p = 2^⌈log₂d⌉, H the ±1 Walsh–Hadamard matrix),
-/// and feature k of degree ℓ is z_{ℓ,k}(a) = m_ℓ^{−1/2}·∏_t (Y_{ℓ,t})[a, s_{ℓ,t,k}] for column
-/// indices s drawn uniformly from 0..<p. Unbiased: E_D[(HDa)_s·(HDb)_s] = ⟨a, b⟩ for every s, and
-/// the ℓ factors are independent, so E[z_ℓ(a)·z_ℓ(b)] = ⟨a, b⟩^ℓ. q is the smallest degree whose
-/// Taylor tail n·Σ_{ℓ>q} r^ℓ/ℓ! (r = max‖aᵢ‖²) is below 10⁻⁸·n, and the feature budget is split
-/// over degrees ∝ r^ℓ/ℓ!. Cost n·(Σ_ℓ ℓ·p·log₂p + Σ_ℓ ℓ·m_ℓ) flops (no GEMM); memory n·m plus
-/// n·p per factor. Signs and indices come from Philox keyed by (seed, degree, factor, index).
+/// The paper's polynomial-kernel features for K = exp(AAᵀ) = Σ_ℓ (AAᵀ)^{∘ℓ}/ℓ! = ΦΦᵀ, where
+/// Φ = [A^{⊗0}, A^{⊗1}, A^{⊗2}/√2!, …]: attention is the gram problem (j = 1) of the tall Φᵀ.
+/// - **Exact layers** (degrees 0…q_e, the largest q_e whose Σ_{ℓ≤q_e} C(d+ℓ−1, ℓ) columns fit the
+///   budget, at least degree 1): the symmetric form of A^{⊗ℓ}/√ℓ!, one column per monomial
+///   a^α (|α| = ℓ) scaled by 1/√α!, since Σ_{|α|=ℓ} a^α b^α/α! = ⟨a, b⟩^ℓ/ℓ!. Degree 2 has
+///   d(d+1)/2 columns (aᵢ²/√2 and aᵢaⱼ). Each column is the product of one of the previous degree
+///   with a column of A: n flops per column.
+/// - **Sketched layers** (degrees q_e+1…q, only when `sketched` is true and budget is left): PolySketch
+///   (`TesseraSketch`) of A^{⊗ℓ}, scaled by 1/√ℓ!, the leftover budget split ∝ r^ℓ/ℓ! (r = max‖aᵢ‖²),
+///   at least 8 columns each; q is the smallest degree whose relative Taylor tail Σ_{ℓ>q} r^ℓ/ℓ!/e^r
+///   is below 10⁻⁸.
+/// K − ΦΦᵀ with exact layers only is Σ_{ℓ>q_e}(AAᵀ)^{∘ℓ}/ℓ!, positive semidefinite, with the known
+/// diagonal Σ_{ℓ>q_e}‖aᵢ‖^{2ℓ}/ℓ! = exp(‖aᵢ‖²) − rowsum(Φ²): the diagonal shift of the
+/// preconditioner (`residualDiagonal`). Cost n·m flops (exact) plus the PolySketch cost; memory n·m.
+/// Throws `.outOfMemory` from allocation and what `PolySketch` throws.
 public struct TaylorFeatures: Sendable {
     /// Φ, n × m, column-major (leading dimension n); used in place as the preconditioner's factor.
     public let featureBlock: ColumnBlock
@@ -22,81 +28,118 @@ public struct TaylorFeatures: Sendable {
     public var features: [Double] { featureBlock.columns(0..<count) }
     public let order: Int
     public let count: Int
-    /// Truncation degree q.
+    /// The highest degree with features (exact or sketched).
     public let degree: Int
+    /// The highest degree whose layer is exact.
+    public let exactDegree: Int
     /// Features per degree (index ℓ).
     public let perDegree: [Int]
 
-    public init(matrix: TiledMatrix, budget: Int, seed: UInt64, engine: Engine) throws(TesseraError) {
+    /// C(d + ℓ − 1, ℓ), the number of degree-ℓ monomials in d variables (saturating).
+    public static func exactColumns(degree l: Int, cols d: Int) -> Int {
+        var c = 1.0
+        for i in 0..<l { c = c * Double(d + i) / Double(i + 1) }
+        return c < 1e15 ? Int(c.rounded()) : Int.max / 4
+    }
+
+    /// Columns of the exact layers through degree q: Σ_{ℓ≤q} C(d+ℓ−1, ℓ).
+    public static func exactColumns(through q: Int, cols d: Int) -> Int {
+        (0...max(0, q)).reduce(0) { min(Int.max / 4, $0 + exactColumns(degree: $1, cols: d)) }
+    }
+
+    /// The highest degree whose exact layers fit `budget` columns (at least 1).
+    public static func exactDegree(budget: Int, cols d: Int) -> Int {
+        var q = 1
+        while q < 12 && exactColumns(through: q + 1, cols: d) <= budget { q += 1 }
+        return q
+    }
+
+    public init(matrix: TiledMatrix, budget: Int, sketched: Bool = false, seed: UInt64, engine: Engine) throws(TesseraError) {
         let n = matrix.rows, d = matrix.cols
         let r = try matrix.maxRowNormSquared(engine: engine)
-        var q = 1
-        while q < 40 && Self.tail(after: q, r: r) > 1e-8 { q += 1 }
-        let weights = (0...q).map { l in l < 2 ? 0 : pow(r, Double(l)) / Self.factorial(l) }
-        let spare = max(0, budget - 1 - d), totalWeight = weights.reduce(0, +)
-        var per = [1, d] + (2...max(2, q)).map { l in l <= q && totalWeight > 0 ? max(8, Int(Double(spare) * weights[l] / totalWeight)) : 0 }
-        if q < 2 { per = [1, d] }
+        let qe = Self.exactDegree(budget: budget, cols: d)
+        var per = (0...qe).map { Self.exactColumns(degree: $0, cols: d) }
+        let exact = per.reduce(0, +)
+        var q = qe
+        if sketched {
+            var top = qe
+            while top < 40 && Self.tail(after: top, r: r) > 1e-8 { top += 1 }
+            let spare = budget - exact
+            if top > qe && spare >= 8 {
+                let weights = ((qe + 1)...top).map { pow(r, Double($0)) / Self.factorial($0) }
+                let total = weights.reduce(0, +)
+                for w in weights {
+                    let share = total > 0 ? Int(Double(spare) * w / total) : 0
+                    per.append(share >= 8 ? share : 0)
+                }
+                while per.count > qe + 1 && per.last == 0 { per.removeLast() }
+                q = per.count - 1
+            }
+        }
         let m = per.reduce(0, +)
         let a = matrix.toColumnMajorArray()
         let block = try ColumnBlock(rows: n, cols: max(1, m), engine: engine)
         block.fill(columns: 0..<1, with: 1)
         block.setColumns(1..<(1 + d), from: a)
-        var column = 1 + d
-        let rng = Philox4x32(seed: seed)
-        let p = Self.paddedWidth(d)
-        for l in 2..<per.count where per[l] > 0 {
-            let ml = per[l]
-            let scale = 1 / (Double(ml) * Self.factorial(l)).squareRoot()
-            block.fill(columns: column..<(column + ml), with: scale)
-            for t in 0..<l {
-                let stream = PhiloxStream.taylorFactor(degree: l, factor: t)
-                let y = Self.signedHadamard(a, rows: n, cols: d, width: p, rng: rng, stream: stream)   // n × p
-                for k in 0..<ml {
-                    let s = min(p - 1, Int(rng.uniform(index: UInt64(k), stream: PhiloxStream.taylorColumns(degree: l, factor: t)) * Double(p)))
-                    block.multiplyColumn(column + k, by: y, column: s)
+        // Exact layers: each degree-ℓ column extends a degree-(ℓ − 1) one by an index j ≥ its last
+        // index; `last` and `multiplicity` describe the previous degree's columns in order.
+        var last = Array(0..<d), multiplicity = [Int](repeating: 1, count: d)
+        var previousStart = 1, column = 1 + d
+        if qe >= 2 {
+            for _ in 2...qe {
+                var nextLast: [Int] = [], nextMultiplicity: [Int] = []
+                for (offset, i) in last.enumerated() {
+                    for j in i..<d {
+                        let count = j == i ? multiplicity[offset] + 1 : 1
+                        block.setColumn(column, toProductOf: previousStart + offset, and: a, column: j, scale: 1 / Double(count).squareRoot())
+                        nextLast.append(j)
+                        nextMultiplicity.append(count)
+                        column += 1
+                    }
                 }
+                previousStart = column - nextLast.count
+                last = nextLast
+                multiplicity = nextMultiplicity
             }
-            column += ml
+        }
+        // Sketched layers.
+        if per.count > qe + 1 {
+            for l in (qe + 1)..<per.count where per[l] > 0 {
+                let sketch = try PolySketch(degree: l, inputWidth: d, outputs: per[l], seed: seed)
+                let z = try sketch.apply(a, rows: n)
+                let scale = 1 / Self.factorial(l).squareRoot()
+                block.setColumns(column..<(column + per[l]), from: z.map { $0 * scale })
+                column += per[l]
+            }
         }
         featureBlock = block
         order = n
         count = m
         degree = q
+        exactDegree = qe
         perDegree = per
-    }
-
-    /// The smallest power of two ≥ d.
-    static func paddedWidth(_ d: Int) -> Int { var p = 1; while p < d { p *= 2 }; return p }
-
-    /// Y = A·D·H (n × p, column-major) for A (n × d, column-major) zero-padded to p columns, D the
-    /// Philox signs of `stream`, H the ±1 Walsh–Hadamard matrix: one transform per row.
-    static func signedHadamard(_ a: [Double], rows n: Int, cols d: Int, width p: Int, rng: Philox4x32, stream: UInt64) -> [Double] {
-        let signs = (0..<d).map { rng.sign(index: UInt64($0), stream: stream) }
-        var y = [Double](repeating: 0, count: n * p)
-        var row = [Double](repeating: 0, count: p)
-        for i in 0..<n {
-            for j in 0..<d { row[j] = a[i + j * n] * signs[j] }
-            for j in d..<p { row[j] = 0 }
-            WalshHadamard.transform(&row)
-            for j in 0..<p { y[i + j * n] = row[j] }
-        }
-        return y
     }
 
     /// n-free Taylor tail e^r − Σ_{ℓ≤q} r^ℓ/ℓ! (relative to the diagonal of K).
     static func tail(after q: Int, r: Double) -> Double {
         var term = 1.0, sum = 1.0
-        for l in 1...q { term *= r / Double(l); sum += term }
+        for l in 1...max(1, q) { term *= r / Double(l); sum += term }
         return max(0, VectorExp.exp(r) - sum) / VectorExp.exp(r)
     }
 
     public static func factorial(_ l: Int) -> Double { (1...max(1, l)).reduce(1.0) { $0 * Double($1) } }
 
-    /// As a low-rank factor for the Woodbury preconditioner (K ≈ ΦΦᵀ), with the residual trace
-    /// trace(K) − ‖Φ‖²_F (clamped at 0) that sets the shift.
-    public func lowRank(diagonal: [Double]) -> LowRankFactor {
+    /// diag(K) − rowsum(Φ²), clamped at 0: the residual kernel's diagonal (exact when all layers
+    /// are exact, an estimate with sketched layers).
+    public func residualDiagonal(_ diagonal: [Double]) -> [Double] {
         let norms = featureBlock.squaredRowNorms(columns: 0..<count)
-        let residual = zip(diagonal, norms).reduce(0.0) { $0 + max(0, $1.0 - $1.1) }
+        return zip(diagonal, norms).map { max(0, $0 - $1) }
+    }
+
+    /// As a low-rank factor for the Woodbury preconditioner (K ≈ ΦΦᵀ), with the residual trace
+    /// trace(K) − ‖Φ‖²_F (clamped at 0 row by row).
+    public func lowRank(diagonal: [Double]) -> LowRankFactor {
+        let residual = residualDiagonal(diagonal).reduce(0, +)
         return LowRankFactor(block: featureBlock, rank: count, order: order, residualTrace: residual)
     }
 }

@@ -30,7 +30,7 @@ extension SolveReport {
             if let lowRank {
                 lines.append("precondition \(lowRank.kind) rank \(lowRank.rank), shift μ = \(Format.sci(lowRank.shift))")
             }
-            lines.append("iterations   \(iterations.reduce(0, +)) → \(status.rawValue)")
+            lines.append("iterations   \(iterations.reduce(0, +)) → \(status.rawValue)" + (iteration.map { " [\($0)]" } ?? ""))
             lines.append("accuracy     relative residual \(Format.sci(relativeResidual)) (tolerance \(Format.sci(tolerance)): \(converged ? "met" : "NOT met"))")
             let phases = [("factor", seconds.factor), ("iterate", seconds.iterate), ("verify", seconds.verify)]
                 .compactMap { name, value in value.map { "\(name) \(Format.fixed($0, 3)) s" } }

@@ -67,6 +67,9 @@ public struct SolveReport: Sendable {
     public var route: String?
     /// attention: the low-rank preconditioner, when there is one.
     public var lowRank: LowRankSummary?
+    /// Attention `paper`: which iteration ran (`richardson`, `richardson then cg`, `cg`) and the
+    /// spectrum estimate that chose it; nil for the other methods.
+    public var iteration: String?
     public var seconds = PhaseTimes()
     public var threads: Int
     public var tileRows: Int
