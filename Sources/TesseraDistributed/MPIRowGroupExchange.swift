@@ -89,6 +89,27 @@ public final class MPIRowGroupExchange: RowGroupExchange {
         return out
     }
 
+    public func allGather(owned: [Double], counts: [Int], failure: TesseraError?) throws(TesseraError) -> [Double] {
+        try agree(failure: failure)
+        let total = counts.reduce(0, +)
+        guard counts.count == size, total <= Int(Int32.max) else {
+            throw .resourceLimit("an allgather of \(total) values exceeds MPI's 32-bit message counts")
+        }
+        guard counts[rank] == owned.count else {
+            throw .internalFailure("rank \(rank) holds \(owned.count) values, expected \(counts[rank])")
+        }
+        let start = MPI_Wtime()
+        var out = [Double](repeating: 0, count: total)
+        var counts32 = counts.map { Int32($0) }
+        var displacements = [Int32](), offset = 0
+        for c in counts { displacements.append(Int32(offset)); offset += c }
+        var send = owned.isEmpty ? [0] : owned
+        try check(MPI_Allgatherv(&send, counts32[rank], tessera_mpi_double(), &out, &counts32, &displacements,
+                                 tessera_mpi_double(), tessera_mpi_comm_world()), "MPI_Allgatherv")
+        record(bytes: (total - counts[rank]) * 8, seconds: MPI_Wtime() - start, exchange: true)
+        return out
+    }
+
     private func record(bytes: Int, seconds: Double, exchange: Bool) {
         statistics.withLock {
             $0.seconds += seconds

@@ -23,6 +23,10 @@ public protocol RowGroupExchange: Sendable {
     /// partials (its groups' partials in group order), or throws the agreed failure.
     func allGather(owned: [Double], groupCount: Int, resultCount: Int,
                    failure: TesseraError?) throws(TesseraError) -> [Double]
+    /// The whole vector (Σ counts values) from this process's `owned` slice: process r
+    /// contributes `counts[r]` values, placed after those of processes 0..<r (an allgather of
+    /// the rows of an n-vector each process computed). Throws the agreed failure.
+    func allGather(owned: [Double], counts: [Int], failure: TesseraError?) throws(TesseraError) -> [Double]
     /// Agrees on an outcome without data: throws the lowest-numbered failing process's error on
     /// every process when any passed one; returns when none did.
     func agree(failure: TesseraError?) throws(TesseraError)
@@ -32,6 +36,11 @@ extension RowGroupExchange {
     /// The groups of `count` this process computes: [⌊r·G/P⌋, ⌊(r+1)·G/P⌋) (whole contiguous
     /// groups; empty when P > G).
     public func ownedGroups(of count: Int) -> Range<Int> {
+        Self.groups(of: count, rank: rank, size: size)
+    }
+
+    /// The groups of `count` that process `rank` of `size` computes.
+    public static func groups(of count: Int, rank: Int, size: Int) -> Range<Int> {
         (rank * count / size)..<((rank + 1) * count / size)
     }
 }
