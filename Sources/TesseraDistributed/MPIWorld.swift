@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CMPI
 import TesseraCore
 import TesseraTiles
@@ -11,8 +8,8 @@ import TesseraTiles
 /// `joinIfLaunched()` initializes MPI only when the process was started by `mpirun` (Open MPI
 /// sets `OMPI_COMM_WORLD_SIZE`), so a plain run never touches MPI. All MPI calls are made from
 /// the thread that solves (MPI_THREAD_FUNNELED); the task graphs' workers never call MPI. Throws
-/// `internalFailure` when MPI cannot be initialized. `abort(exitCode:)` ends every process of
-/// the job (MPI_Abort), for failures that cannot be agreed collectively.
+/// `internalFailure` when MPI cannot be initialized. A rank that dies is noticed by `mpirun`,
+/// which terminates the others; failures a rank survives are agreed (`MPIRowGroupExchange`).
 public final class MPIWorld: Sendable {
     public let rank: Int
     public let size: Int
@@ -43,11 +40,5 @@ public final class MPIWorld: Sendable {
     /// Ends MPI in this process (every process calls it once, after its last collective).
     public func finalize() {
         _ = MPI_Finalize()
-    }
-
-    /// Ends every process of the job with `exitCode`.
-    public func abort(exitCode: Int32) -> Never {
-        _ = MPI_Abort(tessera_mpi_comm_world(), exitCode)
-        exit(exitCode)
     }
 }

@@ -112,7 +112,7 @@ extension TiledMatrix {
             // Whole d×d partials travel (only their upper triangles are meaningful); each panel's
             // columns are summed by the same tree as below, panel after panel.
             try Self.combineAcrossProcesses(graph: graph, engine: engine, exchange: exchange, partials: partials,
-                                            owned: owned, count: d * d) { into, from in
+                                            owned: owned, count: d * d, trace: trace) { into, from in
                 let src = frozen[from].pointer, dst = frozen[into].pointer
                 for j in 0..<d { BLAS.axpy(count: j + 1, alpha: 1, x: src + j * d, y: dst + j * d) }
             }

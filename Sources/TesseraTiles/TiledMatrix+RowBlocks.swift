@@ -132,10 +132,10 @@ extension TiledMatrix {
     /// in `TaskGraph.treeReductionPairs` order — the same additions in the same order as the
     /// single-process tree, hence the same bits. Throws the agreed failure of any process.
     static func combineAcrossProcesses(graph: TaskGraph, engine: Engine, exchange: any RowGroupExchange,
-                                       partials: [SharedBlock], owned: Range<Int>, count: Int,
+                                       partials: [SharedBlock], owned: Range<Int>, count: Int, trace: TraceRecorder? = nil,
                                        combine: (Int, Int) -> Void) throws(TesseraError) {
         var failure: TesseraError?
-        do { try engine.run(graph) } catch { failure = error }
+        do { try engine.run(graph, trace: trace) } catch { failure = error }
         var local = [Double]()
         if failure == nil {
             local.reserveCapacity(owned.count * count)

@@ -29,6 +29,7 @@ final class DistributedLaunch: Sendable {
         #if canImport(TesseraDistributed)
         if let world = try MPIWorld.joinIfLaunched() {
             let combine = ProcessEnvironment.value("TESSERA_MPI_COMBINE").flatMap(MPIRowGroupExchange.Combine.init(rawValue:))
+            StopWatchdog.reclaimFaultSignal()
             self.world = world
             exchange = MPIRowGroupExchange(world: world, combine: combine ?? .deterministic)
             rank = world.rank
