@@ -5,7 +5,8 @@
 #     4 ranks: x is byte-for-byte the single-process x, with the same exit status;
 #  2. a NaN in the last rank's rows (found only by that rank's reduction): every rank exits 2,
 #     exactly one `tessera: error:` line, no x written;
-#  3. a rank killed with SIGKILL (test hook TESSERA_TEST_KILL_RANK): the run ends (no hang) with
+#  3. ranks started with different --threads (which change the plan): exit 2, one message;
+#  4. a rank killed with SIGKILL (test hook TESSERA_TEST_KILL_RANK): the run ends (no hang) with
 #     a non-zero status, no x written.
 # Ranks are oversubscribed (`--oversubscribe`; CI has 2 cores) and may run as root
 # (`--allow-run-as-root`). About a minute on 2 cores.
@@ -65,6 +66,16 @@ for method in pcg cholesky; do
     [ ! -e xn.npy ] || fail "NaN ($method): x was written"
 done
 echo "test-mpi: a NaN in rank 1's rows fails both ranks with one message, nothing written"
+
+# Ranks with different --threads would plan differently: refused on every rank, one message.
+rm -f xt.npy
+solve=(solve gram --matrix g1/A.npy --rhs g1/b.npy --method pcg --output xt.npy)
+set +e; timeout 120 mpirun --allow-run-as-root --oversubscribe -np 1 "$tessera" "${solve[@]}" --threads 1 : \
+    -np 1 "$tessera" "${solve[@]}" --threads 2 >out.txt 2>err.txt; got=$?; set -e
+[ "$got" = 2 ] || fail "different --threads: exit $got, expected 2"
+[ "$(grep -c '^tessera: error: rank 1 has 2 threads' err.txt)" = 1 ] || fail "different --threads: expected one message naming rank 1: $(cat err.txt)"
+[ ! -e xt.npy ] || fail "different --threads: x was written"
+echo "test-mpi: ranks with different --threads are refused with one message"
 
 rm -f xk.npy
 start=$SECONDS

@@ -47,10 +47,20 @@ final class DistributedLaunch: Sendable {
         size = 1
     }
 
-    /// `engine`, distributed over the job's ranks when there are several.
-    func engine(_ engine: Engine) -> Engine {
+    /// `engine`, distributed over the job's ranks when there are several. The plan (`auto`'s
+    /// choice, the tile height) and the Gram panels depend on the worker and core counts, so every
+    /// rank must have the same: throws `invalidArgument` on every rank when they differ.
+    func engine(_ engine: Engine) throws(TesseraError) -> Engine {
         #if canImport(TesseraDistributed)
-        if let exchange, exchange.size > 1 { return engine.distributed(over: exchange) }
+        if let exchange, exchange.size > 1 {
+            let mine = [Double(engine.workerCount), Double(engine.profile.coreCount)]
+            let all = try exchange.allGather(owned: mine, counts: Array(repeating: 2, count: exchange.size), failure: nil)
+            let first = Array(all.prefix(2))
+            for r in 1..<exchange.size where Array(all[(2 * r)..<(2 * r + 2)]) != first {
+                throw .invalidArgument("rank \(r) has \(Int(all[2 * r])) threads on \(Int(all[2 * r + 1])) cores, rank 0 \(Int(first[0])) on \(Int(first[1])); run every rank on identical nodes with the same --threads (the plan and the bits depend on them)")
+            }
+            return engine.distributed(over: exchange)
+        }
         #endif
         return engine
     }

@@ -80,7 +80,7 @@ struct Solve: ParsableCommand {
             try refuseInapplicableOptions()
             let request = self.problem.problem(power: power ?? 1, ridge: ridge ?? 0)
             let recorder = trace == nil ? nil : TraceRecorder()
-            let engine = launch.engine(try engineOptions.makeEngineTyped().tracing(into: recorder))
+            let engine = try launch.engine(try engineOptions.makeEngineTyped().tracing(into: recorder))
             let solveOptions = try options()
             // One progress interface: the line on stderr is fed by the library's SolveMonitor.
             let progress = Progress(enabled: !quiet, tolerance: solveOptions.tolerance(for: request))
