@@ -2,6 +2,11 @@
 // Tessera: sketch-and-precondition solvers for proxies of the attention matrix,
 // on a tiled-matrix DAG runtime (Dispatch + hwloc + OpenBLAS). See README.md.
 import PackageDescription
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
@@ -49,7 +54,7 @@ let package = Package(
         .target(name: "CTessera"),
         .target(name: "TesseraC", dependencies: ["CTessera", "Tessera"], swiftSettings: strict),
         .executableTarget(name: "tessera",
-                          dependencies: ["Tessera", "TesseraIO", "CStopSignals",
+                          dependencies: ["Tessera", "TesseraIO", "CStopSignals"] + mpiCLIDependencies + [
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log")],
                           swiftSettings: strict),
@@ -67,6 +72,28 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The distributed layer (Open MPI), only when MPI's header is installed (Debian's libopenmpi-dev;
+// scripts/install-deps.sh installs it) or TESSERA_MPI=1; TESSERA_MPI=0 leaves it out. Without it
+// the package builds as before and `tessera` runs single-process (docs/DISTRIBUTED.md).
+var mpiCLIDependencies: [Target.Dependency] {
+    mpiEnabled ? ["TesseraDistributed"] : []
+}
+var mpiEnabled: Bool {
+    switch Context.environment["TESSERA_MPI"] {
+    case "0": return false
+    case "1": return true
+    default: return FileManager.default.fileExists(atPath: "/usr/lib/x86_64-linux-gnu/openmpi/include/mpi.h")
+        || FileManager.default.fileExists(atPath: "/usr/lib/aarch64-linux-gnu/openmpi/include/mpi.h")
+    }
+}
+if mpiEnabled {
+    package.targets.append(contentsOf: [
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "TesseraDistributed", dependencies: ["TesseraCore", "TesseraTiles", "CMPI"], swiftSettings: strict),
+    ])
+}
 
 // The libFuzzer target for the .npy reader, only when TESSERA_FUZZ=1 (scripts/fuzz.sh): it has
 // no main of its own (libFuzzer provides it), so a normal build must not link it.

@@ -23,6 +23,8 @@ SYSTEM = {"Swift", "Glibc", "Musl", "Darwin", "Foundation", "FoundationEssential
           "CoreFoundation", "os", "Android", "WinSDK", "ucrt"}
 IMPORT = re.compile(r"^\s*(?:@[A-Za-z_]+(?:\([^)]*\))?\s+)*import\s+(?:(?:typealias|struct|class|enum|protocol|let|var|func)\s+)?([A-Za-z_][A-Za-z0-9_]*)")
 
+CAN_IMPORT = re.compile(r"^\s*#if\s+canImport\(([A-Za-z_][A-Za-z0-9_]*)\)\s*$")
+
 package = json.load(open(os.environ["MANIFEST"]))
 targets = {t["name"]: t for t in package["targets"]}
 problems = []
@@ -43,10 +45,20 @@ for t in package["targets"]:
             swift_files += 1
             with open(os.path.join(root, f), encoding="utf-8") as source:
                 in_string = False   # inside a multi-line string literal (may quote other languages)
+                guards = []         # the `#if` lines around this one: a module name for `#if canImport(M)`
                 for line in source:
                     if not in_string:
+                        g = CAN_IMPORT.match(line)
+                        if g:
+                            guards.append(g.group(1))
+                        elif re.match(r"^\s*#if\b", line):
+                            guards.append(None)
+                        elif re.match(r"^\s*#endif\b", line) and guards:
+                            guards.pop()
                         m = IMPORT.match(line)
-                        if m:
+                        # `#if canImport(M)` / `import M` of an optional target (TesseraDistributed
+                        # without Open MPI) that this configuration leaves out: not a dependency.
+                        if m and not (m.group(1) in guards and m.group(1) not in targets):
                             imported.add(m.group(1))
                     if line.count('"""') % 2 == 1:
                         in_string = not in_string

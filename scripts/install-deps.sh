@@ -3,7 +3,10 @@
 # Needs root (or sudo) for apt-get; does nothing when everything is already there.
 set -euo pipefail
 missing=()
-for pkg in libopenblas-dev libhwloc-dev; do
+# Open MPI (libopenmpi-dev for mpi.h and libmpi, openmpi-bin for mpirun) is optional for the
+# build: with it Package.swift adds the distributed layer (docs/DISTRIBUTED.md) and the tests run
+# scripts/test-mpi.sh.
+for pkg in libopenblas-dev libhwloc-dev libopenmpi-dev openmpi-bin; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -82,20 +82,31 @@ public final class TaskGraph {
     @discardableResult
     public func addTreeReduction(name: String, handles: [DataHandle], priority: Int = 0,
                                  combine: @escaping @Sendable (_ into: Int, _ from: Int) throws -> Void) -> Int {
-        var stride = 1, added = 0
-        while stride < handles.count {
+        let pairs = Self.treeReductionPairs(count: handles.count)
+        for (into, from) in pairs {
+            add(name: name, reads: [handles[from]], writes: [handles[into]], priority: priority) { _ in
+                try combine(into, from)
+            }
+        }
+        return pairs.count
+    }
+
+    /// The combines of the fixed binary tree over `count` partials, in an order that respects
+    /// its dependencies: level by level (stride 1, 2, 4, …), partial i absorbs partial i + stride.
+    /// Running them in this order on one thread adds the same numbers in the same order as
+    /// `addTreeReduction` does on any executor (the distributed layer relies on it).
+    public static func treeReductionPairs(count: Int) -> [(into: Int, from: Int)] {
+        var pairs: [(into: Int, from: Int)] = []
+        var stride = 1
+        while stride < count {
             var i = 0
-            while i + stride < handles.count {
-                let into = i, from = i + stride
-                add(name: name, reads: [handles[from]], writes: [handles[into]], priority: priority) { _ in
-                    try combine(into, from)
-                }
-                added += 1
+            while i + stride < count {
+                pairs.append((into: i, from: i + stride))
                 i += 2 * stride
             }
             stride *= 2
         }
-        return added
+        return pairs
     }
 }
 

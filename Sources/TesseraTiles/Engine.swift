@@ -19,6 +19,9 @@ public struct Engine: Sendable {
     public let executor: any GraphExecutor
     /// Records every graph this engine runs when set (see `tracing(into:)`).
     public private(set) var trace: TraceRecorder?
+    /// When set, row-block reductions run only this process's groups and combine the group
+    /// partials across processes (`distributed(over:)`); nil in a single process.
+    public private(set) var exchange: (any RowGroupExchange)?
 
     /// An engine on `profile` (default: this machine) with `threads` workers (default: one per
     /// core); `serial` runs every graph on the calling thread in submission order. With
@@ -42,6 +45,16 @@ public struct Engine: Sendable {
     public func tracing(into recorder: TraceRecorder?) -> Engine {
         var copy = self
         copy.trace = recorder
+        return copy
+    }
+
+    /// The same engine as one of several processes: every canonical row-block reduction (AᵀA,
+    /// SA, Aᵀu, AᵀA·Y, Aᵀ(B − AY)) computes only this process's groups and combines all groups'
+    /// partials through `exchange` by the fixed tree, so results keep their bits for any process
+    /// count. Passes that are not row-block reductions run whole in every process.
+    public func distributed(over exchange: any RowGroupExchange) -> Engine {
+        var copy = self
+        copy.exchange = exchange
         return copy
     }
 

@@ -76,8 +76,9 @@ extension TiledMatrix {
             partials.append(try SharedBlock(rows: d, cols: d, engine: engine, domain: domain, zeroed: false))
         }
         let panelHandles = groups.map { _ in (0..<panelCount).map { _ in DataHandle.make() } }
+        let owned = engine.exchange?.ownedGroups(of: groups.count) ?? 0..<groups.count
         let graph = TaskGraph()
-        for (g, blocks) in groups.enumerated() {
+        for (g, blocks) in groups.enumerated() where owned.contains(g) {
             let p = partials[g]
             for h in panelHandles[g] { graph.place(h, domain: p.storage.domain) }
             let touched = tiles(touchedBy: blocks, blockRows: blockRows)
@@ -116,6 +117,18 @@ extension TiledMatrix {
             }
         }
         let frozen = partials
+        if let exchange = engine.exchange {
+            // Whole d×d partials travel (only their upper triangles are meaningful); each panel's
+            // columns are summed by the same tree as below, panel after panel.
+            try Self.combineAcrossProcesses(graph: graph, engine: engine, exchange: exchange, partials: partials,
+                                            owned: owned, count: d * d, trace: trace) { into, from in
+                let src = frozen[from].pointer, dst = frozen[into].pointer
+                for j in 0..<d { BLAS.axpy(count: j + 1, alpha: 1, x: src + j * d, y: dst + j * d) }
+            }
+            var g = partials[0].toArray()
+            for j in 0..<d { for i in (j + 1)..<max(j + 1, d) { g[i + j * d] = g[j + i * d] } }
+            return g
+        }
         for panel in 0..<panelCount {
             let lo = bounds[panel], hi = bounds[panel + 1]
             graph.addTreeReduction(name: "sum-upper", handles: panelHandles.map { $0[panel] }, priority: 1) { into, from in

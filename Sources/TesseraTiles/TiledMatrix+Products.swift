@@ -22,8 +22,12 @@ extension TiledMatrix {
         let y = try TiledVector(layout: layout, engine: engine)
         let graph = TaskGraph()
         let blockRows = layout.reductionBlockRows
+        // In a distributed engine only this process's rows (those of its Aᵀu groups).
+        let mine = engine.exchange.map { ownedRows(rank: $0.rank, size: $0.size) } ?? 0..<rows
         for (i, a) in tiles.enumerated() {
-            let tile = a.tile, out = y.blocks[i].tile, rows = layout.rowRange(ofTile: i)
+            let tile = a.tile, out = y.blocks[i].tile, tileRows = layout.rowRange(ofTile: i)
+            let rows = tileRows.clamped(to: mine)
+            guard !rows.isEmpty else { continue }
             graph.place(y.blocks[i].handle, domain: a.domain)
             graph.add(name: "gemv", reads: [a.handle, xs.handle], writes: [y.blocks[i].handle]) { _ in
                 try self.requireFinite(i)
@@ -31,14 +35,40 @@ extension TiledMatrix {
                 var r = rows.lowerBound
                 while r < rows.upperBound {
                     let end = min(rows.upperBound, (r / blockRows + 1) * blockRows)
-                    let local = (r - rows.lowerBound)..<(end - rows.lowerBound)
+                    let local = (r - tileRows.lowerBound)..<(end - tileRows.lowerBound)
                     tile.rows(local).gemv(transposed: false, x: xs.pointer, beta: 0, y: out.base + local.lowerBound)
                     r = end
                 }
             }
         }
-        try engine.run(graph)
+        guard let exchange = engine.exchange else {
+            try engine.run(graph)
+            return y
+        }
+        // Every process gets all n entries (8n bytes gathered): the rows are computed once.
+        var failure: TesseraError?
+        do { try engine.run(graph) } catch { failure = error }
+        let counts = (0..<exchange.size).map { ownedRows(rank: $0, size: exchange.size).count }
+        let local = failure == nil ? y.toArray(rows: mine) : []
+        let all = try exchange.allGather(owned: local, counts: counts, failure: failure)
+        guard all.count == rows else { throw .internalFailure("the exchange returned \(all.count) of \(rows) rows") }
+        y.assign(all)
         return y
+    }
+
+    /// The rows process `rank` of `size` computes in a row-wise pass (y = Ax): the canonical
+    /// blocks of its groups of an Aᵀu reduction (`rowBlockGroups` for d values), so it reads
+    /// the same rows of A in both passes. Contiguous, in rank order, covering [0, n).
+    public func ownedRows(rank: Int, size: Int) -> Range<Int> {
+        let blockRows = layout.reductionBlockRows
+        let groups = rowBlockGroups(blockRows: blockRows, resultCount: cols)
+        let owned = (rank * groups.count / size)..<((rank + 1) * groups.count / size)
+        guard let first = owned.first, let last = owned.last else {
+            let start = rank * groups.count / size
+            let row = start < groups.count ? groups[start].lowerBound * blockRows : rows
+            return min(row, rows)..<min(row, rows)
+        }
+        return min(groups[first].lowerBound * blockRows, rows)..<min(groups[last].upperBound * blockRows, rows)
     }
 
     /// w = Aᵀu for u ∈ ℝ^n (tiled like A's rows).

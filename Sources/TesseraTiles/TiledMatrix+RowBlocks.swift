@@ -94,8 +94,9 @@ extension TiledMatrix {
             let domain = tiles[tiles(touchedBy: blocks, blockRows: blockRows).lowerBound].domain
             partials.append(try SharedBlock(rows: resultCount, engine: engine, domain: domain))
         }
+        let owned = engine.exchange?.ownedGroups(of: groups.count) ?? 0..<groups.count
         let graph = TaskGraph()
-        for (g, blocks) in groups.enumerated() {
+        for (g, blocks) in groups.enumerated() where owned.contains(g) {
             let touched = tiles(touchedBy: blocks, blockRows: blockRows)
             let partial = partials[g]
             graph.place(partial.handle, domain: partial.storage.domain)
@@ -109,10 +110,45 @@ extension TiledMatrix {
             }
         }
         let frozen = partials, count = resultCount
+        if let exchange = engine.exchange {
+            try Self.combineAcrossProcesses(graph: graph, engine: engine, exchange: exchange, partials: partials,
+                                            owned: owned, count: count) { into, from in
+                BLAS.axpy(count: count, alpha: 1, x: frozen[from].pointer, y: frozen[into].pointer)
+            }
+            return partials[0].toArray()
+        }
         graph.addTreeReduction(name: name + "-sum", handles: partials.map(\.handle), priority: 1) { into, from in
             BLAS.axpy(count: count, alpha: 1, x: frozen[from].pointer, y: frozen[into].pointer)
         }
         try engine.run(graph)
         return partials[0].toArray()
+    }
+}
+
+extension TiledMatrix {
+    /// The distributed end of a group reduction: runs `graph` (this process's groups), hands the
+    /// owned partials (or the error the graph threw) to `exchange`, copies every group's partial
+    /// back into `partials`, and sums them by the fixed tree on this thread, `combine(into, from)`
+    /// in `TaskGraph.treeReductionPairs` order — the same additions in the same order as the
+    /// single-process tree, hence the same bits. Throws the agreed failure of any process.
+    static func combineAcrossProcesses(graph: TaskGraph, engine: Engine, exchange: any RowGroupExchange,
+                                       partials: [SharedBlock], owned: Range<Int>, count: Int, trace: TraceRecorder? = nil,
+                                       combine: (Int, Int) -> Void) throws(TesseraError) {
+        var failure: TesseraError?
+        do { try engine.run(graph, trace: trace) } catch { failure = error }
+        var local = [Double]()
+        if failure == nil {
+            local.reserveCapacity(owned.count * count)
+            for g in owned { local.append(contentsOf: UnsafeBufferPointer(start: partials[g].pointer, count: count)) }
+        }
+        let all = try exchange.allGather(owned: local, groupCount: partials.count, resultCount: count, failure: failure)
+        guard all.count == partials.count * count else {
+            throw .internalFailure("the exchange returned \(all.count) values for \(partials.count) partials of \(count)")
+        }
+        all.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            for g in partials.indices { partials[g].pointer.update(from: base + g * count, count: count) }
+        }
+        for (into, from) in TaskGraph.treeReductionPairs(count: partials.count) { combine(into, from) }
     }
 }

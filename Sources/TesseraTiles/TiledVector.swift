@@ -37,6 +37,32 @@ public final class TiledVector: Sendable {
 
     /// The entries in order.
     public func toArray() -> [Double] { blocks.flatMap { $0.toArray() } }
+
+    /// The entries of the global rows `rows` (clamped to [0, n)), in order.
+    public func toArray(rows: Range<Int>) -> [Double] {
+        let wanted = rows.clamped(to: 0..<count)
+        var out: [Double] = []
+        out.reserveCapacity(wanted.count)
+        for (i, b) in blocks.enumerated() {
+            let tileRows = layout.rowRange(ofTile: i), part = tileRows.clamped(to: wanted)
+            guard !part.isEmpty else { continue }
+            out.append(contentsOf: UnsafeBufferPointer(start: b.memory.baseAddress + (part.lowerBound - tileRows.lowerBound),
+                                                       count: part.count))
+        }
+        return out
+    }
+
+    /// Overwrites every entry with `values` (n of them; fewer or more leave the vector as is).
+    public func assign(_ values: [Double]) {
+        guard values.count == count else { return }
+        values.withUnsafeBufferPointer { src in
+            guard let base = src.baseAddress else { return }
+            for (i, b) in blocks.enumerated() {
+                let range = layout.rowRange(ofTile: i)
+                b.memory.baseAddress.update(from: base + range.lowerBound, count: range.count)
+            }
+        }
+    }
 }
 
 /// A small dense vector or matrix shared read-only by many tasks (x in y = Ax, a d×d result).

@@ -71,15 +71,22 @@ struct Solve: ParsableCommand {
     @OptionGroup var engineOptions: EngineOptions
 
     func run() throws {
-        let outcome = try CLIErrors.reporting { () throws(TesseraError) -> Bool in
+        // Under `mpirun -np P` every rank runs this; rank 0 alone prints and writes
+        // (DistributedLaunch). A plain run is rank 0 of 1.
+        let launch = try CLIErrors.reporting { () throws(TesseraError) in try DistributedLaunch() }
+        defer { launch.finish() }
+        launch.killIfTestAsks()
+        let quiet = engineOptions.quiet || !launch.isRoot
+        let outcome = try CLIErrors.reporting(printing: launch.isRoot) { () throws(TesseraError) -> Bool in
+          try launch.agreeing { () throws(TesseraError) -> Bool in
             try PathChecks.distinct(inputs: [matrix, rhs], outputs: [output] + [report, trace].compactMap { $0 })
             try refuseInapplicableOptions()
             let request = self.problem.problem(power: power ?? 1, ridge: ridge ?? 0)
             let recorder = trace == nil ? nil : TraceRecorder()
-            let engine = try engineOptions.makeEngineTyped().tracing(into: recorder)
+            let engine = try launch.engine(try engineOptions.makeEngineTyped().tracing(into: recorder))
             let solveOptions = try options()
             // One progress interface: the line on stderr is fed by the library's SolveMonitor.
-            let progress = Progress(enabled: !engineOptions.quiet, tolerance: solveOptions.tolerance(for: request))
+            let progress = Progress(enabled: !quiet, tolerance: solveOptions.tolerance(for: request))
             defer { progress.stop() }
             let monitor = progress.monitor
             let solutions = try monitor.observing { () throws(TesseraError) -> [Solution] in
@@ -87,7 +94,7 @@ struct Solve: ParsableCommand {
                 let a = try NpyArray(path: matrix)
                 let b = try NpyArray(path: rhs)
                 TestHooks.pauseAfterMapping()
-                for note in [a.conversionNote, b.conversionNote].compactMap({ $0 }) where !engineOptions.quiet { print("note: \(note)") }
+                for note in [a.conversionNote, b.conversionNote].compactMap({ $0 }) where !quiet { print("note: \(note)") }
                 let plan = try SolvePlan.make(request, shape: a.shape, source: matrix, matrixInPlace: a.canBeUsedInPlace,
                                               workers: engine.workerCount, options: solveOptions)
                 let columns = try RightHandSides(values: b.toArray(), shape: b.shape, columnMajor: b.fortranOrder, source: b.path,
@@ -98,14 +105,17 @@ struct Solve: ParsableCommand {
                 // written: the report says why, the run ends with exit 3.
                 if solutions.contains(where: { !$0.report.solutionRepresentable }) { return solutions }
                 SolveMonitor.enter(.write)
-                try write(solutions.map(\.x), reports: solutions.map(\.report.json), columns: columns, trace: recorder)
+                if launch.isRoot {
+                    try write(solutions.map(\.x), reports: solutions.map(\.report.json), columns: columns, trace: recorder)
+                }
                 return solutions
             }
             progress.stop()
-            if let first = solutions.first?.report, let rank = first.rank, rank < first.cols {
+            launch.printStatistics()
+            if launch.isRoot, let first = solutions.first?.report, let rank = first.rank, rank < first.cols {
                 CLIErrors.warn("A is numerically rank deficient (rank \(rank) of \(first.cols) columns, rcond \(Format.sci(first.rcond ?? .nan))); x is the minimum-norm solution")
             }
-            if !engineOptions.quiet {
+            if !quiet {
                 for (k, s) in solutions.enumerated() {
                     if solutions.count > 1 { print("— right-hand side \(k)") }
                     print(s.report.text)
@@ -116,6 +126,7 @@ struct Solve: ParsableCommand {
                 return false
             }
             return solutions.allSatisfy(\.report.converged)
+          }
         }
         if !outcome { throw ExitCode(3) }
     }

@@ -51,6 +51,15 @@ enum StopWatchdog {
         _ = tessera_fault_signals_install()
     }
 
+    /// Installs the SIGBUS handler again after a library replaced it: `MPI_Init` installs Open
+    /// MPI's own fault handlers (backtrace and abort), which would hide the truncated-input
+    /// message. Does nothing before `install(grace:)`.
+    static func reclaimFaultSignal() {
+        let started = state.withLock { $0.started }
+        guard started else { return }
+        _ = tessera_fault_signals_install()
+    }
+
     /// Waits for a signal byte; a fault ends the process at once; a stop requests the stop, gives
     /// the solve `grace` seconds to stop on its own (still answering a fault), then removes the
     /// registered temporaries and exits 128 + signal.

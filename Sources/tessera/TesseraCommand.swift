@@ -83,10 +83,12 @@ struct EngineOptions: ParsableArguments {
 
 /// Turns `TesseraError` into a one-line message on stderr and the documented exit code.
 enum CLIErrors {
-    static func reporting<T>(_ body: () throws(TesseraError) -> T) throws -> T {
+    /// `body`'s value; its error printed as one `tessera: error:` line (unless `printing` is
+    /// false: the other ranks of an MPI job leave that to rank 0) and thrown as the exit status.
+    static func reporting<T>(printing: Bool = true, _ body: () throws(TesseraError) -> T) throws -> T {
         do { return try body() } catch {
             let error = namingFlags(error)
-            printError(error.message)
+            if printing { printError(error.message) }
             throw ExitCode(exitStatus(of: error))
         }
     }

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The Open MPI tests (docs/DISTRIBUTED.md), run by scripts/test.sh when `mpirun` exists and the
+# debug `tessera` was built with the distributed layer (libopenmpi-dev present at build time):
+#  1. gram j = 1, 2 and lstsq j = 0, 1, every method (paper, pcg, direct, cholesky), on 1, 2 and
+#     4 ranks: x is byte-for-byte the single-process x, with the same exit status;
+#  2. a NaN in the last rank's rows (found only by that rank's reduction): every rank exits 2,
+#     exactly one `tessera: error:` line, no x written;
+#  3. ranks started with different --threads (which change the plan): exit 2, one message;
+#  4. a rank killed with SIGKILL (test hook TESSERA_TEST_KILL_RANK): the run ends (no hang) with
+#     a non-zero status, no x written.
+# Ranks are oversubscribed (`--oversubscribe`; CI has 2 cores) and may run as root
+# (`--allow-run-as-root`). About a minute on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tessera="$PWD/.build/debug/tessera"
+if ! command -v mpirun >/dev/null; then
+    echo "test-mpi: mpirun not found, skipped (scripts/install-deps.sh installs Open MPI)"; exit 0
+fi
+[ -x "$tessera" ] || swift build --product tessera
+if ! ldd "$tessera" | grep -q libmpi; then
+    echo "test-mpi: $tessera was built without Open MPI (no mpi.h at build time), skipped"; exit 0
+fi
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+mpi() { local p="$1"; shift; timeout 120 mpirun --allow-run-as-root --oversubscribe -np "$p" "$tessera" "$@"; }
+failures=0
+fail() { echo "test-mpi: FAIL: $*"; failures=$((failures + 1)); }
+
+"$tessera" generate gram --rows 12000 --cols 12 --condition 1e3 --power 1 --output-dir g1 >/dev/null
+"$tessera" generate gram --rows 12000 --cols 12 --condition 1e2 --power 2 --output-dir g2 >/dev/null
+"$tessera" generate lstsq --rows 12000 --cols 12 --condition 1e3 --power 0 --output-dir l0 >/dev/null
+"$tessera" generate lstsq --rows 12000 --cols 12 --condition 1e2 --power 1 --output-dir l1 >/dev/null
+
+runs=0
+for case in "gram 1 g1" "gram 2 g2" "lstsq 0 l0" "lstsq 1 l1"; do
+    read -r problem power dir <<<"$case"
+    for method in paper pcg direct cholesky; do
+        args=(solve "$problem" --matrix "$dir/A.npy" --rhs "$dir/b.npy" --power "$power" --method "$method"
+              --max-iterations 30 --quiet)
+        set +e; "$tessera" "${args[@]}" --output "ref.npy"; want=$?; set -e
+        [ -f ref.npy ] || { fail "$case $method: the single-process solve wrote no x (exit $want)"; continue; }
+        for p in 1 2 4; do
+            rm -f "x$p.npy"
+            set +e; mpi "$p" "${args[@]}" --threads 1 --output "x$p.npy" 2>mpi-err.txt; got=$?; set -e
+            runs=$((runs + 1))
+            [ "$got" = "$want" ] || fail "$case $method, $p ranks: exit $got, single process $want: $(cat mpi-err.txt)"
+            cmp -s ref.npy "x$p.npy" || fail "$case $method, $p ranks: x differs from the single-process x"
+        done
+        rm -f ref.npy
+    done
+done
+echo "test-mpi: $runs distributed solves compared byte for byte with the single-process x"
+
+# A NaN in the last rows: only the last rank's groups read them.
+python3 - <<'PYTHON'
+import numpy as np
+a = np.load("g1/A.npy"); a[-3, 5] = np.nan; np.save("nan.npy", a)
+PYTHON
+for method in pcg cholesky; do
+    rm -f xn.npy
+    set +e; mpi 2 solve gram --matrix nan.npy --rhs g1/b.npy --method "$method" --output xn.npy >out.txt 2>err.txt; got=$?; set -e
+    [ "$got" = 2 ] || fail "NaN ($method): exit $got, expected 2"
+    [ "$(grep -c '^tessera: error:' err.txt)" = 1 ] || fail "NaN ($method): expected one 'tessera: error:' line, got: $(cat err.txt)"
+    grep -q 'non-finite value at row 11997, column 5' err.txt || fail "NaN ($method): the message does not name row 11997, column 5"
+    [ ! -e xn.npy ] || fail "NaN ($method): x was written"
+done
+echo "test-mpi: a NaN in rank 1's rows fails both ranks with one message, nothing written"
+
+# Ranks with different --threads would plan differently: refused on every rank, one message.
+rm -f xt.npy
+solve=(solve gram --matrix g1/A.npy --rhs g1/b.npy --method pcg --output xt.npy)
+set +e; timeout 120 mpirun --allow-run-as-root --oversubscribe -np 1 "$tessera" "${solve[@]}" --threads 1 : \
+    -np 1 "$tessera" "${solve[@]}" --threads 2 >out.txt 2>err.txt; got=$?; set -e
+[ "$got" = 2 ] || fail "different --threads: exit $got, expected 2"
+[ "$(grep -c '^tessera: error: rank 1 has 2 threads' err.txt)" = 1 ] || fail "different --threads: expected one message naming rank 1: $(cat err.txt)"
+[ ! -e xt.npy ] || fail "different --threads: x was written"
+echo "test-mpi: ranks with different --threads are refused with one message"
+
+rm -f xk.npy
+start=$SECONDS
+set +e; TESSERA_TEST_KILL_RANK=1 mpi 2 solve gram --matrix g1/A.npy --rhs g1/b.npy --method pcg --output xk.npy >out.txt 2>err.txt; got=$?; set -e
+[ "$got" != 0 ] && [ "$got" != 124 ] || fail "killed rank: exit $got (124 = hung until the timeout)"
+grep -q 'exited on signal 9' err.txt || fail "killed rank: mpirun did not name the killed rank: $(cat err.txt)"
+[ ! -e xk.npy ] || fail "killed rank: x was written"
+echo "test-mpi: a killed rank ends the run in $((SECONDS - start)) s (exit $got), nothing written"
+
+[ "$failures" = 0 ] || { echo "test-mpi: $failures failure(s)"; exit 1; }
+echo "test-mpi: all passed"
