@@ -57,7 +57,7 @@ let package = Package(
                           dependencies: ["Tessera", "TesseraIO", "CStopSignals"] + mpiCLIDependencies + [
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log")],
-                          swiftSettings: strict),
+                          swiftSettings: strict + mpiCLISettings),
         // Shared references and generators for the test targets (a library, not a test bundle).
         .target(name: "TesseraTestSupport", dependencies: ["TesseraCore", "TesseraKernels", "TesseraTiles", "COpenBLAS"], path: "Tests/TesseraTestSupport"),
         .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore"]),
@@ -78,6 +78,11 @@ let package = Package(
 // the package builds as before and `tessera` runs single-process (docs/DISTRIBUTED.md).
 var mpiCLIDependencies: [Target.Dependency] {
     mpiEnabled ? ["TesseraDistributed"] : []
+}
+// `#if TESSERA_MPI` in the CLI (a define, not `canImport`: a module left in .build by an earlier
+// configuration must not switch the distributed code on without its C module).
+var mpiCLISettings: [SwiftSetting] {
+    mpiEnabled ? [.define("TESSERA_MPI")] : []
 }
 var mpiEnabled: Bool {
     switch Context.environment["TESSERA_MPI"] {

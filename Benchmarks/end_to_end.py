@@ -64,10 +64,10 @@ def read_bandwidth(path):
     return os.path.getsize(path) / (time.perf_counter() - start)
 
 
-def gemm_rate():
+def gemm_rate(dtype="float64"):
     import numpy as np
     m = 2000
-    x = np.random.default_rng(0).standard_normal((m, m))
+    x = np.random.default_rng(0).standard_normal((m, m)).astype(dtype)
     x @ x
     start = time.perf_counter()
     x @ x
@@ -82,15 +82,16 @@ def main():
     parser.add_argument("--tessera", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "tessera"))
     parser.add_argument("--workdir")
     parser.add_argument("--baseline", help="another tessera binary (e.g. an earlier commit's) timed on the same files in the same run")
+    parser.add_argument("--baseline-args", default="", help="extra options for the baseline's solve, e.g. '--precision double'")
     args = parser.parse_args()
     tessera = os.path.abspath(args.tessera)
     if not os.path.exists(tessera):
         sys.exit(f"no {tessera}: build it with `swift build -c release --product tessera`")
     work = args.workdir or tempfile.mkdtemp(prefix="tessera-e2e-")
     os.makedirs(work, exist_ok=True)
-    rate = gemm_rate()
-    print(f"load {os.getloadavg()[0]:.2f}; NumPy GEMM {rate / 1e9:.1f} GFLOP/s; {os.cpu_count()} cores; medians of {args.repeat}")
-    print("shape            case     tessera s  (solve s)  np mmap s  np load s  vs mmap  vs load  RSS tessera/mmap/load GB  floor read/SYRK s"
+    rate, single_rate = gemm_rate(), gemm_rate("float32")
+    print(f"load {os.getloadavg()[0]:.2f}; NumPy GEMM {rate / 1e9:.1f} GFLOP/s (float32 {single_rate / 1e9:.1f}); {os.cpu_count()} cores; medians of {args.repeat}")
+    print("shape            case     tessera s  (solve s)  np mmap s  np load s  vs mmap  vs load  RSS tessera/mmap/load GB  floor read/SYRK/SSYRK s  factor"
           + ("  baseline s  RSS GB  baseline/tessera" if args.baseline else ""))
     try:
         for shape in args.shapes.split(","):
@@ -105,18 +106,20 @@ def main():
                 x, report = os.path.join(folder, "x.npy"), os.path.join(folder, "report.json")
                 cmd = [tessera, "solve", problem, "--matrix", a, "--rhs", b, "--power", j, "--output", x, "--report", report, "--quiet"]
                 t_tessera, rss_tessera = median_run(cmd, args.repeat)
-                solve = json.load(open(report))["seconds"]["total"]
+                solve_report = json.load(open(report))
+                solve, factor = solve_report["seconds"]["total"], solve_report.get("factor")
                 np_cmd = [sys.executable, "-c", NUMPY_SCRIPT, a, b, os.path.join(folder, "x_np.npy"), problem, j]
                 t_mmap, rss_mmap = median_run(np_cmd + ["mmap"], args.repeat)
                 t_load, rss_load = median_run(np_cmd + ["load"], args.repeat)
                 floor_read = os.path.getsize(a) / read_bandwidth(a)
                 floor_syrk = n * d * d / rate
+                floor_ssyrk = n * d * d / single_rate
                 print(f"{shape:<16} {problem}:{j:<6} {t_tessera:9.3f}  ({solve:7.3f})  {t_mmap:9.3f}  {t_load:9.3f}  "
                       f"{t_mmap / t_tessera:6.2f}×  {t_load / t_tessera:6.2f}×  "
                       f"{rss_tessera / 1e9:5.2f}/{rss_mmap / 1e9:5.2f}/{rss_load / 1e9:5.2f}            "
-                      f"{floor_read:6.3f}/{floor_syrk:6.3f}", end="")
+                      f"{floor_read:6.3f}/{floor_syrk:6.3f}/{floor_ssyrk:6.3f}  {factor}", end="")
                 if args.baseline:
-                    t_base, rss_base = median_run([os.path.abspath(args.baseline)] + cmd[1:], args.repeat)
+                    t_base, rss_base = median_run([os.path.abspath(args.baseline)] + cmd[1:] + args.baseline_args.split(), args.repeat)
                     print(f"  {t_base:10.3f}  {rss_base / 1e9:6.2f}  {t_base / t_tessera:6.2f}×", end="")
                 print()
                 sys.stdout.flush()

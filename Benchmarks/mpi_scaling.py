@@ -6,6 +6,10 @@ the fixed tree on every rank: the same bits for any rank count) and `allreduce` 
 its groups, then a plain MPI_Allreduce: bits depend on the rank count; for comparison only).
 
     python3 Benchmarks/mpi_scaling.py --rows 4000000 --cols 64 --ranks 1 2 4 --threads 1
+    python3 Benchmarks/mpi_scaling.py --problem attention --rows 20000 --cols 64 --methods pcg
+
+attention (rows of norm 1, λ = 1e-3) divides each kernel product's block pairs among the ranks
+and exchanges their contribution vectors (one combine only: the deterministic one).
 
 Per run it prints the wall time (process start to x written, median of --repeat), the solver's
 own total, the number of cross-rank exchanges, the bytes rank 0 received per exchange, and the
@@ -37,6 +41,7 @@ def run(cmd, env=None):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--problem", choices=["gram", "attention"], default="gram")
     parser.add_argument("--rows", type=int, default=4_000_000)
     parser.add_argument("--cols", type=int, default=64)
     parser.add_argument("--ranks", type=int, nargs="+", default=[1, 2, 4])
@@ -51,10 +56,11 @@ def main():
     work = args.workdir or tempfile.mkdtemp(prefix="tessera-mpi-")
     os.makedirs(work, exist_ok=True)
     try:
-        data = os.path.join(work, "g")
+        data = os.path.join(work, f"{args.problem}-{args.rows}x{args.cols}")
+        shape = ["--row-norm", "1", "--ridge", "1e-3"] if args.problem == "attention" else ["--condition", "1e3", "--power", "1"]
         if not os.path.exists(os.path.join(data, "A.npy")):
-            seconds, r = run([args.tessera, "generate", "gram", "--rows", str(args.rows), "--cols", str(args.cols),
-                              "--condition", "1e3", "--power", "1", "--output-dir", data])
+            seconds, r = run([args.tessera, "generate", args.problem, "--rows", str(args.rows), "--cols", str(args.cols),
+                              *shape, "--output-dir", data])
             if r.returncode != 0:
                 sys.exit(r.stderr)
             print(f"generated {args.rows} × {args.cols} in {seconds:.1f} s")
@@ -64,11 +70,12 @@ def main():
               f"{'KiB/exch':>9} {'comm %':>7}  same bits")
         for method in args.methods:
             reference = None
-            for combine in ("deterministic", "allreduce"):
+            for combine in ("deterministic", "allreduce") if args.problem == "gram" else ("deterministic",):
                 for p in args.ranks:
                     out = os.path.join(work, f"x-{method}-{combine}-{p}.npy")
-                    cmd = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", str(p), args.tessera, "solve", "gram",
-                           "--matrix", os.path.join(data, "A.npy"), "--rhs", os.path.join(data, "b.npy"), "--power", "1",
+                    extra = ["--ridge", "1e-3"] if args.problem == "attention" else ["--power", "1"]
+                    cmd = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", str(p), args.tessera, "solve", args.problem,
+                           "--matrix", os.path.join(data, "A.npy"), "--rhs", os.path.join(data, "b.npy"), *extra,
                            "--method", method, "--threads", str(args.threads), "--output", out]
                     env = dict(os.environ, TESSERA_MPI_STATS="1", TESSERA_MPI_COMBINE=combine)
                     walls, solve, stats = [], None, None

@@ -23,7 +23,9 @@ SYSTEM = {"Swift", "Glibc", "Musl", "Darwin", "Foundation", "FoundationEssential
           "CoreFoundation", "os", "Android", "WinSDK", "ucrt"}
 IMPORT = re.compile(r"^\s*(?:@[A-Za-z_]+(?:\([^)]*\))?\s+)*import\s+(?:(?:typealias|struct|class|enum|protocol|let|var|func)\s+)?([A-Za-z_][A-Za-z0-9_]*)")
 
-CAN_IMPORT = re.compile(r"^\s*#if\s+canImport\(([A-Za-z_][A-Za-z0-9_]*)\)\s*$")
+CAN_IMPORT = re.compile(r"^\s*#if\s+(?:canImport\(([A-Za-z_][A-Za-z0-9_]*)\)|(TESSERA_MPI))\s*$")
+# `#if TESSERA_MPI` (Package.swift defines it with the distributed layer) guards TesseraDistributed.
+GUARDED = {"TESSERA_MPI": "TesseraDistributed"}
 
 package = json.load(open(os.environ["MANIFEST"]))
 targets = {t["name"]: t for t in package["targets"]}
@@ -50,7 +52,7 @@ for t in package["targets"]:
                     if not in_string:
                         g = CAN_IMPORT.match(line)
                         if g:
-                            guards.append(g.group(1))
+                            guards.append(g.group(1) or GUARDED[g.group(2)])
                         elif re.match(r"^\s*#if\b", line):
                             guards.append(None)
                         elif re.match(r"^\s*#endif\b", line) and guards:

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Open MPI tests (docs/DISTRIBUTED.md), run by scripts/test.sh when `mpirun` exists and the
 # debug `tessera` was built with the distributed layer (libopenmpi-dev present at build time):
-#  1. gram j = 1, 2 and lstsq j = 0, 1, every method (paper, pcg, direct, cholesky), on 1, 2 and
-#     4 ranks: x is byte-for-byte the single-process x, with the same exit status;
+#  1. gram j = 1, 2 and lstsq j = 0, 1, every method (paper, pcg, direct, cholesky), and
+#     attention pcg (K stored and on the fly), paper and direct, on 1, 2 and 4 ranks: x is
+#     byte-for-byte the single-process x, with the same exit status;
 #  2. a NaN in the last rank's rows (found only by that rank's reduction): every rank exits 2,
 #     exactly one `tessera: error:` line, no x written;
 #  3. ranks started with different --threads (which change the plan): exit 2, one message;
@@ -51,6 +52,32 @@ for case in "gram 1 g1" "gram 2 g2" "lstsq 0 l0" "lstsq 1 l1"; do
     done
 done
 echo "test-mpi: $runs distributed solves compared byte for byte with the single-process x"
+
+# attention: the kernel product's tile pairs (K on the fly, 5 tiles: 15 pairs) or stored blocks
+# (2 block rows: 3 pairs, so one of 4 ranks holds none) are divided among the ranks; 25
+# iterations at most (the bits, not convergence, are compared; the exit status must match too).
+"$tessera" generate attention --rows 2500 --cols 16 --row-norm 0.9 --ridge 1e-3 --output-dir att >/dev/null
+runs=0
+for case in "pcg --memory-budget 1G" "pcg --memory-budget 40M" "paper --memory-budget 1G" "direct --memory-budget 1G"; do
+    read -r method budget size <<<"$case"
+    args=(solve attention --matrix att/A.npy --rhs att/b.npy --ridge 1e-3 --method "$method" "$budget" "$size"
+          --tile-rows 512 --max-iterations 25 --quiet)
+    set +e; "$tessera" "${args[@]}" --output ref.npy; want=$?; set -e
+    [ -f ref.npy ] || { fail "attention $case: the single-process solve wrote no x (exit $want)"; continue; }
+    for p in 1 2 4; do
+        rm -f "x$p.npy"
+        set +e; mpi "$p" "${args[@]}" --threads 1 --output "x$p.npy" 2>mpi-err.txt; got=$?; set -e
+        runs=$((runs + 1))
+        [ "$got" = "$want" ] || fail "attention $case, $p ranks: exit $got, single process $want: $(cat mpi-err.txt)"
+        cmp -s ref.npy "x$p.npy" || fail "attention $case, $p ranks: x differs from the single-process x"
+    done
+    rm -f ref.npy
+done
+echo "test-mpi: $runs distributed attention solves compared byte for byte with the single-process x"
+# The product is divided, not repeated: rank 0 received other ranks' kernel contributions.
+TESSERA_MPI_STATS=1 mpi 2 solve attention --matrix att/A.npy --rhs att/b.npy --ridge 1e-3 --method pcg --memory-budget 40M \
+    --tile-rows 512 --max-iterations 5 --threads 1 --quiet --output xs.npy 2>stats.txt || true
+grep -Eq 'exchanges [1-9][0-9]*, bytes received [1-9]' stats.txt || fail "attention on 2 ranks exchanged no kernel contributions: $(cat stats.txt)"
 
 # A NaN in the last rows: only the last rank's groups read them.
 python3 - <<'PYTHON'

@@ -14,11 +14,14 @@ import TesseraRuntime
 /// tile that holds its first row, and its tasks run there (first touch and every later read).
 /// Every panel is a `KernelPanel` (the same bits as the on-the-fly products' entries). Throws
 /// `invalidArgument` for a product with x of the wrong length, and allocation/graph errors.
+/// In a distributed engine each process stores and multiplies only its share of the pairs
+/// (`SymmetricBlockPairs`: memory and time divided by the process count, the same bits).
 public final class StoredKernel: Sendable {
     public let order: Int
     public let blockRows: Int
-    /// blocks[I][J - I] = K_IJ for J ≥ I (rows(I) × rows(J), column-major).
-    let blocks: [[SharedBlock]]
+    /// blocks[I][J - I] = K_IJ for J ≥ I (rows(I) × rows(J), column-major); nil for the pairs
+    /// another process holds (a distributed engine: `SymmetricBlockPairs`).
+    let blocks: [[SharedBlock?]]
     /// The NUMA domain of each block row.
     let domains: [Int]
 
@@ -37,11 +40,15 @@ public final class StoredKernel: Sendable {
         try matrix.requireAllFinite(engine: engine)
         let a = try SharedBlock(matrix.toColumnMajorArray(), engine: engine)   // n × d
         let domains = (0..<count).map { i in matrix.tiles[min(matrix.layout.tileCount - 1, i * b / matrix.layout.tileRows)].domain }
-        var blocks: [[SharedBlock]] = []
+        let pairs = SymmetricBlockPairs(blockCount: count, exchange: engine.exchange)
+        let mine = Set(pairs.owned)
+        var blocks: [[SharedBlock?]] = []
+        var p = 0
         for i in 0..<count {
-            var row: [SharedBlock] = []
+            var row: [SharedBlock?] = []
             for j in i..<count {
-                row.append(try SharedBlock(rows: Self.size(i, b, n), cols: Self.size(j, b, n), engine: engine, domain: domains[i], zeroed: false))
+                row.append(mine.contains(p) ? try SharedBlock(rows: Self.size(i, b, n), cols: Self.size(j, b, n), engine: engine, domain: domains[i], zeroed: false) : nil)
+                p += 1
             }
             blocks.append(row)
         }
@@ -49,7 +56,7 @@ public final class StoredKernel: Sendable {
         let panel = 128
         for i in 0..<count {
             for j in i..<count {
-                let block = blocks[i][j - i]
+                guard let block = blocks[i][j - i] else { continue }
                 let rows = Self.size(i, b, n), cols = Self.size(j, b, n), i0 = i * b, j0 = j * b
                 graph.add(name: "store-kernel-block", reads: [a.handle], writes: [block.handle], domain: domains[i], priority: count - (j - i)) { _ in
                     for q0 in stride(from: 0, to: cols, by: panel) {
@@ -82,7 +89,8 @@ public final class StoredKernel: Sendable {
         let graph = TaskGraph()
         for i in 0..<count {
             for j in i..<count {
-                let block = blocks[i][j - i], cij = contributions[i][j], cji = contributions[j][i]
+                guard let block = blocks[i][j - i] else { continue }
+                let cij = contributions[i][j], cji = contributions[j][i]
                 let rows = Self.size(i, b, n), cols = Self.size(j, b, n), i0 = i * b, j0 = j * b
                 let writes = i == j ? [cij.handle] : [cij.handle, cji.handle]
                 graph.add(name: "stored-kernel-block", reads: [block.handle, xs.handle], writes: writes, domain: domains[i], priority: count - (j - i)) { _ in
@@ -93,15 +101,23 @@ public final class StoredKernel: Sendable {
                 }
             }
         }
+        // A distributed kernel holds its pairs only; their contributions are exchanged, then every
+        // process sums all of them in the same order.
+        var sums = graph
+        if let exchange = engine.exchange {
+            try SymmetricBlockPairs(blockCount: count, exchange: exchange)
+                .runAndShare(graph, engine: engine, exchange: exchange, contributions: contributions, rowCount: { Self.size($0, b, n) })
+            sums = TaskGraph()
+        }
         for i in 0..<count {
             let parts = contributions[i], i0 = i * b, rows = Self.size(i, b, n)
-            graph.add(name: "stored-kernel-sum", reads: parts.map(\.handle), writes: y.handles(rows: i0..<(i0 + rows), cols: 0..<1)) { _ in
+            sums.add(name: "stored-kernel-sum", reads: parts.map(\.handle), writes: y.handles(rows: i0..<(i0 + rows), cols: 0..<1)) { _ in
                 let out = y.base + i0
                 for k in 0..<rows { out[k] = lambda * xs.pointer[i0 + k] }
                 for part in parts { BLAS.axpy(count: rows, alpha: 1, x: part.pointer, y: out) }
             }
         }
-        try engine.run(graph)
+        try engine.run(sums)
         return y.toArray()
     }
 }

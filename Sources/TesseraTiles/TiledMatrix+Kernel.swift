@@ -11,7 +11,9 @@ import TesseraRuntime
 /// block serves both tile rows. Panels go in a fixed order, and one task per tile row then sums
 /// its contributions in the fixed order J = 0, 1, … (plus λ·x_I): the same bits for any number of
 /// threads. Cost n²d flops and n²/2 exps per product; memory n·d (A) + workers·kernelPanelRows²
-/// (panels) + T·n (contributions), never n².
+/// (panels) + T·n (contributions), never n². In a distributed engine each process computes its
+/// share of the tile pairs and the contributions are exchanged (`SymmetricBlockPairs`): the same
+/// bits for any process count.
 extension TiledMatrix {
     /// The largest squared row norm max‖aᵢ‖² (one task per tile, then a max); ⟨aᵢ, a_k⟩ ≤ it.
     public func maxRowNormSquared(engine: Engine) throws(TesseraError) -> Double {
@@ -66,8 +68,9 @@ extension TiledMatrix {
         let y = try ColumnBlock(rows: rows, cols: 1, engine: engine, rowBlock: Swift.max(rows, 1), alignedWith: layout)
         let graph = TaskGraph()
         let storages = tiles, lay = layout
-        for i in 0..<t {
-            for j in i..<t {
+        let pairs = SymmetricBlockPairs(blockCount: t, exchange: engine.exchange)
+        for (i, j) in pairs.pairs[pairs.owned] {
+            do {
                 let cij = contributions[i][j], cji = contributions[j][i]
                 let writes = i == j ? [cij.handle] : [cij.handle, cji.handle]
                 graph.place(cij.handle, domain: storages[i].domain)
@@ -93,16 +96,23 @@ extension TiledMatrix {
                 }
             }
         }
+        // In a distributed engine this process ran its pairs only; every process then sums all.
+        var sums = graph
+        if let exchange = engine.exchange {
+            try pairs.runAndShare(graph, engine: engine, exchange: exchange, contributions: contributions,
+                                  rowCount: { lay.rowCount(ofTile: $0) })
+            sums = TaskGraph()
+        }
         for i in 0..<t {
             // y's tile ranges are disjoint, so each gets its own handle.
             let parts = contributions[i], range = layout.rowRange(ofTile: i), yPart = y.handles(rows: range, cols: 0..<1)
-            graph.add(name: "kernel-sum", reads: parts.map(\.handle), writes: yPart, domain: storages[i].domain) { _ in
+            sums.add(name: "kernel-sum", reads: parts.map(\.handle), writes: yPart, domain: storages[i].domain) { _ in
                 let out = y.base + range.lowerBound
                 for k in 0..<range.count { out[k] = lambda * xs.pointer[range.lowerBound + k] }
                 for part in parts { BLAS.axpy(count: range.count, alpha: 1, x: part.pointer, y: out) }
             }
         }
-        try engine.run(graph)
+        try engine.run(sums)
         return y.toArray()
     }
 }

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Tessera
-#if canImport(TesseraDistributed)
+#if TESSERA_MPI
 import TesseraDistributed
 #endif
 
@@ -18,7 +18,7 @@ import TesseraDistributed
 final class DistributedLaunch: Sendable {
     let rank: Int
     let size: Int
-    #if canImport(TesseraDistributed)
+    #if TESSERA_MPI
     private let world: MPIWorld?
     private let exchange: MPIRowGroupExchange?
     #endif
@@ -26,7 +26,7 @@ final class DistributedLaunch: Sendable {
     var isRoot: Bool { rank == 0 }
 
     init() throws(TesseraError) {
-        #if canImport(TesseraDistributed)
+        #if TESSERA_MPI
         if let world = try MPIWorld.joinIfLaunched() {
             let combine = ProcessEnvironment.value("TESSERA_MPI_COMBINE").flatMap(MPIRowGroupExchange.Combine.init(rawValue:))
             StopWatchdog.reclaimFaultSignal()
@@ -51,7 +51,7 @@ final class DistributedLaunch: Sendable {
     /// choice, the tile height) and the Gram panels depend on the worker and core counts, so every
     /// rank must have the same: throws `invalidArgument` on every rank when they differ.
     func engine(_ engine: Engine) throws(TesseraError) -> Engine {
-        #if canImport(TesseraDistributed)
+        #if TESSERA_MPI
         if let exchange, exchange.size > 1 {
             let mine = [Double(engine.workerCount), Double(engine.profile.coreCount)]
             let all = try exchange.allGather(owned: mine, counts: Array(repeating: 2, count: exchange.size), failure: nil)
@@ -70,7 +70,7 @@ final class DistributedLaunch: Sendable {
     func agreeing<T>(_ body: () throws(TesseraError) -> T) throws(TesseraError) -> T {
         let result: Result<T, TesseraError>
         do { result = .success(try body()) } catch { result = .failure(error) }
-        #if canImport(TesseraDistributed)
+        #if TESSERA_MPI
         if let exchange, exchange.size > 1, !exchange.statistics.withLock({ $0.agreedFailure }) {
             if case .failure(let error) = result { try exchange.agree(failure: error) }
             try exchange.agree(failure: nil)
@@ -82,7 +82,7 @@ final class DistributedLaunch: Sendable {
     /// With `TESSERA_MPI_STATS=1`, rank 0 prints one line on stderr: reductions exchanged, bytes
     /// it received, seconds in MPI calls.
     func printStatistics() {
-        #if canImport(TesseraDistributed)
+        #if TESSERA_MPI
         guard isRoot, ProcessEnvironment.value("TESSERA_MPI_STATS") == "1", let exchange else { return }
         let s = exchange.statistics.withLock { $0 }
         var stderr = StandardError()
@@ -99,7 +99,7 @@ final class DistributedLaunch: Sendable {
 
     /// Ends MPI in this rank (after its last collective).
     func finish() {
-        #if canImport(TesseraDistributed)
+        #if TESSERA_MPI
         world?.finalize()
         #endif
     }

@@ -4,7 +4,7 @@ import TesseraTestSupport
 
 /// A solve on A used in place — a row-major view of a C-order buffer or a column-major view of a
 /// Fortran-order one — gives the x of Tessera's own tiles for every tall problem and method
-/// within 1e-14 for exact factors and within the tolerance for iterations (which stop anywhere
+/// within 10·κ_op·ε for exact factors and within the tolerance for iterations (which stop anywhere
 /// below it); within one storage order x has the same bits on 1 and 2 workers and for any tile
 /// height (every sum over rows runs over fixed canonical blocks); likewise attention.
 final class StorageOrderSolveTests: XCTestCase {
@@ -36,8 +36,12 @@ final class StorageOrderSolveTests: XCTestCase {
                 let xs = try forms[0].map { try solve($0, two) }
                 for k in 0..<3 {
                     let what = "\(problem) \(method) \(labels[k])"
-                    // Exact factors agree to rounding; iterations stop anywhere below their tolerance.
-                    let bound = method == .cholesky || method == .direct ? 1e-14 : 1e-10
+                    // Exact factors agree to rounding, amplified by the operator's condition number
+                    // (κ^(2j) for gram, κ^(2j+1) for lstsq: 100 and 1,000 here; the BLAS kernels of
+                    // the two storage orders round differently, by how much depends on the CPU);
+                    // iterations stop anywhere below their tolerance.
+                    let operatorCondition = pow(10.0, Double(problem == .gram ? 2 * j : 2 * j + 1))
+                    let bound = method == .cholesky || method == .direct ? 10 * operatorCondition * Double.ulpOfOne : 1e-10
                     XCTAssertLessThanOrEqual(relativeDifference(xs[k], xs[0]), bound, what)
                     XCTAssertEqual(xs[k].map(\.bitPattern), try solve(forms[0][k], one).map(\.bitPattern), "\(what): 1 vs 2 workers")
                     XCTAssertEqual(xs[k].map(\.bitPattern), try solve(forms[1][k], two).map(\.bitPattern), "\(what): tile height 700 vs 3,000")
