@@ -92,9 +92,20 @@ extension TiledMatrix {
                     var beta: Double = 0
                     self.forEachRowBlock(blocks, blockRows: blockRows, copy: &copy) { block in
                         if singlePrecision {
-                            Self.accumulateGramInSingle(block.view, columns: lo..<hi, first: beta == 0, into: p.pointer, ld: d,
-                                                        single: &single, panel: &singlePanel)
-                            beta = 1
+                            // Whole blocks gathered into chunks of up to singleChunkRows rows, from the group's first block.
+                            let perChunk = Swift.max(1, Self.singleChunkRows / blockRows)
+                            let position = (block.index - blocks.lowerBound) % perChunk
+                            let chunkStart = block.index - position, chunkEnd = Swift.min(chunkStart + perChunk, blocks.upperBound)
+                            if single.count < perChunk * blockRows * hi { single = [Float](repeating: 0, count: perChunk * blockRows * hi) }
+                            single.withUnsafeMutableBufferPointer { buffer in
+                                guard let x = buffer.baseAddress else { return }
+                                block.view.roundRowsToSingle(columns: hi, into: x + position * blockRows * hi)
+                                guard block.index == chunkEnd - 1 else { return }
+                                let chunkRows = block.rows.upperBound - chunkStart * blockRows
+                                Self.accumulateGramInSingle(chunk: x, rows: chunkRows, columns: lo..<hi, first: beta == 0,
+                                                            into: p.pointer, ld: d, panel: &singlePanel)
+                                beta = 1
+                            }
                             return
                         }
                         guard let triangle else {
