@@ -114,12 +114,7 @@ public struct TallPlanner: Sendable {
         }
         let (method, reason) = chooseMethod(kind, power: j, rows: n, cols: d, workers: workers, options: options)
         guard options.method == nil, options.precision == nil else { return (method, .double, reason) }
-        let nd = Double(n) * Double(d)
-        let pass = 8 * nd / bytesPerSecond
-        let factor = nd * Double(d) / (flopsPerWorker * Double(max(workers, 1)))
-        let lsStages = kind == .lstsq ? 1.0 : 0.0
-        let verification = Double(j) + (kind == .lstsq ? Double(j) + 2 : 0)
-        let cholesky = factor + pass * (verification + lsStages * 8)
+        let (pass, factor, lsStages, verification, cholesky) = choleskyCost(kind, power: j, rows: n, cols: d, workers: workers)
         let mixed = factor / 2 + pass * (mixedIterationsPerStage * (Double(j) + 2 * lsStages) + verification)
         guard method == .cholesky, 1.25 * mixed < cholesky else { return (method, .double, reason) }
         return (.pcg, .mixed, "d is large: a float32 Gram (SSYRK, twice DGEMM's rate) preconditions float64 CG in a few passes (predicted: mixed \(Format.duration(mixed)), cholesky route \(Format.duration(cholesky)))")
@@ -130,12 +125,7 @@ public struct TallPlanner: Sendable {
     public func chooseMethod(_ kind: TallProblem, power j: Int, rows n: Int, cols d: Int, workers: Int,
                              options: SolveOptions) -> (method: SolveMethod, reason: String) {
         if let method = options.method { return (method, "chosen with --method") }
-        let nd = Double(n) * Double(d)
-        let pass = 8 * nd / bytesPerSecond
-        let factor = nd * Double(d) / (flopsPerWorker * Double(max(workers, 1)))
-        let lsStages = kind == .lstsq ? 1.0 : 0.0
-        let verification = Double(j) + (kind == .lstsq ? Double(j) + 2 : 0)
-        let cholesky = factor + pass * (verification + lsStages * 8)
+        let (pass, _, lsStages, verification, cholesky) = choleskyCost(kind, power: j, rows: n, cols: d, workers: workers)
         let s = options.sketchSizeFactor * Double(d)
         let sketchQR = 2 * s * Double(d) * Double(d) / lapackFlops
         let iterative = sketchQR + pass * (2 + iterationsPerStage * (Double(j) + 2 * lsStages) + verification)
@@ -144,6 +134,19 @@ public struct TallPlanner: Sendable {
             return (.cholesky, "n·d² SYRK is cheaper than ~\(Int(iterationsPerStage)) passes per stage over A (\(text))")
         }
         return (.pcg, "d is large: passes over A are cheaper than the n·d² Gram (\(text))")
+    }
+
+    /// The cost model's shared terms, in seconds: one pass over A (8nd bytes), the n·d² Gram in
+    /// float64 on `workers`, lstsq's extra stage (1 or 0), the verification passes, and the whole
+    /// Gram-Cholesky route.
+    func choleskyCost(_ kind: TallProblem, power j: Int, rows n: Int, cols d: Int, workers: Int)
+        -> (pass: Double, factor: Double, lsStages: Double, verification: Double, cholesky: Double) {
+        let nd = Double(n) * Double(d)
+        let pass = 8 * nd / bytesPerSecond
+        let factor = nd * Double(d) / (flopsPerWorker * Double(max(workers, 1)))
+        let lsStages = kind == .lstsq ? 1.0 : 0.0
+        let verification = Double(j) + (kind == .lstsq ? Double(j) + 2 : 0)
+        return (pass, factor, lsStages, verification, factor + pass * (verification + lsStages * 8))
     }
 
     /// The factor the plan calls for, and the method that finally made it: a Gram-Cholesky

@@ -85,15 +85,7 @@ public struct TriangularFactor: Sendable {
     /// R = chol(AᵀA) from the tiled Gram matrix: n·d² flops. Fails (as `numerical`) when AᵀA is
     /// not numerically positive definite, i.e. κ(A) ≳ 10⁸; callers then use randomized Cholesky-QR.
     public static func gramCholesky(_ a: TiledMatrix, engine: Engine) throws(TesseraError) -> TriangularFactor {
-        SolveMonitor.enter(.factor)
-        var clock = Stopwatch()
-        let d = a.cols
-        var g = try a.gram(engine: engine)
-        try LAPACK.choleskyUpper(&g, order: d)
-        let r = UpperTriangular(upperOf: g, order: d, ld: d)
-        let cond = try checkRank(r, what: "Cholesky of AᵀA", asInputError: false)
-        return TriangularFactor(r: r, origin: .gramCholesky, sketch: nil, sketchQR: nil, conditionEstimate: cond,
-                                seconds: (0, clock.lap()))
+        try choleskyOfGram(a, origin: .gramCholesky, what: "Cholesky of AᵀA") { () throws(TesseraError) in try a.gram(engine: engine) }
     }
 
     /// R = chol(G₃₂) with G₃₂ ≈ AᵀA from float32 products (`TiledMatrix.gramInSinglePrecision`):
@@ -103,14 +95,23 @@ public struct TriangularFactor: Sendable {
     /// float32 flops (half the time of the float64 Gram) and d³/3. Throws `numerical` when G₃₂ is
     /// not numerically positive definite.
     public static func float32Gram(_ a: TiledMatrix, engine: Engine) throws(TesseraError) -> TriangularFactor {
+        try choleskyOfGram(a, origin: .float32Gram, what: "Cholesky of the float32 Gram matrix") { () throws(TesseraError) in
+            try a.gramInSinglePrecision(engine: engine)
+        }
+    }
+
+    /// R = chol(G) for the d × d Gram matrix `gram()` forms (timed as the factor phase), with its
+    /// rank check; `what` names the factorization in a failure's message.
+    private static func choleskyOfGram(_ a: TiledMatrix, origin: Origin, what: String,
+                                       gram: () throws(TesseraError) -> [Double]) throws(TesseraError) -> TriangularFactor {
         SolveMonitor.enter(.factor)
         var clock = Stopwatch()
         let d = a.cols
-        var g = try a.gramInSinglePrecision(engine: engine)
+        var g = try gram()
         try LAPACK.choleskyUpper(&g, order: d)
         let r = UpperTriangular(upperOf: g, order: d, ld: d)
-        let cond = try checkRank(r, what: "Cholesky of the float32 Gram matrix", asInputError: false)
-        return TriangularFactor(r: r, origin: .float32Gram, sketch: nil, sketchQR: nil, conditionEstimate: cond,
+        let cond = try checkRank(r, what: what, asInputError: false)
+        return TriangularFactor(r: r, origin: origin, sketch: nil, sketchQR: nil, conditionEstimate: cond,
                                 seconds: (0, clock.lap()))
     }
 
