@@ -33,22 +33,29 @@ fail() { echo "test-mpi: FAIL: $*"; failures=$((failures + 1)); }
 "$tessera" generate lstsq --rows 12000 --cols 12 --condition 1e3 --power 0 --output-dir l0 >/dev/null
 "$tessera" generate lstsq --rows 12000 --cols 12 --condition 1e2 --power 1 --output-dir l1 >/dev/null
 
+# compare LABEL ARGS...: the single-process x of `tessera ARGS` against 1, 2 and 4 ranks (one
+# thread each): the same exit status and x byte for byte.
 runs=0
+compare() {
+    local label="$1"; shift
+    local want got p
+    set +e; "$tessera" "$@" --output ref.npy; want=$?; set -e
+    [ -f ref.npy ] || { fail "$label: the single-process solve wrote no x (exit $want)"; return; }
+    for p in 1 2 4; do
+        rm -f "x$p.npy"
+        set +e; mpi "$p" "$@" --threads 1 --output "x$p.npy" 2>mpi-err.txt; got=$?; set -e
+        runs=$((runs + 1))
+        [ "$got" = "$want" ] || fail "$label, $p ranks: exit $got, single process $want: $(cat mpi-err.txt)"
+        cmp -s ref.npy "x$p.npy" || fail "$label, $p ranks: x differs from the single-process x"
+    done
+    rm -f ref.npy
+}
+
 for case in "gram 1 g1" "gram 2 g2" "lstsq 0 l0" "lstsq 1 l1"; do
     read -r problem power dir <<<"$case"
     for method in paper pcg direct cholesky; do
-        args=(solve "$problem" --matrix "$dir/A.npy" --rhs "$dir/b.npy" --power "$power" --method "$method"
-              --max-iterations 30 --quiet)
-        set +e; "$tessera" "${args[@]}" --output "ref.npy"; want=$?; set -e
-        [ -f ref.npy ] || { fail "$case $method: the single-process solve wrote no x (exit $want)"; continue; }
-        for p in 1 2 4; do
-            rm -f "x$p.npy"
-            set +e; mpi "$p" "${args[@]}" --threads 1 --output "x$p.npy" 2>mpi-err.txt; got=$?; set -e
-            runs=$((runs + 1))
-            [ "$got" = "$want" ] || fail "$case $method, $p ranks: exit $got, single process $want: $(cat mpi-err.txt)"
-            cmp -s ref.npy "x$p.npy" || fail "$case $method, $p ranks: x differs from the single-process x"
-        done
-        rm -f ref.npy
+        compare "$case $method" solve "$problem" --matrix "$dir/A.npy" --rhs "$dir/b.npy" --power "$power" \
+            --method "$method" --max-iterations 30 --quiet
     done
 done
 echo "test-mpi: $runs distributed solves compared byte for byte with the single-process x"
@@ -60,18 +67,8 @@ echo "test-mpi: $runs distributed solves compared byte for byte with the single-
 runs=0
 for case in "pcg --memory-budget 1G" "pcg --memory-budget 40M" "paper --memory-budget 1G" "direct --memory-budget 1G"; do
     read -r method budget size <<<"$case"
-    args=(solve attention --matrix att/A.npy --rhs att/b.npy --ridge 1e-3 --method "$method" "$budget" "$size"
-          --tile-rows 512 --max-iterations 25 --quiet)
-    set +e; "$tessera" "${args[@]}" --output ref.npy; want=$?; set -e
-    [ -f ref.npy ] || { fail "attention $case: the single-process solve wrote no x (exit $want)"; continue; }
-    for p in 1 2 4; do
-        rm -f "x$p.npy"
-        set +e; mpi "$p" "${args[@]}" --threads 1 --output "x$p.npy" 2>mpi-err.txt; got=$?; set -e
-        runs=$((runs + 1))
-        [ "$got" = "$want" ] || fail "attention $case, $p ranks: exit $got, single process $want: $(cat mpi-err.txt)"
-        cmp -s ref.npy "x$p.npy" || fail "attention $case, $p ranks: x differs from the single-process x"
-    done
-    rm -f ref.npy
+    compare "attention $case" solve attention --matrix att/A.npy --rhs att/b.npy --ridge 1e-3 --method "$method" \
+        "$budget" "$size" --tile-rows 512 --max-iterations 25 --quiet
 done
 echo "test-mpi: $runs distributed attention solves compared byte for byte with the single-process x"
 # The product is divided, not repeated: rank 0 received other ranks' kernel contributions.

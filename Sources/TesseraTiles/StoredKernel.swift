@@ -41,13 +41,12 @@ public final class StoredKernel: Sendable {
         let a = try SharedBlock(matrix.toColumnMajorArray(), engine: engine)   // n × d
         let domains = (0..<count).map { i in matrix.tiles[min(matrix.layout.tileCount - 1, i * b / matrix.layout.tileRows)].domain }
         let pairs = SymmetricBlockPairs(blockCount: count, exchange: engine.exchange)
-        let mine = Set(pairs.owned)
         var blocks: [[SharedBlock?]] = []
         var p = 0
         for i in 0..<count {
             var row: [SharedBlock?] = []
             for j in i..<count {
-                row.append(mine.contains(p) ? try SharedBlock(rows: Self.size(i, b, n), cols: Self.size(j, b, n), engine: engine, domain: domains[i], zeroed: false) : nil)
+                row.append(pairs.owned.contains(p) ? try SharedBlock(rows: Self.size(i, b, n), cols: Self.size(j, b, n), engine: engine, domain: domains[i], zeroed: false) : nil)
                 p += 1
             }
             blocks.append(row)

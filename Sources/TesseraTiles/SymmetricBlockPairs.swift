@@ -7,7 +7,7 @@ import TesseraRuntime
 /// A product y = (K + λI)x with K symmetric runs one task per pair: it makes the block K_IJ once
 /// (or reads it) and produces c_{I←J} = K_IJ·x_J and, for I ≠ J, c_{J←I} = K_IJᵀ·x_I; then y_I =
 /// λx_I + Σ_J c_{I←J} in the order J = 0, 1, …. In a distributed engine process r of P computes
-/// the pairs [⌊rN/P⌋, ⌊(r+1)N/P⌋) of the N = T(T+1)/2 (each pair by the same operations wherever
+/// the pairs [⌊rN/P⌋, ⌊(r+1)N/P⌋) of the N = T(T+1)/2 (`RowGroupExchange.groups`) (each pair by the same operations wherever
 /// it runs), `share` gives every process every pair's contribution vectors (an allgather of
 /// about T·n doubles in all), and every process sums them in the same order: y has the same bits
 /// for any process count, and the n²d flops and n²/2 exps are divided by P. Throws the agreed
@@ -23,11 +23,7 @@ struct SymmetricBlockPairs {
         pairs.reserveCapacity(t * (t + 1) / 2)
         for i in 0..<t { for j in i..<t { pairs.append((i, j)) } }
         self.pairs = pairs
-        owned = exchange.map { Self.range(of: pairs.count, rank: $0.rank, size: $0.size) } ?? 0..<pairs.count
-    }
-
-    static func range(of count: Int, rank: Int, size: Int) -> Range<Int> {
-        (rank * count / size)..<((rank + 1) * count / size)
+        owned = exchange?.ownedGroups(of: pairs.count) ?? 0..<pairs.count
     }
 
     /// Every pair's contributions (`contributions[I][J]` holds c_{I←J}, `rowCount(I)` doubles) on
@@ -42,7 +38,7 @@ struct SymmetricBlockPairs {
             return rowCount(i) + (i == j ? 0 : rowCount(j))
         }
         let counts = (0..<exchange.size).map { r in
-            Self.range(of: pairs.count, rank: r, size: exchange.size).reduce(0) { $0 + length($1) }
+            type(of: exchange).groups(of: pairs.count, rank: r, size: exchange.size).reduce(0) { $0 + length($1) }
         }
         var local = [Double]()
         if failure == nil {

@@ -70,27 +70,25 @@ extension TiledMatrix {
         let storages = tiles, lay = layout
         let pairs = SymmetricBlockPairs(blockCount: t, exchange: engine.exchange)
         for (i, j) in pairs.pairs[pairs.owned] {
-            do {
-                let cij = contributions[i][j], cji = contributions[j][i]
-                let writes = i == j ? [cij.handle] : [cij.handle, cji.handle]
-                graph.place(cij.handle, domain: storages[i].domain)
-                graph.add(name: "kernel-block", reads: [storages[i].handle, storages[j].handle, xs.handle], writes: writes) { context in
-                    try self.requireFinite(i)
-                    try self.requireFinite(j)
-                    let ai = storages[i].tile, aj = storages[j].tile
-                    let block = scratch.pointer + context.worker * panel * panel
-                    let xi = xs.pointer + lay.rowRange(ofTile: i).lowerBound, xj = xs.pointer + lay.rowRange(ofTile: j).lowerBound
-                    cij.pointer.update(repeating: 0, count: ai.rows)
-                    if i != j { cji.pointer.update(repeating: 0, count: aj.rows) }
-                    for p0 in stride(from: 0, to: ai.rows, by: panel) {
-                        let pRows = Swift.min(panel, ai.rows - p0)
-                        for q0 in stride(from: 0, to: aj.rows, by: panel) {
-                            let qRows = Swift.min(panel, aj.rows - q0)
-                            KernelPanel.compute(a: ai.rows(p0..<(p0 + pRows)), b: aj.rows(q0..<(q0 + qRows)), into: block, ldc: pRows)
-                            BLAS.gemv(.none, m: pRows, n: qRows, alpha: 1, a: block, lda: pRows, x: xj + q0, beta: 1, y: cij.pointer + p0)
-                            if i != j {
-                                BLAS.gemv(.transpose, m: pRows, n: qRows, alpha: 1, a: block, lda: pRows, x: xi + p0, beta: 1, y: cji.pointer + q0)
-                            }
+            let cij = contributions[i][j], cji = contributions[j][i]
+            let writes = i == j ? [cij.handle] : [cij.handle, cji.handle]
+            graph.place(cij.handle, domain: storages[i].domain)
+            graph.add(name: "kernel-block", reads: [storages[i].handle, storages[j].handle, xs.handle], writes: writes) { context in
+                try self.requireFinite(i)
+                try self.requireFinite(j)
+                let ai = storages[i].tile, aj = storages[j].tile
+                let block = scratch.pointer + context.worker * panel * panel
+                let xi = xs.pointer + lay.rowRange(ofTile: i).lowerBound, xj = xs.pointer + lay.rowRange(ofTile: j).lowerBound
+                cij.pointer.update(repeating: 0, count: ai.rows)
+                if i != j { cji.pointer.update(repeating: 0, count: aj.rows) }
+                for p0 in stride(from: 0, to: ai.rows, by: panel) {
+                    let pRows = Swift.min(panel, ai.rows - p0)
+                    for q0 in stride(from: 0, to: aj.rows, by: panel) {
+                        let qRows = Swift.min(panel, aj.rows - q0)
+                        KernelPanel.compute(a: ai.rows(p0..<(p0 + pRows)), b: aj.rows(q0..<(q0 + qRows)), into: block, ldc: pRows)
+                        BLAS.gemv(.none, m: pRows, n: qRows, alpha: 1, a: block, lda: pRows, x: xj + q0, beta: 1, y: cij.pointer + p0)
+                        if i != j {
+                            BLAS.gemv(.transpose, m: pRows, n: qRows, alpha: 1, a: block, lda: pRows, x: xi + p0, beta: 1, y: cji.pointer + q0)
                         }
                     }
                 }
