@@ -53,8 +53,19 @@ extension TiledMatrix {
 
     /// y = (exp(AAᵀ) + λI)·x for x ∈ ℝⁿ, without storing the kernel. Call `checkKernelOverflow`
     /// once first: this product does not repeat the check.
-    public func kernelMultiply(_ x: [Double], ridge lambda: Double = 0, engine: Engine) throws(TesseraError) -> [Double] {
+    ///
+    /// With `single` (A rounded to float32, `SingleRowTiles`) each panel's arguments come from
+    /// SGEMM into float32 and its exps are float32 (`ExpPanelProduct`: made in registers and
+    /// used at once, accumulated in float64) — the mixed-precision product K̃·x, K̃ within
+    /// ≈ (d + 2)·2⁻²⁴·‖aᵢ‖‖a_k‖ + `SingleExp.relativeErrorBound` of K entrywise (relative), at
+    /// about half the cost; the same task graph and summation order, so the same bits for any
+    /// number of threads too.
+    public func kernelMultiply(_ x: [Double], ridge lambda: Double = 0, single: SingleRowTiles? = nil,
+                               engine: Engine) throws(TesseraError) -> [Double] {
         guard x.count == rows else { throw .invalidArgument("x has length \(x.count), the kernel has order \(rows)") }
+        if let single, single.workers < engine.workerCount || single.layout != layout {
+            throw .internalFailure("the float32 copy of A was made for another layout or fewer workers than this engine's \(engine.workerCount)")
+        }
         let t = layout.tileCount, d = cols, panel = Swift.min(Self.kernelPanelRows, layout.tileRows)
         let xs = try SharedBlock(x, engine: engine)
         let scratch = try SharedBlock(rows: panel * panel, cols: engine.workerCount, engine: engine)
@@ -73,7 +84,9 @@ extension TiledMatrix {
             let cij = contributions[i][j], cji = contributions[j][i]
             let writes = i == j ? [cij.handle] : [cij.handle, cji.handle]
             graph.place(cij.handle, domain: storages[i].domain)
-            graph.add(name: "kernel-block", reads: [storages[i].handle, storages[j].handle, xs.handle], writes: writes) { context in
+            var reads = [storages[i].handle, storages[j].handle, xs.handle]
+            if let single { reads += [single.handle(i), single.handle(j)] }
+            graph.add(name: "kernel-block", reads: reads, writes: writes) { context in
                 try self.requireFinite(i)
                 try self.requireFinite(j)
                 let ai = storages[i].tile, aj = storages[j].tile
@@ -81,6 +94,12 @@ extension TiledMatrix {
                 let xi = xs.pointer + lay.rowRange(ofTile: i).lowerBound, xj = xs.pointer + lay.rowRange(ofTile: j).lowerBound
                 cij.pointer.update(repeating: 0, count: ai.rows)
                 if i != j { cji.pointer.update(repeating: 0, count: aj.rows) }
+                if let single {
+                    Self.singlePanelProducts(single.pointer(i), rows: ai.rows, single.pointer(j), rows: aj.rows, depth: d, panel: panel,
+                                             scratch: single.panel(worker: context.worker),
+                                             x: (UnsafePointer(xi), UnsafePointer(xj)), y: (cij.pointer, cji.pointer), symmetricPair: i != j)
+                    return
+                }
                 for p0 in stride(from: 0, to: ai.rows, by: panel) {
                     let pRows = Swift.min(panel, ai.rows - p0)
                     for q0 in stride(from: 0, to: aj.rows, by: panel) {
@@ -112,6 +131,26 @@ extension TiledMatrix {
         }
         try engine.run(sums)
         return y.toArray()
+    }
+}
+
+extension TiledMatrix {
+    /// The mixed-precision products of one block pair (rows P of tile I against rows Q of tile J,
+    /// float32 row-major operands; `scratch` holds panel² floats): for each panel, S = Ã_P·Ã_Qᵀ by SGEMM into float32 scratch,
+    /// then c_{I←J}[P] += exp(S)·x_J[Q] and, for a symmetric pair (I ≠ J), c_{J←I}[Q] += exp(S)ᵀ·x_I[P].
+    static func singlePanelProducts(_ ai: UnsafePointer<Float>, rows iRows: Int, _ aj: UnsafePointer<Float>, rows jRows: Int,
+                                    depth d: Int, panel: Int, scratch s: UnsafeMutablePointer<Float>, x: (UnsafePointer<Double>, UnsafePointer<Double>),
+                                    y: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>), symmetricPair: Bool) {
+        for p0 in stride(from: 0, to: iRows, by: panel) {
+            let pRows = Swift.min(panel, iRows - p0)
+            for q0 in stride(from: 0, to: jRows, by: panel) {
+                let qRows = Swift.min(panel, jRows - q0)
+                BLAS.gemm(.transpose, .none, m: pRows, n: qRows, k: d, alpha: 1, a: ai + p0 * d, lda: d,
+                          b: aj + q0 * d, ldb: d, beta: 0, c: s, ldc: pRows)
+                ExpPanelProduct.apply(s, ld: pRows, rows: pRows, cols: qRows, xRows: x.0 + p0, xCols: x.1 + q0,
+                                      yRows: y.0 + p0, yCols: y.1 + q0, transposedToo: symmetricPair)
+            }
+        }
     }
 }
 

@@ -59,7 +59,7 @@ struct Solve: ParsableCommand {
     @Option(parsing: .unconditional, help: "gram/lstsq: singular values σ ≤ rcond·σ₁ of A count as zero (default: machine epsilon × max(n, d), as NumPy's lstsq).")
     var rcond: Double?
 
-    @Option(help: "gram/lstsq: the Gram that preconditions the solve: mixed (float32 SSYRK, twice the BLAS-3 rate; pcg iterations and the certificate stay float64) or double. Default: the planner decides (large d, κ(A) up to 1e3).")
+    @Option(help: "mixed or double. gram/lstsq: the Gram that preconditions pcg by float32 SSYRK (twice the BLAS-3 rate; iterations and the certificate stay float64); attention pcg: kernel products with float32 panels inside iterative refinement on exact float64 residuals (the certificate is exact). Default: the planner decides (gram/lstsq: large d, κ(A) up to 1e3; attention: K not stored and rows small enough).")
     var precision: PrecisionArgument?
 
     @Option(help: "Write the report as JSON to this file.")
@@ -135,7 +135,7 @@ struct Solve: ParsableCommand {
     /// who writes `--ridge` with gram expects it to matter.
     func refuseInapplicableOptions() throws(TesseraError) {
         let given: [(String, Bool)] = problem == .attention
-            ? [("--power", power != nil), ("--rank-deficient", rankDeficient != nil), ("--rcond", rcond != nil), ("--precision", precision != nil)]
+            ? [("--power", power != nil), ("--rank-deficient", rankDeficient != nil), ("--rcond", rcond != nil)]
             : [("--ridge", ridge != nil), ("--rank", rank != nil), ("--preconditioner", preconditioner != nil)]
         if let flag = given.first(where: \.1)?.0 {
             let owner = problem == .attention ? "gram and lstsq" : "attention"

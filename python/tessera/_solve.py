@@ -156,9 +156,10 @@ class Plan:
     rank deficient (singular values σ ≤ rcond·σ₁; rcond=None: machine epsilon × max(n, d), as
     numpy.linalg.lstsq), gram/lstsq return the minimum-norm solution (rank_deficient="min-norm",
     the default; a RankDeficientWarning names the rank, and info.rank holds it) or raise
-    LinAlgError (rank_deficient="refuse"). precision="mixed" (gram/lstsq) preconditions pcg with a
-    float32 Gram (twice the BLAS-3 rate; iterations and certificate in float64), "double" never
-    does, None lets the planner decide. Raises ValueError for invalid input, MemoryError over
+    LinAlgError (rank_deficient="refuse"). precision="mixed" preconditions gram/lstsq pcg with a
+    float32 Gram (twice the BLAS-3 rate; iterations and certificate in float64) and runs attention
+    pcg's inner kernel products with float32 panels inside float64 refinement (the certificate is
+    an exact product); "double" never does, None lets the planner decide. Raises ValueError for invalid input, MemoryError over
     the memory budget, numpy.linalg.LinAlgError when the factorization fails.
     """
 

@@ -111,7 +111,7 @@ typedef struct tessera_options {
     /* Also added after the first release (a struct_size that ends before them keeps the defaults): */
     tessera_rank_deficient rank_deficient; /* default TESSERA_RANK_MIN_NORM (gram/lstsq; batched solves always refuse) */
     double rcond;                 /* gram/lstsq: σ ≤ rcond·σ₁ count as zero; default -1: machine epsilon × max(n, d), as NumPy */
-    tessera_precision precision;  /* default TESSERA_PRECISION_AUTO (gram/lstsq; attention takes AUTO or DOUBLE) */
+    tessera_precision precision;  /* default TESSERA_PRECISION_AUTO (MIXED: gram/lstsq float32 Gram, attention pcg float32 panels) */
 } tessera_options;
 
 /* Sets every field to its default. struct_size must be sizeof(tessera_options) as the caller

@@ -65,4 +65,23 @@ int tessera_columns_to_columns_f32(const float *src, size_t lds, size_t rows, si
 /// of `rows`; a row-major one `rows` runs of `cols`.
 int tessera_any_nonfinite_f64(const double *a, size_t run, size_t runs, size_t stride);
 
+/// y[i] = e^x[i] in float32 for i < n: Cody–Waite reduction with a two-part ln 2, a degree-7
+/// polynomial, 2^k from its bits; the input is clamped to [−87, 88] (results stay normal). The
+/// vector lanes and the scalar tail do the same operations, so an element's result depends on its
+/// value only. Error within a few float32 ulps of e^x (tested against libm).
+void tessera_expf_avx2(const float *x, float *y, size_t n);
+void tessera_expf_portable(const float *x, float *y, size_t n);
+
+/// The attention kernel's product from one float32 panel of arguments S (rows × cols,
+/// column-major, leading dimension lds), whose entries become e = float64(expf(S[r, c])) in
+/// registers, never stored:
+///   y_rows[r] += Σ_c e[r, c]·x_cols[c]   and, when `transposed_too`,   y_cols[c] += Σ_r e[r, c]·x_rows[r],
+/// accumulated in float64. The summation order is fixed by (rows, cols) alone.
+void tessera_exp_panel_product_avx2(const float *s, size_t lds, size_t rows, size_t cols,
+                                    const double *x_rows, const double *x_cols,
+                                    double *y_rows, double *y_cols, int transposed_too);
+void tessera_exp_panel_product_portable(const float *s, size_t lds, size_t rows, size_t cols,
+                                        const double *x_rows, const double *x_cols,
+                                        double *y_rows, double *y_cols, int transposed_too);
+
 #endif

@@ -19,7 +19,9 @@ import TesseraTiles
 ///   layers then PolySketch: `AttentionPlan.faithful`) factored whole (`FaithfulPreconditioner`); preconditioned Richardson, its step 2/(λmin + λmax) of P⁻¹(K + λI)
 ///   from 10 CG steps' Ritz values (widened 5%), or CG when Richardson is predicted to need over
 ///   a third of the iteration budget (`paperIteration`; the report's `iteration` says which ran);
-/// - `surrogate`: x = P⁻¹b only, for study.
+/// - `surrogate`: x = P⁻¹b only, for study;
+/// - `pcg` in mixed precision (`plan.precision`): iterative refinement whose corrections are PCG
+///   solves with float32-panel products (`mixedRefinement`).
 /// The residual in the report is always a fresh exact product (`Verification.attention`).
 ///
 /// Throws: `init` what planning throws, `.invalidInput` when exp(AAᵀ) would overflow,
@@ -33,6 +35,9 @@ public final class AttentionSolver: Sendable {
     let faithful: FaithfulPreconditioner?
     let lowRank: SolveReport.LowRankSummary?
     let cholesky: DenseCholeskyFactor?
+    /// K̃ + λI with float32 panels, for the inner iterations of a mixed-precision `pcg` solve
+    /// (`plan.precision == .mixed` and A's rows allow it: `mixedRefusal`); nil otherwise.
+    let singleKernel: KernelOperator?
     let prepareSeconds: PhaseTimes
     let reason: String
 
@@ -118,6 +123,17 @@ public final class AttentionSolver: Sendable {
                                                  rank: lr.rank, shift: shift)
             cholesky = nil
         }
+        var single: KernelOperator?
+        if plan.precision == .mixed && plan.method == .pcg {
+            let r2 = try matrix.maxRowNormSquared(engine: engine)
+            if let why = Self.mixedRefusal(maxRowNormSquared: r2, cols: matrix.cols) {
+                reason += "; float64 products after all: \(why)"
+            } else {
+                single = try onTheFly.inSinglePrecision()
+                seconds.factorSteps[.roundToSingle] = clock.lap()
+            }
+        }
+        singleKernel = single
         seconds.factor = total.lap()
         prepareSeconds = seconds
         self.reason = reason
@@ -177,6 +193,8 @@ public final class AttentionSolver: Sendable {
             (result, report.iteration) = try paperIteration(b, start: start, preconditioner: faithful, target: target)
         } else if method == .paper, let preconditioner {
             (result, report.iteration) = try paperIteration(b, start: start, preconditioner: preconditioner, target: target)
+        } else if let singleKernel, let preconditioner {
+            (result, report.iteration) = try mixedRefinement(b, start: start, inner: singleKernel, preconditioner: preconditioner, target: target)
         } else {
             let cg = ConjugateGradients.forKernel(maxIterations: maxIterations)
             if let preconditioner {

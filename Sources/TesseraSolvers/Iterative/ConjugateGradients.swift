@@ -38,6 +38,10 @@ public struct ConjugateGradients {
     public var innerFraction = 0.5
     /// CG coefficients (α, β) of the first sweep kept for Ritz values.
     public var coefficientLimit = 60
+    /// Multiplies the relative residuals ‖r‖/‖c‖ reported per iteration (`Interruption.checkpoint`):
+    /// an inner solve for a correction reports them relative to the outer right-hand side
+    /// (factor ‖c‖/‖b‖), so the history reads as one solve.
+    public var reportedResidualFactor = 1.0
 
     public init(maxIterations: Int, stagnationWindow: Int) {
         self.maxIterations = maxIterations
@@ -175,7 +179,7 @@ public struct ConjugateGradients {
             r = r.plus(-alpha, q)
             let norm = r.norm2
             guard norm.isFinite else { return .breakdown }
-            try Interruption.checkpoint(iteration: state.total, residual: norm / max(state.rhsNorm, .leastNormalMagnitude))
+            try Interruption.checkpoint(iteration: state.total, residual: reportedResidualFactor * norm / max(state.rhsNorm, .leastNormalMagnitude))
             let stalled: Bool
             if bestByRecurrenceToo {
                 if norm < state.bestResidual { state.best = state.y; state.bestResidual = norm; state.sinceBest = 0 } else { state.sinceBest += 1 }

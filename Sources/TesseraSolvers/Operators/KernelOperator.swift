@@ -13,6 +13,10 @@ public struct KernelOperator: Sendable {
     /// K's upper-triangle blocks kept in memory when the caller chose to (`storing()`): a product
     /// is then one memory-bound pass over n²/2 numbers instead of n²d flops and n²/2 exps.
     public let stored: StoredKernel?
+    /// A rounded to float32 when the products run in mixed precision (`inSinglePrecision()`):
+    /// each product is then K̃·x with float32 panels (`TiledMatrix.kernelMultiply(_:single:)`),
+    /// not the exact K.
+    public let single: SingleRowTiles?
 
     /// K + λI for this A; λ is taken as given (`Problem.validate` is where a request's λ is
     /// checked). Throws `.invalidInput` when exp(AAᵀ) would overflow.
@@ -22,18 +26,35 @@ public struct KernelOperator: Sendable {
         self.engine = engine
         self.ridge = ridge
         stored = nil
+        single = nil
     }
 
-    private init(_ other: KernelOperator, stored: StoredKernel) {
+    private init(_ other: KernelOperator, stored: StoredKernel?, single: SingleRowTiles?) {
         matrix = other.matrix
         engine = other.engine
         ridge = other.ridge
         self.stored = stored
+        self.single = single
     }
 
     /// The same operator with K's upper triangle formed once and kept (`StoredKernel`).
     public func storing() throws(TesseraError) -> KernelOperator {
-        KernelOperator(self, stored: try StoredKernel(matrix: matrix, engine: engine))
+        KernelOperator(self, stored: try StoredKernel(matrix: matrix, engine: engine), single: nil)
+    }
+
+    /// K̃ + λI with K̃ from float32 panels (A rounded to float32 once, n·d·4 bytes): products at
+    /// about half the cost of exact ones, each entry within `singleEntryError` of K's (relative).
+    /// For the inner iterations of a mixed-precision solve; never for a certificate.
+    public func inSinglePrecision() throws(TesseraError) -> KernelOperator {
+        KernelOperator(self, stored: nil, single: try SingleRowTiles(matrix, engine: engine))
+    }
+
+    /// The bound on |K̃ᵢₖ − Kᵢₖ|/Kᵢₖ for float32 panels when every row has ‖aᵢ‖² ≤ r2: A's rounding
+    /// and SGEMM's sum, (d + 2)·2⁻²⁴·r2 in the argument (e^δ − 1 ≈ δ), plus float32 exp's error
+    /// and the rounding of its result.
+    public static func singleEntryError(maxRowNormSquared r2: Double, cols d: Int) -> Double {
+        let u = Double(Float.ulpOfOne) / 2
+        return Double(d + 2) * u * r2 + SingleExp.relativeErrorBound + u
     }
 
     public var order: Int { matrix.rows }
@@ -42,7 +63,7 @@ public struct KernelOperator: Sendable {
     /// summation order either way.
     public func apply(_ x: [Double]) throws(TesseraError) -> [Double] {
         if let stored { return try stored.multiply(x, ridge: ridge, engine: engine) }
-        return try matrix.kernelMultiply(x, ridge: ridge, engine: engine)
+        return try matrix.kernelMultiply(x, ridge: ridge, single: single, engine: engine)
     }
 
     /// diag(K) = exp(‖aᵢ‖²) (without the ridge).

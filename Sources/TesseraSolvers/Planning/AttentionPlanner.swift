@@ -13,6 +13,10 @@ public struct AttentionPlan: Sendable {
     /// each product becomes one memory-bound pass over n²/2 numbers instead of n²d flops and
     /// n²/2 exps.
     public let storesKernel: Bool
+    /// `pcg`'s kernel products: `.mixed` runs iterative refinement with float32-panel products
+    /// inside (planned when K is not stored; the solver falls back to `.double` when A's rows are
+    /// too long for float32 panels, `AttentionSolver.mixedAllowed`); `.double` otherwise.
+    public let precision: Precision
     /// The preconditioner's rank (`pcg`) or feature budget (`paper`, `surrogate`); 0 for `direct`.
     public let rank: Int
     /// `paper`/`surrogate` in the faithful mode: m ≥ n features and the n × n factor of ΦΦᵀ + D
@@ -77,6 +81,9 @@ public enum AttentionPlanner {
         let method: SolveMethod
         if let chosen = options.method {
             method = chosen
+        } else if options.precision == .mixed {
+            method = .pcg
+            reason = "chosen with --precision mixed"
         } else if n <= 4_000 && dense <= budget.bytes / 2 {
             method = .direct
             reason = "n = \(n) ≤ 4000: dense Cholesky (\(Format.bytes(dense))) beats iterating with n²d-flop products"
@@ -103,7 +110,8 @@ public enum AttentionPlanner {
         case .pcg:
             required = MemoryEstimate.attentionLowRank(rows: n, cols: d, rank: rank)
             try budget.require(required, for: "pcg with a rank-\(rank) preconditioner", advice: "lower --rank or raise --memory-budget")
-            store = options.mayStoreKernel && stored <= budget.bytes / 2 && ByteCount.sum(required, stored) <= budget.bytes
+            store = options.precision != .mixed && options.mayStoreKernel && stored <= budget.bytes / 2
+                && ByteCount.sum(required, stored) <= budget.bytes
             reason += store ? "; K's upper triangle stored (\(Format.bytes(stored)) fits half the budget)" : "; K products on the fly"
         case .paper, .surrogate:
             required = ByteCount.sum(MemoryEstimate.attentionFeatures(rows: n, cols: d, features: rank), faithful ? ByteCount.doubles(2, n, n) : 0)
@@ -122,8 +130,15 @@ public enum AttentionPlanner {
         if method == .pcg && options.rank == nil {
             reason += "; rank \(finalRank) by default (" + (finalRank < rank ? "capped at √(100·n): products of a stored K are cheap" : "K's Taylor layers of degree ≤ 2, plus 256") + ")"
         }
+        // Mixed precision where products are GEMM-and-exp bound (on the fly); a stored K's product
+        // is a memory-bound pass that float32 panels would not shorten.
+        let precision: Precision = method == .pcg && !store && options.precision != .double ? .mixed : .double
+        if precision == .mixed {
+            reason += options.precision == .mixed ? "; float32 panels (--precision mixed) inside float64 refinement"
+                : "; float32 panels inside float64 refinement (products on the fly are GEMM-and-exp bound)"
+        }
         return AttentionPlan(problem: problem, ridge: ridge, rows: n, cols: d, method: method, reason: reason, storesKernel: store,
-                             rank: finalRank, faithful: faithful, options: options, tolerance: options.tolerance(for: problem),
-                             requiredBytes: ByteCount.sum(required, store ? stored : 0), budget: budget)
+                             precision: precision, rank: finalRank, faithful: faithful, options: options, tolerance: options.tolerance(for: problem),
+                             requiredBytes: ByteCount.sum(required, store ? stored : 0, precision == .mixed ? ByteCount.doubles(n, d) / 2 : 0), budget: budget)
     }
 }

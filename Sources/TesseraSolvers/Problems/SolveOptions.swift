@@ -41,13 +41,18 @@ public enum LowRankMethod: String, Sendable, CaseIterable {
     case nystrom
 }
 
-/// The arithmetic of the n·d² Gram that preconditions a gram/lstsq solve.
+/// The arithmetic of the solve's dominant work: the n·d² Gram that preconditions a gram/lstsq
+/// solve, or the kernel products of an attention `pcg` solve.
 public enum Precision: String, Sendable, CaseIterable {
-    /// float64 throughout (the exact factors, or a sketch).
+    /// float64 throughout (the exact factors, or a sketch; exact kernel products).
     case double
-    /// The Gram matrix by SSYRK on float32 roundings of A's blocks (twice DGEMM's rate), its
-    /// float64 Cholesky factor as the preconditioner of `pcg`, whose iterations and certificate
-    /// run in float64 on the exact A (`TriangularFactor.float32Gram`).
+    /// gram/lstsq: the Gram matrix by SSYRK on float32 roundings of A's blocks (twice DGEMM's
+    /// rate), its float64 Cholesky factor as the preconditioner of `pcg`, whose iterations and
+    /// certificate run in float64 on the exact A (`TriangularFactor.float32Gram`). attention:
+    /// iterative refinement — each outer step takes an exact float64 residual b − (K + λI)x and
+    /// solves for the correction by PCG whose kernel products use float32 panels (SGEMM and float32
+    /// exp, accumulated in float64: `KernelOperator.inSinglePrecision`); the certificate is an
+    /// exact product.
     case mixed
 }
 
@@ -115,13 +120,9 @@ public struct SolveOptions: Sendable {
             throw .invalidArgument("--rcond must lie in [0, 1) (got \(rcond))")
         }
         if let r = rank, r < 1 { throw .invalidArgument("--rank must be at least 1 (got \(r))") }
-        if precision == .mixed {
-            guard problem.tallKind != nil else {
-                throw .invalidArgument("--precision mixed is implemented for gram and lstsq; attention runs in double")
-            }
-            if let method, method != .pcg {
-                throw .invalidArgument("--precision mixed preconditions pcg with a float32 Gram; it does not combine with --method \(method.rawValue) (use --method pcg or auto)")
-            }
+        if precision == .mixed, let method, method != .pcg {
+            let what = problem.tallKind != nil ? "preconditions pcg with a float32 Gram" : "runs pcg's kernel products with float32 panels"
+            throw .invalidArgument("--precision mixed \(what); it does not combine with --method \(method.rawValue) (use --method pcg or auto)")
         }
     }
 

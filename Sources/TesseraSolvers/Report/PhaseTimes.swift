@@ -8,6 +8,7 @@ public struct PhaseTimes: Sendable, Equatable {
         case features
         case lowRank = "low-rank"
         case storeKernel = "store-kernel"
+        case roundToSingle = "round-to-float32"
         case woodbury
 
         public static func < (a: FactorStep, b: FactorStep) -> Bool { a.rawValue < b.rawValue }

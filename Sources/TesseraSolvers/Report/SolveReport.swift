@@ -68,7 +68,8 @@ public struct SolveReport: Sendable {
     /// attention: the low-rank preconditioner, when there is one.
     public var lowRank: LowRankSummary?
     /// Attention `paper`: which iteration ran (`richardson`, `richardson then cg`, `cg`) and the
-    /// spectrum estimate that chose it; nil for the other methods.
+    /// spectrum estimate that chose it; mixed-precision `pcg`: the refinement steps and their
+    /// exact residuals (`mixed: …`); nil for the other methods.
     public var iteration: String?
     public var seconds = PhaseTimes()
     public var threads: Int
