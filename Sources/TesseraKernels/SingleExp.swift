@@ -1,7 +1,8 @@
 import CVectorMath
 
-/// Entrywise exp in float32, the attention kernel's mixed-precision panels' exp: an AVX2+FMA
-/// kernel (8 lanes) where the CPU has it, else the same operations one value at a time.
+/// Entrywise exp in float32, the attention kernel's mixed-precision panels' exp: an AVX-512 kernel
+/// (16 lanes) or an AVX2+FMA one (8 lanes) where the CPU has them (`lanes`, chosen at run time),
+/// else the same operations one value at a time — the same bits on all three.
 ///
 /// e^x = 2^k · e^r with k = round(x·log₂e), r = (x − k·ln2_hi) − k·ln2_lo (Cody–Waite, ln2_hi
 /// with 9 significant bits so k·ln2_hi is exact), |r| ≤ ½ln 2; e^r by its degree-7 Taylor
@@ -20,8 +21,16 @@ public enum SingleExp {
     /// y[i] = e^x[i] for i in 0..<count (x and y may be the same memory).
     public static func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         guard count > 0 else { return }
-        if VectorExp.useAVX2 { tessera_expf_avx2(x, y, count) } else { tessera_expf_portable(x, y, count) }
+        switch lanes {
+        case 16: tessera_expf_avx512(x, y, count)
+        case 8: tessera_expf_avx2(x, y, count)
+        default: tessera_expf_portable(x, y, count)
+        }
     }
+
+    /// float32 lanes of the kernels this CPU runs: 16 (AVX-512F), 8 (AVX2 + FMA) or 1 (portable),
+    /// chosen at run time. The exps have the same bits on all three.
+    public static let lanes = OpenBLASRuntime.cpuHasAVX512 && VectorExp.useAVX2 ? 16 : VectorExp.useAVX2 ? 8 : 1
 }
 
 /// Both halves of the attention kernel's product from one float32 panel of arguments S (rows ×
@@ -35,10 +44,11 @@ public enum ExpPanelProduct {
                              xRows: UnsafePointer<Double>, xCols: UnsafePointer<Double>,
                              yRows: UnsafeMutablePointer<Double>, yCols: UnsafeMutablePointer<Double>, transposedToo: Bool) {
         guard rows > 0, cols > 0 else { return }
-        if VectorExp.useAVX2 {
-            tessera_exp_panel_product_avx2(s, ld, rows, cols, xRows, xCols, yRows, yCols, transposedToo ? 1 : 0)
-        } else {
-            tessera_exp_panel_product_portable(s, ld, rows, cols, xRows, xCols, yRows, yCols, transposedToo ? 1 : 0)
+        let both: Int32 = transposedToo ? 1 : 0
+        switch SingleExp.lanes {
+        case 16: tessera_exp_panel_product_avx512(s, ld, rows, cols, xRows, xCols, yRows, yCols, both)
+        case 8: tessera_exp_panel_product_avx2(s, ld, rows, cols, xRows, xCols, yRows, yCols, both)
+        default: tessera_exp_panel_product_portable(s, ld, rows, cols, xRows, xCols, yRows, yCols, both)
         }
     }
 }

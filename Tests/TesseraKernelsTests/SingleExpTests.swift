@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// `SingleExp` (float32 exp) against libm's float64 exp over the range mixed-precision panels
-/// use, its AVX2 and portable variants bit for bit, and `ExpPanelProduct` (float32 panel in,
+/// use, its AVX-512, AVX2 and portable variants bit for bit (those the CPU runs), and `ExpPanelProduct` (float32 panel in,
 /// float64 products out) against plain float64 loops on ragged panels.
 final class SingleExpTests: XCTestCase {
     /// Every input of a dense random sample of [−87, 87] and of the attention range [−2, 2], plus
@@ -30,7 +30,17 @@ final class SingleExpTests: XCTestCase {
         }
         XCTAssertLessThanOrEqual(worst, SingleExp.relativeErrorBound, "max relative error \(worst)")
         XCTAssertLessThan(SingleExp.relativeErrorBound, 3e-7)
-        if VectorExp.useAVX2 { XCTAssertEqual(ys.map(\.bitPattern), portable.map(\.bitPattern)) }
+        XCTAssertEqual(ys.map(\.bitPattern), portable.map(\.bitPattern), "\(SingleExp.lanes) lanes against the scalar kernel")
+        if VectorExp.useAVX2 {
+            var eight = [Float](repeating: .nan, count: xs.count)
+            tessera_expf_avx2(xs, &eight, xs.count)
+            XCTAssertEqual(eight.map(\.bitPattern), portable.map(\.bitPattern))
+        }
+        if OpenBLASRuntime.cpuHasAVX512 {
+            var sixteen = [Float](repeating: .nan, count: xs.count)
+            tessera_expf_avx512(xs, &sixteen, xs.count)
+            XCTAssertEqual(sixteen.map(\.bitPattern), portable.map(\.bitPattern))
+        }
         // Beyond the range the input is clamped: finite, positive, never NaN for finite inputs.
         var edge: [Float] = [200, -200, 88.5, -1e30, 1e30], out = [Float](repeating: 0, count: 5)
         SingleExp.apply(edge, &out, count: edge.count)
@@ -45,7 +55,7 @@ final class SingleExpTests: XCTestCase {
     /// of 8, cols not of 4) and a leading dimension larger than the rows; AVX2 = portable up to
     /// summation order (1e-14 relative).
     func testExpPanelProductMatchesFloat64Loops() {
-        for (rows, cols, ld) in [(512, 512, 512), (37, 11, 40), (8, 4, 8), (5, 3, 9), (1, 1, 1)] {
+        for (rows, cols, ld) in [(512, 512, 512), (37, 11, 40), (16, 4, 16), (8, 4, 8), (5, 3, 9), (1, 1, 1)] {
             let s = Reference.randomVector(count: ld * cols, seed: UInt64(rows * 7 + cols), stream: 1).map { Float(0.8 * $0) }
             let xRows = Reference.randomVector(count: rows, seed: 3, stream: 2), xCols = Reference.randomVector(count: cols, seed: 4, stream: 3)
             let start = Reference.randomVector(count: rows + cols, seed: 5, stream: 4)
@@ -61,10 +71,18 @@ final class SingleExpTests: XCTestCase {
             let bound = 2 * SingleExp.relativeErrorBound + 1e-14
             for r in 0..<rows { XCTAssertLessThanOrEqual(abs(yRows[r] - refRows[r]), bound * (absRows[r] + abs(start[r])), "\(rows)×\(cols) row \(r)") }
             for c in 0..<cols { XCTAssertLessThanOrEqual(abs(yCols[c] - refCols[c]), bound * (absCols[c] + abs(start[rows + c])), "\(rows)×\(cols) col \(c)") }
-            var pRows = Array(start[0..<rows]), pCols = Array(start[rows...])
-            tessera_exp_panel_product_portable(s, ld, rows, cols, xRows, xCols, &pRows, &pCols, 1)
-            XCTAssertLessThanOrEqual(Reference.maxRelativeDifference(pRows, yRows), 1e-13)
-            XCTAssertLessThanOrEqual(Reference.maxRelativeDifference(pCols, yCols), 1e-13)
+            // Every variant this CPU can run agrees with the chosen one up to summation order.
+            typealias Kernel = (UnsafePointer<Float>?, Int, Int, Int, UnsafePointer<Double>?, UnsafePointer<Double>?,
+                                UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?, Int32) -> Void
+            var variants: [Kernel] = [tessera_exp_panel_product_portable]
+            if VectorExp.useAVX2 { variants.append(tessera_exp_panel_product_avx2) }
+            if OpenBLASRuntime.cpuHasAVX512 && VectorExp.useAVX2 { variants.append(tessera_exp_panel_product_avx512) }
+            for kernel in variants {
+                var pRows = Array(start[0..<rows]), pCols = Array(start[rows...])
+                kernel(s, ld, rows, cols, xRows, xCols, &pRows, &pCols, 1)
+                XCTAssertLessThanOrEqual(Reference.maxRelativeDifference(pRows, yRows), 1e-13)
+                XCTAssertLessThanOrEqual(Reference.maxRelativeDifference(pCols, yCols), 1e-13)
+            }
             // Without the transposed half, y_cols is left alone.
             var untouched = Array(start[rows...]), rowsOnly = Array(start[0..<rows])
             ExpPanelProduct.apply(s, ld: ld, rows: rows, cols: cols, xRows: xRows, xCols: xCols, yRows: &rowsOnly, yCols: &untouched, transposedToo: false)

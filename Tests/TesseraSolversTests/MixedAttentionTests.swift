@@ -116,6 +116,22 @@ final class MixedAttentionTests: XCTestCase {
         XCTAssertEqual(small.method, .pcg)
         XCTAssertEqual(small.precision, .mixed)
         XCTAssertFalse(small.storesKernel)
+        // Products on the fly are costly: the default rank grows to √(8·n·d) (cap 4,000), lowered
+        // to fit a small budget; a stored K keeps the small rank.
+        var roomy = SolveOptions()
+        roomy.memoryBudget = 16 << 30
+        roomy.mayStoreKernel = false
+        XCTAssertEqual(try AttentionPlanner.plan(.attention(ridge: 1e-3), rows: 60_000, cols: 64, options: roomy).rank, 4_000)
+        XCTAssertEqual(try AttentionPlanner.plan(.attention(ridge: 1e-3), rows: 20_000, cols: 64, options: roomy).rank, 3_200)
+        var tight = roomy
+        tight.memoryBudget = 1 << 30
+        let lowered = try AttentionPlanner.plan(.attention(ridge: 1e-3), rows: 20_000, cols: 64, options: tight)
+        XCTAssertLessThan(lowered.rank, 3_200)
+        XCTAssertLessThanOrEqual(lowered.requiredBytes, 1 << 30)
+        XCTAssertTrue(lowered.reason.contains("lowered to fit the memory budget"), lowered.reason)
+        var storing = SolveOptions()
+        storing.memoryBudget = 16 << 30
+        XCTAssertEqual(try AttentionPlanner.plan(.attention(ridge: 1e-3), rows: 20_000, cols: 64, options: storing).rank, 1_414)
         forced.method = .direct
         XCTAssertThrowsTesseraError(try AttentionPlanner.plan(.attention(ridge: 1e-3), rows: 2_000, cols: 16, options: forced), "does not combine with --method direct")
     }

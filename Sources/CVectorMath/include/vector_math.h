@@ -71,6 +71,8 @@ int tessera_any_nonfinite_f64(const double *a, size_t run, size_t runs, size_t s
 /// value only. Error within a few float32 ulps of e^x (tested against libm).
 void tessera_expf_avx2(const float *x, float *y, size_t n);
 void tessera_expf_portable(const float *x, float *y, size_t n);
+/// The same on sixteen lanes (AVX-512F; call only when the CPU has it): the same bits.
+void tessera_expf_avx512(const float *x, float *y, size_t n);
 
 /// The attention kernel's product from one float32 panel of arguments S (rows × cols,
 /// column-major, leading dimension lds), whose entries become e = float64(expf(S[r, c])) in
@@ -83,5 +85,10 @@ void tessera_exp_panel_product_avx2(const float *s, size_t lds, size_t rows, siz
 void tessera_exp_panel_product_portable(const float *s, size_t lds, size_t rows, size_t cols,
                                         const double *x_rows, const double *x_cols,
                                         double *y_rows, double *y_cols, int transposed_too);
+/// The same with sixteen float32 lanes (AVX-512F; call only when the CPU has it): the same exps,
+/// float64 sums in another fixed order.
+void tessera_exp_panel_product_avx512(const float *s, size_t lds, size_t rows, size_t cols,
+                                      const double *x_rows, const double *x_cols,
+                                      double *y_rows, double *y_cols, int transposed_too);
 
 #endif

@@ -178,6 +178,7 @@ public final class AttentionSolver: Sendable {
         report.seconds = prepareSeconds
         SolveMonitor.enter(.iterate)
         var clock = Stopwatch()
+        let productsBefore = kernel.ledger.snapshot()
         let bNorm = b.norm2
         let target: ([Double]) -> Double = { _ in tolerance * bNorm }
         var result: IterationResult
@@ -204,6 +205,7 @@ public final class AttentionSolver: Sendable {
             }
         }
         report.seconds.iterate = clock.lap()
+        report.kernelProducts = ProductLedger.difference(kernel.ledger.snapshot(), productsBefore)
         report.relativeResidual = try Verification.attention(kernel: kernel, x: result.solution, b: b)
         report.seconds.verify = clock.lap()
         report.iterations = [result.iterations]

@@ -17,6 +17,8 @@ public struct KernelOperator: Sendable {
     /// each product is then K̃·x with float32 panels (`TiledMatrix.kernelMultiply(_:single:)`),
     /// not the exact K.
     public let single: SingleRowTiles?
+    /// Counts and times every product of this operator and those derived from it.
+    public let ledger: ProductLedger
 
     /// K + λI for this A; λ is taken as given (`Problem.validate` is where a request's λ is
     /// checked). Throws `.invalidInput` when exp(AAᵀ) would overflow.
@@ -27,6 +29,7 @@ public struct KernelOperator: Sendable {
         self.ridge = ridge
         stored = nil
         single = nil
+        ledger = ProductLedger()
     }
 
     private init(_ other: KernelOperator, stored: StoredKernel?, single: SingleRowTiles?) {
@@ -35,6 +38,7 @@ public struct KernelOperator: Sendable {
         ridge = other.ridge
         self.stored = stored
         self.single = single
+        ledger = other.ledger
     }
 
     /// The same operator with K's upper triangle formed once and kept (`StoredKernel`).
@@ -62,8 +66,13 @@ public struct KernelOperator: Sendable {
     /// (K + λI)·x: over tile pairs of A (K never stored) or over the stored blocks, with a fixed
     /// summation order either way.
     public func apply(_ x: [Double]) throws(TesseraError) -> [Double] {
-        if let stored { return try stored.multiply(x, ridge: ridge, engine: engine) }
-        return try matrix.kernelMultiply(x, ridge: ridge, single: single, engine: engine)
+        var clock = Stopwatch()
+        let y: [Double]
+        if let stored { y = try stored.multiply(x, ridge: ridge, engine: engine) } else {
+            y = try matrix.kernelMultiply(x, ridge: ridge, single: single, engine: engine)
+        }
+        ledger.record(stored != nil ? .stored : single != nil ? .singlePanels : .onTheFly, seconds: clock.lap())
+        return y
     }
 
     /// diag(K) = exp(‖aᵢ‖²) (without the ridge).

@@ -36,16 +36,28 @@ public struct AttentionPlan: Sendable {
 public enum AttentionPlanner {
     /// Enough columns to capture K's Taylor layers of degree ≤ 2 (1 + d + d(d+1)/2 directions,
     /// whose eigenvalues sit far above the rest) plus 256, at least 500, at most min(n/2, 4000).
+    /// With products on the fly (n²d flops each) a larger rank pays: k ≥ √(8·n·d) within the same
+    /// cap, balancing the factor's ≈ n·k² flops against the products it saves (measured at d = 64,
+    /// tolerance 1e-8, mixed precision: n = 60,000 took 129 iterations and 293 s at rank 2,401,
+    /// 55 iterations and 143 s at rank 4,000; n = 20,000 16–19 s for any rank from 2,401 to 4,000,
+    /// fastest at 3,200 = √(8·n·d)).
     /// When K is stored a product is cheap (one pass over n²/2 numbers, ≈ 8n² flop-equivalents at
     /// this machine class's ratio of GEMM rate to memory bandwidth), so the factor's ≈ 4nk² flops
     /// are capped at about half the cost of 100 products: k ≤ √(100·n), at least 500 (the
     /// docs/BENCHMARKS.md has the measurements behind this). The rounds also stop early
     /// once trace(K − FFᵀ) ≤ λ/10.
     public static func defaultRank(n: Int, d: Int, storesKernel: Bool = false) -> Int {
-        let layers = 1 + d + d * (d + 1) / 2 + 256
-        let k = max(1, min(max(n / 2, 1), 4_000, max(500, layers)))
-        guard storesKernel else { return k }
+        let k = layerRank(n: n, d: d)
+        guard storesKernel else {
+            let balanced = Int((8 * Double(n) * Double(d)).squareRoot())
+            return max(k, min(max(n / 2, 1), 4_000, balanced))
+        }
         return max(1, min(k, max(500, Int((100 * Double(n)).squareRoot()))))
+    }
+
+    /// The layers' part of `defaultRank`: 1 + d + d(d+1)/2 + 256 within [500, min(n/2, 4000)].
+    static func layerRank(n: Int, d: Int) -> Int {
+        max(1, min(max(n / 2, 1), 4_000, max(500, 1 + d + d * (d + 1) / 2 + 256)))
     }
 
     /// The `paper`/`surrogate` feature budget: the exact Taylor layers of the highest degree whose
@@ -102,16 +114,28 @@ public enum AttentionPlanner {
         let faithful = paperLike && (options.rank.map { $0 >= n } ?? false) && dense <= budget.bytes / 2
         let rank = options.rank ?? (paperLike ? defaultFeatureBudget(n: n, d: d) : defaultRank(n: n, d: d))
         var store = false
+        var pcgRank = rank
         let required: UInt64
         switch method {
         case .direct, .cholesky:
             required = MemoryEstimate.attentionDirect(rows: n, cols: d)
             try budget.require(required, for: "the direct method (K, \(n) × \(n))", advice: "use --method pcg or raise --memory-budget")
         case .pcg:
-            required = MemoryEstimate.attentionLowRank(rows: n, cols: d, rank: rank)
-            try budget.require(required, for: "pcg with a rank-\(rank) preconditioner", advice: "lower --rank or raise --memory-budget")
+            // K stored when it fits with the stored route's rank; otherwise products on the fly and
+            // the larger default rank, lowered (not below 500) until the factor fits the budget.
+            let storedRank = options.rank ?? defaultRank(n: n, d: d, storesKernel: true)
+            let storedNeed = MemoryEstimate.attentionLowRank(rows: n, cols: d, rank: storedRank)
             store = options.precision != .mixed && options.mayStoreKernel && stored <= budget.bytes / 2
-                && ByteCount.sum(required, stored) <= budget.bytes
+                && ByteCount.sum(storedNeed, stored) <= budget.bytes
+            if store {
+                pcgRank = storedRank
+            } else if options.rank == nil {
+                while pcgRank > 500 && MemoryEstimate.attentionLowRank(rows: n, cols: d, rank: pcgRank) > budget.bytes {
+                    pcgRank = max(500, pcgRank * 9 / 10)
+                }
+            }
+            required = MemoryEstimate.attentionLowRank(rows: n, cols: d, rank: pcgRank)
+            try budget.require(required, for: "pcg with a rank-\(pcgRank) preconditioner", advice: "lower --rank or raise --memory-budget")
             reason += store ? "; K's upper triangle stored (\(Format.bytes(stored)) fits half the budget)" : "; K products on the fly"
         case .paper, .surrogate:
             required = ByteCount.sum(MemoryEstimate.attentionFeatures(rows: n, cols: d, features: rank), faithful ? ByteCount.doubles(2, n, n) : 0)
@@ -126,9 +150,12 @@ public enum AttentionPlanner {
             }
         }
         let finalRank = method == .direct ? 0 : paperLike ? options.rank ?? defaultFeatureBudget(n: n, d: d, storesKernel: store)
-            : options.rank ?? defaultRank(n: n, d: d, storesKernel: store)
+            : pcgRank
         if method == .pcg && options.rank == nil {
-            reason += "; rank \(finalRank) by default (" + (finalRank < rank ? "capped at √(100·n): products of a stored K are cheap" : "K's Taylor layers of degree ≤ 2, plus 256") + ")"
+            let why = store ? (finalRank < layerRank(n: n, d: d) ? "capped at √(100·n): products of a stored K are cheap" : "K's Taylor layers of degree ≤ 2, plus 256")
+                : finalRank < rank ? "lowered to fit the memory budget"
+                : "max of K's Taylor layers of degree ≤ 2 plus 256 and √(8·n·d): products on the fly are costly"
+            reason += "; rank \(finalRank) by default (\(why))"
         }
         // Mixed precision where products are GEMM-and-exp bound (on the fly); a stored K's product
         // is a memory-bound pass that float32 panels would not shorten.

@@ -12,7 +12,7 @@ extension SolveReport {
     /// optimality, accuracy_floor, condition_A, condition_AR_inverse, norm_A, rank, rcond, smallest_kept_singular_value,
     /// largest_dropped_singular_value, rank_route (null on the full-rank route), seconds, threads,
     /// tile_rows, seed; attention: ridge, iterations, status, relative_residual, tolerance,
-    /// converged, rank, shift, low_rank, iteration, seconds — then history (one residual estimate per
+    /// converged, rank, shift, low_rank, iteration, products (per kind: count, seconds), seconds — then history (one residual estimate per
     /// iteration, `history`) and notes. Non-finite numbers are null.
     public var json: String {
         var f: [String] = []
@@ -62,6 +62,9 @@ extension SolveReport {
             add("shift", Self.number(lowRank?.shift))
             add("low_rank", Self.string(lowRank?.kind))
             add("iteration", Self.string(iteration))
+            add("products", "{" + kernelProducts.sorted { $0.key < $1.key }.map {
+                "\(Self.string($0.key.rawValue)): {\"count\": \($0.value.count), \"seconds\": \(Self.number($0.value.seconds))}"
+            }.joined(separator: ", ") + "}")
             add("seconds", secondsJSON(withTotal: false))
         }
         add("history", "[" + history.map { Self.number($0) }.joined(separator: ", ") + "]")

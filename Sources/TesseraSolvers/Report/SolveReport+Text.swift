@@ -37,6 +37,10 @@ extension SolveReport {
             lines.append("time         " + phases.joined(separator: ", "))
             let steps = seconds.factorSteps.keys.sorted().map { "\($0.rawValue) \(Format.fixed(seconds.factorSteps[$0] ?? 0, 3)) s" }
             if !steps.isEmpty { lines.append("factor steps " + steps.joined(separator: ", ")) }
+            let products = kernelProducts.sorted { $0.key < $1.key }.map { kind, tally in
+                "\(tally.count) \(kind.rawValue) (\(Format.fixed(tally.seconds / Double(max(1, tally.count)), 3)) s each)"
+            }
+            if !products.isEmpty { lines.append("products     " + products.joined(separator: ", ")) }
         }
         if let summary = historySummary { lines.append("convergence  " + summary) }
         for note in notes { lines.append("note         \(note)") }

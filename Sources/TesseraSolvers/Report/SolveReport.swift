@@ -67,6 +67,9 @@ public struct SolveReport: Sendable {
     public var route: String?
     /// attention: the low-rank preconditioner, when there is one.
     public var lowRank: LowRankSummary?
+    /// Attention: the kernel products the iteration ran (not the verification's), by kind, with
+    /// their count and wall time.
+    public var kernelProducts: [ProductLedger.Kind: ProductLedger.Tally] = [:]
     /// Attention `paper`: which iteration ran (`richardson`, `richardson then cg`, `cg`) and the
     /// spectrum estimate that chose it; mixed-precision `pcg`: the refinement steps and their
     /// exact residuals (`mixed: …`); nil for the other methods.
