@@ -7,7 +7,8 @@ import TesseraRuntime
 /// (K + λI)·x runs as a task graph over tile pairs (I ≤ J): a task walks the pair's block
 /// exp(A_I A_Jᵀ) in cache-sized panels P×Q of at most `kernelPanelRows`² entries, each made in
 /// per-worker scratch (one GEMM, 2·P·Q·d flops, and P·Q exps) and used at once while it is in
-/// cache: c_{I←J}[P] += B·x_J[Q] and, for I ≠ J, c_{J←I}[Q] += Bᵀ·x_I[P], so each off-diagonal
+/// cache: c_{I←J}[P] += B·x_J[Q] and c_{J←I}[Q] += Bᵀ·x_I[P] (in a diagonal block I = J only
+/// the panels on and above its diagonal run, the transposed half for those above), so each off-diagonal
 /// block serves both tile rows. Panels go in a fixed order, and one task per tile row then sums
 /// its contributions in the fixed order J = 0, 1, … (plus λ·x_I): the same bits for any number of
 /// threads. Cost n²d flops and n²/2 exps per product; memory n·d (A) + workers·kernelPanelRows²
@@ -97,16 +98,18 @@ extension TiledMatrix {
                 if let single {
                     Self.singlePanelProducts(single.pointer(i), rows: ai.rows, single.pointer(j), rows: aj.rows, depth: d, panel: panel,
                                              scratch: single.panel(worker: context.worker),
-                                             x: (UnsafePointer(xi), UnsafePointer(xj)), y: (cij.pointer, cji.pointer), symmetricPair: i != j)
+                                             x: (UnsafePointer(xi), UnsafePointer(xj)), y: (cij.pointer, cji.pointer), diagonalBlock: i == j)
                     return
                 }
+                // A diagonal block (I = J) is symmetric too: its panels above the diagonal serve both
+                // of their row ranges (c_{I←I} is cji as well), so only those and the diagonal ones run.
                 for p0 in stride(from: 0, to: ai.rows, by: panel) {
                     let pRows = Swift.min(panel, ai.rows - p0)
-                    for q0 in stride(from: 0, to: aj.rows, by: panel) {
+                    for q0 in stride(from: i == j ? p0 : 0, to: aj.rows, by: panel) {
                         let qRows = Swift.min(panel, aj.rows - q0)
                         KernelPanel.compute(a: ai.rows(p0..<(p0 + pRows)), b: aj.rows(q0..<(q0 + qRows)), into: block, ldc: pRows)
                         BLAS.gemv(.none, m: pRows, n: qRows, alpha: 1, a: block, lda: pRows, x: xj + q0, beta: 1, y: cij.pointer + p0)
-                        if i != j {
+                        if i != j || q0 != p0 {
                             BLAS.gemv(.transpose, m: pRows, n: qRows, alpha: 1, a: block, lda: pRows, x: xi + p0, beta: 1, y: cji.pointer + q0)
                         }
                     }
@@ -137,18 +140,20 @@ extension TiledMatrix {
 extension TiledMatrix {
     /// The mixed-precision products of one block pair (rows P of tile I against rows Q of tile J,
     /// float32 row-major operands; `scratch` holds panel² floats): for each panel, S = Ã_P·Ã_Qᵀ by SGEMM into float32 scratch,
-    /// then c_{I←J}[P] += exp(S)·x_J[Q] and, for a symmetric pair (I ≠ J), c_{J←I}[Q] += exp(S)ᵀ·x_I[P].
+    /// then c_{I←J}[P] += exp(S)·x_J[Q] and c_{J←I}[Q] += exp(S)ᵀ·x_I[P] — in a diagonal block
+    /// (I = J, the two contributions the same vector) only for the panels above its diagonal,
+    /// which serve both row ranges; a diagonal panel (P = Q) only once.
     static func singlePanelProducts(_ ai: UnsafePointer<Float>, rows iRows: Int, _ aj: UnsafePointer<Float>, rows jRows: Int,
                                     depth d: Int, panel: Int, scratch s: UnsafeMutablePointer<Float>, x: (UnsafePointer<Double>, UnsafePointer<Double>),
-                                    y: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>), symmetricPair: Bool) {
+                                    y: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>), diagonalBlock: Bool) {
         for p0 in stride(from: 0, to: iRows, by: panel) {
             let pRows = Swift.min(panel, iRows - p0)
-            for q0 in stride(from: 0, to: jRows, by: panel) {
+            for q0 in stride(from: diagonalBlock ? p0 : 0, to: jRows, by: panel) {
                 let qRows = Swift.min(panel, jRows - q0)
                 BLAS.gemm(.transpose, .none, m: pRows, n: qRows, k: d, alpha: 1, a: ai + p0 * d, lda: d,
                           b: aj + q0 * d, ldb: d, beta: 0, c: s, ldc: pRows)
                 ExpPanelProduct.apply(s, ld: pRows, rows: pRows, cols: qRows, xRows: x.0 + p0, xCols: x.1 + q0,
-                                      yRows: y.0 + p0, yCols: y.1 + q0, transposedToo: symmetricPair)
+                                      yRows: y.0 + p0, yCols: y.1 + q0, transposedToo: !diagonalBlock || q0 != p0)
             }
         }
     }
