@@ -11,9 +11,10 @@ float64 for exact ones. With --scipy N, SciPy's exp(A @ A.T) + cho_factor/cho_so
 same files for n ≤ N (K in memory: 8n² bytes, twice).
 
     python3 Benchmarks/attention_scale.py --sizes 60000,100000 --workdir /var/tmp/att-scale
-    python3 Benchmarks/attention_scale.py --sizes 20000 --scipy 20000
+    python3 Benchmarks/attention_scale.py --sizes 20000 --tolerance 1e-10 --scipy 20000 --repeat 3
 
-Needs a release build (`swift build -c release`), NumPy (and SciPy for --scipy).
+Needs a release build (`swift build -c release`), NumPy (and SciPy for --scipy). The phases and
+products printed are those of the last run.
 """
 import argparse
 import ctypes
@@ -103,6 +104,7 @@ def main():
     p.add_argument("--memory-budget", default="4G")
     p.add_argument("--solve-args", default="", help="extra arguments for tessera solve")
     p.add_argument("--scipy", type=int, default=0, help="run SciPy's dense Cholesky for n ≤ this")
+    p.add_argument("--repeat", type=int, default=1, help="tessera runs per size (the median is quoted)")
     p.add_argument("--workdir", default=None, help="keep the problems here (default: a temporary folder)")
     p.add_argument("--build", default=os.path.join(ROOT, ".build", "release"))
     args = p.parse_args()
@@ -126,9 +128,11 @@ def main():
             cmd = [tessera, "solve", "attention", "--matrix", a, "--rhs", b, "--output", os.path.join(folder, "x.npy"),
                    "--ridge", str(args.ridge), "--tolerance", str(args.tolerance), "--memory-budget", args.memory_budget,
                    "--report", report, "--quiet"] + args.solve_args.split()
-            seconds, peak, code = timed(cmd)
+            runs = [timed(cmd) for _ in range(args.repeat)]
+            seconds, peak, code = sorted(runs)[len(runs) // 2][0], max(r[1] for r in runs), max(r[2] for r in runs)
             r = json.load(open(report))
-            print(f"\nn = {n}, d = {args.cols}, λ = {args.ridge}, tolerance {args.tolerance}: tessera {seconds:.1f} s "
+            spread = f" (median of {len(runs)}: " + ", ".join(f"{s:.1f}" for s, _, _ in runs) + ")" if len(runs) > 1 else ""
+            print(f"\nn = {n}, d = {args.cols}, λ = {args.ridge}, tolerance {args.tolerance}: tessera {seconds:.1f} s{spread} "
                   f"(exit {code}), peak resident {peak / 1e9:.2f} GB, {r['iterations']} iterations, "
                   f"relative residual {r['relative_residual']:.1e}")
             print(f"  method: {r['reason']}")
