@@ -130,7 +130,9 @@ public enum AttentionPlanner {
             if store {
                 pcgRank = storedRank
             } else if options.rank == nil {
-                while pcgRank > 500 && MemoryEstimate.attentionLowRank(rows: n, cols: d, rank: pcgRank) > budget.bytes {
+                // A float32 copy of A (n·d·4 bytes) joins it when the products run in mixed precision.
+                let singleCopy = options.precision == .double ? 0 : ByteCount.doubles(n, d) / 2
+                while pcgRank > 500 && ByteCount.sum(MemoryEstimate.attentionLowRank(rows: n, cols: d, rank: pcgRank), singleCopy) > budget.bytes {
                     pcgRank = max(500, pcgRank * 9 / 10)
                 }
             }
