@@ -16,13 +16,6 @@ public final class SingleRowTiles: @unchecked Sendable {
     public let layout: TileLayout
     let storages: [TileStorage]
     let pointers: [UnsafeMutablePointer<Float>]
-    /// One float32 panel of `panelCapacity` entries per worker, for the products' SGEMM output
-    /// (a task uses its worker's panel only).
-    let panels: TileStorage
-    let panelPointer: UnsafeMutablePointer<Float>
-    public let panelCapacity: Int
-    /// Workers the panel scratch serves (an engine with more cannot use this copy).
-    public let workers: Int
 
     public init(_ matrix: TiledMatrix, engine: Engine) throws(TesseraError) {
         layout = matrix.layout
@@ -36,12 +29,6 @@ public final class SingleRowTiles: @unchecked Sendable {
         }
         self.storages = storages
         self.pointers = pointers
-        let side = Swift.min(TiledMatrix.kernelPanelRows, layout.tileRows)
-        panelCapacity = side * side
-        workers = engine.workerCount
-        let panelFloats = try Checked.multiply(panelCapacity, engine.workerCount, "float32 panels")
-        panels = try TileStorage(rows: (panelFloats + 1) / 2, cols: 1, domain: 0, profile: engine.profile, zeroed: false)
-        panelPointer = UnsafeMutableRawPointer(panels.memory.baseAddress).bindMemory(to: Float.self, capacity: panelFloats)
         let graph = TaskGraph()
         for (t, source) in matrix.tiles.enumerated() {
             graph.add(name: "round-to-single", reads: [source.handle], writes: [storages[t].handle], domain: source.domain) { _ in
@@ -54,9 +41,27 @@ public final class SingleRowTiles: @unchecked Sendable {
 
     /// Tile t's float32 rows.
     public func pointer(_ t: Int) -> UnsafePointer<Float> { UnsafePointer(pointers[t]) }
-    /// The float32 panel scratch of one worker (`panelCapacity` entries).
-    public func panel(worker: Int) -> UnsafeMutablePointer<Float> { panelPointer + worker * panelCapacity }
     /// Tile t's handle (tasks that read its rows declare it).
     public func handle(_ t: Int) -> DataHandle { storages[t].handle }
     public var cols: Int { layout.cols }
+}
+
+/// Float32 panel scratch for one product: `capacity` floats per worker, allocated per call (as the
+/// float64 path's scratch is), so concurrent products on one operator never share a panel.
+/// Invariant (why `@unchecked Sendable` is sound): the memory is owned by `storage`, bound to
+/// Float once here, and a task writes only the panel of the worker running it.
+public final class SinglePanels: @unchecked Sendable {
+    let storage: TileStorage
+    let base: UnsafeMutablePointer<Float>
+    public let capacity: Int
+
+    public init(capacity: Int, engine: Engine) throws(TesseraError) {
+        let floats = try Checked.multiply(capacity, engine.workerCount, "float32 panels")
+        storage = try TileStorage(rows: (floats + 1) / 2, cols: 1, domain: 0, profile: engine.profile, zeroed: false)
+        base = UnsafeMutableRawPointer(storage.memory.baseAddress).bindMemory(to: Float.self, capacity: floats)
+        self.capacity = capacity
+    }
+
+    /// The panel of one worker.
+    public func panel(worker: Int) -> UnsafeMutablePointer<Float> { base + worker * capacity }
 }

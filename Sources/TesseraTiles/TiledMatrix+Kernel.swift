@@ -64,12 +64,13 @@ extension TiledMatrix {
     public func kernelMultiply(_ x: [Double], ridge lambda: Double = 0, single: SingleRowTiles? = nil,
                                engine: Engine) throws(TesseraError) -> [Double] {
         guard x.count == rows else { throw .invalidArgument("x has length \(x.count), the kernel has order \(rows)") }
-        if let single, single.workers < engine.workerCount || single.layout != layout {
-            throw .internalFailure("the float32 copy of A was made for another layout or fewer workers than this engine's \(engine.workerCount)")
+        if let single, single.layout != layout {
+            throw .internalFailure("the float32 copy of A was made for another layout")
         }
         let t = layout.tileCount, d = cols, panel = Swift.min(Self.kernelPanelRows, layout.tileRows)
         let xs = try SharedBlock(x, engine: engine)
-        let scratch = try SharedBlock(rows: panel * panel, cols: engine.workerCount, engine: engine)
+        let scratch = try SharedBlock(rows: single == nil ? panel * panel : 1, cols: engine.workerCount, engine: engine)
+        let singlePanels = single == nil ? nil : try SinglePanels(capacity: panel * panel, engine: engine)
         // contributions[I][J] holds c_{I←J} (rowCount(I) doubles), one handle each.
         var contributions: [[SharedBlock]] = []
         for i in 0..<t {
@@ -95,9 +96,9 @@ extension TiledMatrix {
                 let xi = xs.pointer + lay.rowRange(ofTile: i).lowerBound, xj = xs.pointer + lay.rowRange(ofTile: j).lowerBound
                 cij.pointer.update(repeating: 0, count: ai.rows)
                 if i != j { cji.pointer.update(repeating: 0, count: aj.rows) }
-                if let single {
+                if let single, let singlePanels {
                     Self.singlePanelProducts(single.pointer(i), rows: ai.rows, single.pointer(j), rows: aj.rows, depth: d, panel: panel,
-                                             scratch: single.panel(worker: context.worker),
+                                             scratch: singlePanels.panel(worker: context.worker),
                                              x: (UnsafePointer(xi), UnsafePointer(xj)), y: (cij.pointer, cji.pointer), diagonalBlock: i == j)
                     return
                 }

@@ -29,7 +29,9 @@ final class MixedAttentionTests: XCTestCase {
         var bits: [[UInt64]] = []
         for threads in [1, 2] {
             let engine = try Engine(threads: threads)
-            let a = try matrix(n: n, d: d, norm: norm, engine: engine)
+            // Tiles of 1,100 rows: a diagonal block spans several 512-row panels, so its panels
+            // above the diagonal serve both of their row ranges.
+            let a = try matrix(n: n, d: d, norm: norm, engine: engine, tileRows: 1_100)
             let exact = try KernelOperator(matrix: a, engine: engine, ridge: 0)
             let single = try exact.inSinglePrecision()
             let x = Reference.randomVector(count: n, seed: 62)
@@ -59,6 +61,8 @@ final class MixedAttentionTests: XCTestCase {
             XCTAssertTrue(s.report.converged, s.report.text)
             XCTAssertLessThanOrEqual(s.report.relativeResidual, 1e-10)
             XCTAssertTrue(s.report.iteration?.hasPrefix("mixed: ") ?? false, s.report.iteration ?? "nil")
+            XCTAssertFalse(s.report.iteration?.contains("float64 PCG finished") ?? true, "refinement alone must converge")
+            XCTAssertGreaterThan(s.report.kernelProducts[.singlePanels]?.count ?? 0, 0)
             let double = try AttentionSolver(matrix: a, engine: engine, problem: .attention(ridge: 1e-3), options: options(precision: .double))
             XCTAssertEqual(double.plan.precision, .double)
             let reference = try double.solve(b)
