@@ -41,6 +41,39 @@ static inline float exp1(float x) {
     return p * scale.f;
 }
 
+// The scalar pieces every variant shares (always inlined, so each compiles with its caller's
+// instruction set, as the loops they replace did): one column at a time from column `first`, and
+// the rows body..rows of a group of four columns (its Σ_r e·x_rows partial sums into t).
+__attribute__((always_inline)) static inline void scalar_columns(const float *s, size_t lds, size_t rows, size_t first, size_t cols,
+                                                                 const double *x_rows, const double *x_cols,
+                                                                 double *y_rows, double *y_cols, int transposed_too) {
+    for (size_t c = first; c < cols; c++) {
+        const float *col = s + c * lds;
+        double acc = 0;
+        for (size_t r = 0; r < rows; r++) {
+            const double e = (double)exp1(col[r]);
+            y_rows[r] += e * x_cols[c];
+            acc += e * x_rows[r];
+        }
+        if (transposed_too) y_cols[c] += acc;
+    }
+}
+
+__attribute__((always_inline)) static inline void scalar_row_tail(const float *s0, size_t lds, size_t body, size_t rows,
+                                                                  const double *x_rows, const double *x4,
+                                                                  double *y_rows, double t[4]) {
+    const float *s1 = s0 + lds, *s2 = s1 + lds, *s3 = s2 + lds;
+    t[0] = t[1] = t[2] = t[3] = 0;
+    for (size_t r = body; r < rows; r++) {
+        const double e0 = exp1(s0[r]), e1 = exp1(s1[r]), e2 = exp1(s2[r]), e3 = exp1(s3[r]);
+        y_rows[r] += (e0 * x4[0] + e1 * x4[1]) + (e2 * x4[2] + e3 * x4[3]);
+        t[0] += e0 * x_rows[r];
+        t[1] += e1 * x_rows[r];
+        t[2] += e2 * x_rows[r];
+        t[3] += e3 * x_rows[r];
+    }
+}
+
 TESSERA_AVX2 void tessera_expf_avx2(const float *x, float *y, size_t n) {
     size_t i = 0;
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, exp8(_mm256_loadu_ps(x + i)));
@@ -94,32 +127,16 @@ TESSERA_AVX2 void tessera_exp_panel_product_avx2(const float *s, size_t lds, siz
             a2 = _mm256_fmadd_pd(e2h, xhi, _mm256_fmadd_pd(e2l, xlo, a2));
             a3 = _mm256_fmadd_pd(e3h, xhi, _mm256_fmadd_pd(e3l, xlo, a3));
         }
-        double t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-        for (size_t r = body; r < rows; r++) {
-            const double e0 = exp1(s0[r]), e1 = exp1(s1[r]), e2 = exp1(s2[r]), e3 = exp1(s3[r]);
-            y_rows[r] += (e0 * c0 + e1 * c1) + (e2 * c2 + e3 * c3);
-            t0 += e0 * x_rows[r];
-            t1 += e1 * x_rows[r];
-            t2 += e2 * x_rows[r];
-            t3 += e3 * x_rows[r];
-        }
+        double t[4];
+        scalar_row_tail(s0, lds, body, rows, x_rows, x_cols + c, y_rows, t);
         if (transposed_too) {
-            y_cols[c] += tessera_sum4(a0) + t0;
-            y_cols[c + 1] += tessera_sum4(a1) + t1;
-            y_cols[c + 2] += tessera_sum4(a2) + t2;
-            y_cols[c + 3] += tessera_sum4(a3) + t3;
+            y_cols[c] += tessera_sum4(a0) + t[0];
+            y_cols[c + 1] += tessera_sum4(a1) + t[1];
+            y_cols[c + 2] += tessera_sum4(a2) + t[2];
+            y_cols[c + 3] += tessera_sum4(a3) + t[3];
         }
     }
-    for (; c < cols; c++) {
-        const float *col = s + c * lds;
-        double acc = 0;
-        for (size_t r = 0; r < rows; r++) {
-            const double e = (double)exp1(col[r]);
-            y_rows[r] += e * x_cols[c];
-            acc += e * x_rows[r];
-        }
-        if (transposed_too) y_cols[c] += acc;
-    }
+    scalar_columns(s, lds, rows, c, cols, x_rows, x_cols, y_rows, y_cols, transposed_too);
 }
 
 // AVX-512: the same exp on sixteen lanes, the same widening, columns four at a time over groups
@@ -178,32 +195,16 @@ TESSERA_AVX512 void tessera_exp_panel_product_avx512(const float *s, size_t lds,
             a2 = _mm512_fmadd_pd(e2h, xhi, _mm512_fmadd_pd(e2l, xlo, a2));
             a3 = _mm512_fmadd_pd(e3h, xhi, _mm512_fmadd_pd(e3l, xlo, a3));
         }
-        double t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-        for (size_t r = body; r < rows; r++) {
-            const double e0 = exp1(s0[r]), e1 = exp1(s1[r]), e2 = exp1(s2[r]), e3 = exp1(s3[r]);
-            y_rows[r] += (e0 * c0 + e1 * c1) + (e2 * c2 + e3 * c3);
-            t0 += e0 * x_rows[r];
-            t1 += e1 * x_rows[r];
-            t2 += e2 * x_rows[r];
-            t3 += e3 * x_rows[r];
-        }
+        double t[4];
+        scalar_row_tail(s0, lds, body, rows, x_rows, x_cols + c, y_rows, t);
         if (transposed_too) {
-            y_cols[c] += sum8(a0) + t0;
-            y_cols[c + 1] += sum8(a1) + t1;
-            y_cols[c + 2] += sum8(a2) + t2;
-            y_cols[c + 3] += sum8(a3) + t3;
+            y_cols[c] += sum8(a0) + t[0];
+            y_cols[c + 1] += sum8(a1) + t[1];
+            y_cols[c + 2] += sum8(a2) + t[2];
+            y_cols[c + 3] += sum8(a3) + t[3];
         }
     }
-    for (; c < cols; c++) {
-        const float *col = s + c * lds;
-        double acc = 0;
-        for (size_t r = 0; r < rows; r++) {
-            const double e = (double)exp1(col[r]);
-            y_rows[r] += e * x_cols[c];
-            acc += e * x_rows[r];
-        }
-        if (transposed_too) y_cols[c] += acc;
-    }
+    scalar_columns(s, lds, rows, c, cols, x_rows, x_cols, y_rows, y_cols, transposed_too);
 }
 
 TESSERA_AVX512 void tessera_expf_avx512(const float *x, float *y, size_t n) {
@@ -215,14 +216,5 @@ TESSERA_AVX512 void tessera_expf_avx512(const float *x, float *y, size_t n) {
 void tessera_exp_panel_product_portable(const float *s, size_t lds, size_t rows, size_t cols,
                                         const double *x_rows, const double *x_cols,
                                         double *y_rows, double *y_cols, int transposed_too) {
-    for (size_t c = 0; c < cols; c++) {
-        const float *col = s + c * lds;
-        double acc = 0;
-        for (size_t r = 0; r < rows; r++) {
-            const double e = (double)exp1(col[r]);
-            y_rows[r] += e * x_cols[c];
-            acc += e * x_rows[r];
-        }
-        if (transposed_too) y_cols[c] += acc;
-    }
+    scalar_columns(s, lds, rows, 0, cols, x_rows, x_cols, y_rows, y_cols, transposed_too);
 }
