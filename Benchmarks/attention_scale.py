@@ -28,6 +28,8 @@ import time
 
 import numpy as np
 
+from end_to_end import run_child as timed
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 SCIPY_SCRIPT = r"""
@@ -39,19 +41,6 @@ K[np.diag_indices_from(K)] += float(ridge)
 x = sl.cho_solve(sl.cho_factor(K, overwrite_a=True, check_finite=False), b, check_finite=False)
 np.save(x_path, x)
 """
-
-
-def timed(cmd, env=None, allow_crash=False):
-    """Wall seconds, peak resident bytes and exit code of one child process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 3) and not allow_crash:
-        sys.exit(f"{' '.join(cmd)} exited {code}: {err.strip()}")
-    return seconds, usage.ru_maxrss * 1024, code
 
 
 class Rates:

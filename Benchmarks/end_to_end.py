@@ -39,17 +39,24 @@ np.save(x_path, x)
 """
 
 
-def timed(cmd, env=None):
-    """Wall seconds and peak resident memory (bytes) of one child process."""
+def run_child(cmd, env=None, allow_crash=False):
+    """Wall seconds, peak resident memory (bytes) and exit code of one child process; exits with
+    its message when it fails (any code but 0 and 3) unless `allow_crash`."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     err = proc.stderr.read().decode() if proc.stderr else ""
     code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 3):
+    if code not in (0, 3) and not allow_crash:
         sys.exit(f"{' '.join(cmd)} exited {code}: {err.strip()}")
-    return seconds, usage.ru_maxrss * 1024
+    return seconds, usage.ru_maxrss * 1024, code
+
+
+def timed(cmd, env=None):
+    """Wall seconds and peak resident memory (bytes) of one child process."""
+    seconds, peak, _ = run_child(cmd, env)
+    return seconds, peak
 
 
 def median_run(cmd, repeat, env=None):
