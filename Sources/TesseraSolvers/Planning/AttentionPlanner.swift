@@ -15,7 +15,7 @@ public struct AttentionPlan: Sendable {
     public let storesKernel: Bool
     /// `pcg`'s kernel products: `.mixed` runs iterative refinement with float32-panel products
     /// inside (planned when K is not stored; the solver falls back to `.double` when A's rows are
-    /// too long for float32 panels, `AttentionSolver.mixedAllowed`); `.double` otherwise.
+    /// too long for float32 panels, `AttentionSolver.mixedRefusal`); `.double` otherwise.
     public let precision: Precision
     /// The preconditioner's rank (`pcg`) or feature budget (`paper`, `surrogate`); 0 for `direct`.
     public let rank: Int
