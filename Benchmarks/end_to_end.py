@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """End to end, as a user runs it: `tessera solve` on an .npy file (process start to x written)
 against the obvious NumPy scripts on the same files (np.load with mmap_mode='r', and a plain
-np.load), each in a fresh process, medians of --repeat runs, with peak resident memory, the
+np.load; for lstsq also NumPy's normal equations on the mapped file), each in a fresh process, medians of --repeat runs, with peak resident memory, the
 in-memory solve time from Tessera's own report, and the floors measured in the same run (reading
 the file at `dd`'s bandwidth, the n·d² Gram at NumPy's GEMM rate).
 
@@ -24,12 +24,13 @@ NUMPY_SCRIPT = r"""
 import sys, numpy as np
 a_path, b_path, x_path, problem, j, mode = sys.argv[1:7]
 j = int(j)
-A = np.load(a_path, mmap_mode='r') if mode == 'mmap' else np.load(a_path)
+A = np.load(a_path, mmap_mode='r') if mode in ('mmap', 'normal') else np.load(a_path)
 b = np.load(b_path)
 G = A.T @ A
-if problem == 'gram':
-    x = b
-    for _ in range(j):
+if problem == 'gram' or mode == 'normal':
+    # gram, or lstsq by the normal equations: x = G^-(j+1) A^T b.
+    x = b if problem == 'gram' else A.T @ b
+    for _ in range(j if problem == 'gram' else j + 1):
         x = np.linalg.solve(G, x)
 else:
     x = np.linalg.lstsq(A, b, rcond=None)[0]
@@ -98,7 +99,7 @@ def main():
     os.makedirs(work, exist_ok=True)
     rate, single_rate = gemm_rate(), gemm_rate("float32")
     print(f"load {os.getloadavg()[0]:.2f}; NumPy GEMM {rate / 1e9:.1f} GFLOP/s (float32 {single_rate / 1e9:.1f}); {os.cpu_count()} cores; medians of {args.repeat}")
-    print("shape            case     tessera s  (solve s)  np mmap s  np load s  vs mmap  vs load  RSS tessera/mmap/load GB  floor read/SYRK/SSYRK s  factor"
+    print("shape            case     tessera s  (solve s)  np mmap s  np load s  vs mmap  vs load  np normal s  vs normal  RSS tessera/mmap/load GB  floor read/SYRK/SSYRK s  factor"
           + ("  baseline s  RSS GB  baseline/tessera" if args.baseline else ""))
     try:
         for shape in args.shapes.split(","):
@@ -118,11 +119,13 @@ def main():
                 np_cmd = [sys.executable, "-c", NUMPY_SCRIPT, a, b, os.path.join(folder, "x_np.npy"), problem, j]
                 t_mmap, rss_mmap = median_run(np_cmd + ["mmap"], args.repeat)
                 t_load, rss_load = median_run(np_cmd + ["load"], args.repeat)
+                # NumPy's normal equations (mmap): the gram column itself, or lstsq's x = G^-(j+1)·Aᵀb.
+                t_normal = t_mmap if problem == "gram" else median_run(np_cmd + ["normal"], args.repeat)[0]
                 floor_read = os.path.getsize(a) / read_bandwidth(a)
                 floor_syrk = n * d * d / rate
                 floor_ssyrk = n * d * d / single_rate
                 print(f"{shape:<16} {problem}:{j:<6} {t_tessera:9.3f}  ({solve:7.3f})  {t_mmap:9.3f}  {t_load:9.3f}  "
-                      f"{t_mmap / t_tessera:6.2f}×  {t_load / t_tessera:6.2f}×  "
+                      f"{t_mmap / t_tessera:6.2f}×  {t_load / t_tessera:6.2f}×  {t_normal:11.3f}  {t_normal / t_tessera:8.2f}×  "
                       f"{rss_tessera / 1e9:5.2f}/{rss_mmap / 1e9:5.2f}/{rss_load / 1e9:5.2f}            "
                       f"{floor_read:6.3f}/{floor_syrk:6.3f}/{floor_ssyrk:6.3f}  {factor}", end="")
                 if args.baseline:

@@ -65,3 +65,32 @@ int tessera_any_nonfinite_f64(const double *a, size_t run, size_t runs, size_t s
     }
     return 0;
 }
+
+int tessera_round_rows_to_single(const double *src, size_t lds, size_t rows, size_t cols, float *dst) {
+    int bad = 0;
+    for (size_t r = 0; r < rows; r++) {
+        const double *row = src + r * lds;
+        float *to = dst + r * cols;
+        for (size_t c = 0; c < cols; c++) {
+            bad |= non_finite(row[c]);
+            to[c] = (float)row[c];
+        }
+    }
+    return bad;
+}
+
+int tessera_round_columns_to_single_rows(const double *src, size_t lds, size_t rows, size_t cols, float *dst) {
+    int bad = 0;
+    // Strips of 64 rows: the strip's destination rows stay in cache while columns are read.
+    for (size_t r0 = 0; r0 < rows; r0 += 64) {
+        const size_t r1 = r0 + 64 < rows ? r0 + 64 : rows;
+        for (size_t c = 0; c < cols; c++) {
+            const double *from = src + c * lds;
+            for (size_t r = r0; r < r1; r++) {
+                bad |= non_finite(from[r]);
+                dst[r * cols + c] = (float)from[r];
+            }
+        }
+    }
+    return bad;
+}

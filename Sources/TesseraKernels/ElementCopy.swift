@@ -91,6 +91,19 @@ public enum LayoutCopy {
         _ = tessera_rows_to_columns_f64(source, lds, rows, cols, destination, ldd)
     }
 
+    /// Columns 0..<cols of a float64 block rounded to float32, row by row, into a packed
+    /// row-major destination (row r at destination + r·cols): the source is row-major (row r at
+    /// source + r·lds) when `rowMajor`, else column-major (column c at source + c·lds). Returns
+    /// false when a value read is NaN or ±Inf (the copy is complete either way): the rounding
+    /// pass is also the non-finite scan. Cost rows·cols reads and writes.
+    public static func roundToSingleRows(_ source: UnsafePointer<Double>, ld lds: Int, rowMajor: Bool, rows: Int, cols: Int,
+                                         into destination: UnsafeMutablePointer<Float>) -> Bool {
+        guard rows > 0, cols > 0 else { return true }
+        let bad = rowMajor ? tessera_round_rows_to_single(source, lds, rows, cols, destination)
+            : tessera_round_columns_to_single_rows(source, lds, rows, cols, destination)
+        return bad == 0
+    }
+
     /// All `count` elements of `raw` as float64, in order.
     public static func convert(_ raw: UnsafeRawBufferPointer, kind: ElementKind, count: Int) -> [Double] {
         guard count > 0, let base = raw.baseAddress else { return [] }

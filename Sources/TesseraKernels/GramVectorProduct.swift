@@ -61,4 +61,21 @@ public enum GramVectorProduct {
             tessera_gram_rows_gemm_portable(a, ld, rows, cols, m, y, w)
         }
     }
+
+    /// For a row-major tile A (rows × cols, row r at a + r·ld): z = Aᵀ(b − A·x) and the return
+    /// value ‖b − A·x‖², each row read from memory once (t_r = b_r − a_r·x, then z += t_r·a_r
+    /// while the row is in L1; AVX2+FMA where the CPU has it). The least-squares gradient and
+    /// residual in one pass. `z` (cols) is overwritten; b holds the tile's rows entries.
+    public static func residualGradientRows(_ a: UnsafePointer<Double>, ld: Int, rows: Int, cols: Int,
+                                            x: UnsafePointer<Double>, b: UnsafePointer<Double>,
+                                            z: UnsafeMutablePointer<Double>) -> Double {
+        guard cols > 0 else { return (0..<rows).reduce(0) { $0 + b[$1] * b[$1] } }
+        var squares = 0.0
+        if VectorExp.useAVX2 {
+            tessera_residual_gradient_rows_avx2(a, ld, rows, cols, x, b, z, &squares)
+        } else {
+            tessera_residual_gradient_rows_portable(a, ld, rows, cols, x, b, z, &squares)
+        }
+        return squares
+    }
 }

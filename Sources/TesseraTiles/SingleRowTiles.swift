@@ -32,8 +32,9 @@ public final class SingleRowTiles: @unchecked Sendable {
         let graph = TaskGraph()
         for (t, source) in matrix.tiles.enumerated() {
             graph.add(name: "round-to-single", reads: [source.handle], writes: [storages[t].handle], domain: source.domain) { _ in
-                try matrix.requireFinite(t)
-                source.tile.roundRowsToSingle(columns: d, into: self.pointers[t])
+                // The rounding is the tile's non-finite scan.
+                guard source.tile.roundRowsToSingle(columns: d, into: self.pointers[t]) else { throw matrix.nonFiniteError() }
+                source.markFinite()
             }
         }
         try engine.run(graph)

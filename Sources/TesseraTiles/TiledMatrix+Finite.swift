@@ -14,6 +14,19 @@ extension TiledMatrix {
         throw nonFiniteError()
     }
 
+    /// Records that the rows of these canonical block groups were read and found finite by a
+    /// pass that scans as it reads (float32 rounding): tiles lying wholly inside them are not
+    /// scanned again.
+    func markFinite(rowsOf groups: [Range<Int>], blockRows: Int) {
+        for blocks in groups where !blocks.isEmpty {
+            let covered = (blocks.lowerBound * blockRows)..<min(blocks.upperBound * blockRows, rows)
+            for t in tiles(touchedBy: blocks, blockRows: blockRows) {
+                let own = layout.rowRange(ofTile: t)
+                if own.lowerBound >= covered.lowerBound && own.upperBound <= covered.upperBound { tiles[t].markFinite() }
+            }
+        }
+    }
+
     /// Scans every tile not yet scanned (one task per tile) and throws like `requireFinite`:
     /// for an operation that reads A outside a task graph.
     public func requireAllFinite(engine: Engine) throws(TesseraError) {

@@ -65,7 +65,10 @@ extension TiledMatrix {
         let d = cols, groups = gramGroups, blockRows = layout.reductionBlockRows
         if let t = rightInverse, t.count != d * d { throw .internalFailure("gram: triangle is not \(d)×\(d)") }
         if singlePrecision && rightInverse != nil { throw .internalFailure("gram: no right inverse in single precision") }
-        let target = chains ?? Self.gramTargetChains(cores: engine.profile.coreCount)
+        // In float32 every panel rounds its columns of each chunk again, so one chain per core
+        // (fewer panels) rather than two.
+        let cores = engine.profile.coreCount
+        let target = chains ?? (singlePrecision ? max(1, cores) : Self.gramTargetChains(cores: cores))
         let bounds = rightInverse == nil ? gramPanelBounds(chains: target) : [0, d]
         let panelCount = bounds.count - 1
         let triangle = try rightInverse.map { (t) throws(TesseraError) in try SharedBlock(t, engine: engine) }
@@ -86,10 +89,11 @@ extension TiledMatrix {
             for panel in 0..<panelCount {
                 let lo = bounds[panel], hi = bounds[panel + 1]
                 graph.add(name: "syrk", reads: reads, writes: [panelHandles[g][panel]]) { _ in
-                    for t in touched { try self.requireFinite(t) }
+                    // In float32 the rounding is the scan: the group's last panel reads every column.
+                    if !singlePrecision { for t in touched { try self.requireFinite(t) } }
                     var copy: [Double] = [], solved: [Double] = []
                     var single: [Float] = [], singlePanel: [Float] = []
-                    var beta: Double = 0
+                    var beta: Double = 0, finite = true
                     self.forEachRowBlock(blocks, blockRows: blockRows, copy: &copy) { block in
                         if singlePrecision {
                             // Whole blocks gathered into chunks of up to singleChunkRows rows, from the group's first block.
@@ -99,7 +103,7 @@ extension TiledMatrix {
                             if single.count < perChunk * blockRows * hi { single = [Float](repeating: 0, count: perChunk * blockRows * hi) }
                             single.withUnsafeMutableBufferPointer { buffer in
                                 guard let x = buffer.baseAddress else { return }
-                                block.view.roundRowsToSingle(columns: hi, into: x + position * blockRows * hi)
+                                if !block.view.roundRowsToSingle(columns: hi, into: x + position * blockRows * hi) { finite = false }
                                 guard block.index == chunkEnd - 1 else { return }
                                 let chunkRows = block.rows.upperBound - chunkStart * blockRows
                                 Self.accumulateGramInSingle(chunk: x, rows: chunkRows, columns: lo..<hi, first: beta == 0,
@@ -124,10 +128,13 @@ extension TiledMatrix {
                         }
                         beta = 1
                     }
+                    if !finite && hi == d { throw self.nonFiniteError() }
                 }
             }
         }
         let frozen = partials
+        // After a float32 run the rounding has scanned every row of the owned groups.
+        let scanned = singlePrecision ? owned.map { groups[$0] } : []
         if let exchange = engine.exchange {
             // Whole d×d partials travel (only their upper triangles are meaningful); each panel's
             // columns are summed by the same tree as below, panel after panel.
@@ -136,6 +143,7 @@ extension TiledMatrix {
                 let src = frozen[from].pointer, dst = frozen[into].pointer
                 for j in 0..<d { BLAS.axpy(count: j + 1, alpha: 1, x: src + j * d, y: dst + j * d) }
             }
+            markFinite(rowsOf: scanned, blockRows: blockRows)
             var g = partials[0].toArray()
             for j in 0..<d { for i in (j + 1)..<max(j + 1, d) { g[i + j * d] = g[j + i * d] } }
             return g
@@ -148,6 +156,7 @@ extension TiledMatrix {
             }
         }
         try engine.run(graph, trace: trace)
+        markFinite(rowsOf: scanned, blockRows: blockRows)
         var g = partials[0].toArray()
         for j in 0..<d { for i in (j + 1)..<max(j + 1, d) { g[i + j * d] = g[j + i * d] } }
         return g

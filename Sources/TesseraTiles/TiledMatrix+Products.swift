@@ -142,8 +142,9 @@ extension TiledMatrix {
     /// G = Aᵀ(B − AY) and the squared column norms of B − AY, for Y ∈ ℝ^{d×m} (column-major;
     /// `nil` for Y = 0, which gives G = AᵀB) and B ∈ ℝ^{n×m} (column-major, ld = n), in one pass
     /// over A: per block T = B_b − A_bY (a copy and a GEMM), then G += A_bᵀT (a GEMM) and the
-    /// squares of T's columns. 4ndm flops. The least-squares gradient and residual norms of a
-    /// whole block of right-hand sides at once.
+    /// squares of T's columns; one column on a row-major block goes through the fused row kernel
+    /// (`GramVectorProduct.residualGradientRows`), which reads the block once. 4ndm flops. The
+    /// least-squares gradient and residual norms of one or a whole block of right-hand sides.
     public func residualGradient(block y: [Double]?, rhs b: SharedBlock, columns m: Int,
                                  engine: Engine) throws(TesseraError) -> (gradient: [Double], squaredNorms: [Double]) {
         let n = rows, d = cols
@@ -155,9 +156,16 @@ extension TiledMatrix {
         let total = try reducedPerBlock(engine: engine, name: "At(B-AY)", partialCount: d * m + m,
                                         extraReads: [b.handle] + (ys.map { [$0.handle] } ?? [])) { block, partial, scratch in
             let a = block.view, r0 = block.rows.lowerBound
-            if scratch.count < blockRows * m { scratch = [Double](repeating: 0, count: blockRows * m) }
+            if scratch.count < max(blockRows * m, d) { scratch = [Double](repeating: 0, count: max(blockRows * m, d)) }
             scratch.withUnsafeMutableBufferPointer { buffer in
                 guard let t = buffer.baseAddress else { return }
+                if m == 1, a.order == .rowMajor, let ys {
+                    // One right-hand side on a C-order block: the fused row kernel reads it once.
+                    partial[d] += GramVectorProduct.residualGradientRows(a.readOnly, ld: a.ld, rows: a.rows, cols: d,
+                                                                         x: ys.pointer, b: b.pointer + r0, z: t)
+                    BLAS.axpy(count: d, alpha: 1, x: t, y: partial)
+                    return
+                }
                 for c in 0..<m { (t + c * blockRows).update(from: b.pointer + c * n + r0, count: a.rows) }
                 let op = a.operand(transposed: false), opT = a.operand(transposed: true)
                 if let ys {

@@ -51,22 +51,10 @@ extension TiledMatrix {
 
 extension Tile {
     /// Columns 0..<`columns` of the tile rounded to float32, row by row, into `destination`
-    /// (row i at destination + i·columns) whatever the tile's storage order. One read of each entry.
-    func roundRowsToSingle(columns: Int, into destination: UnsafeMutablePointer<Float>) {
-        if order == .rowMajor {
-            for i in 0..<rows {
-                let source = readOnly + i * ld, target = destination + i * columns
-                for j in 0..<columns { target[j] = Float(source[j]) }
-            }
-            return
-        }
-        // Column-major: a transpose, in strips of 64 rows so that writes stay in cache.
-        for i0 in stride(from: 0, to: rows, by: 64) {
-            let i1 = Swift.min(rows, i0 + 64)
-            for j in 0..<columns {
-                let source = readOnly + j * ld
-                for i in i0..<i1 { destination[i * columns + j] = Float(source[i]) }
-            }
-        }
+    /// (row i at destination + i·columns) whatever the tile's storage order; false when a value
+    /// read is NaN or ±Inf. One read of each entry (the rounding is also the non-finite scan).
+    @discardableResult
+    func roundRowsToSingle(columns: Int, into destination: UnsafeMutablePointer<Float>) -> Bool {
+        LayoutCopy.roundToSingleRows(readOnly, ld: ld, rowMajor: order == .rowMajor, rows: rows, cols: columns, into: destination)
     }
 }

@@ -120,17 +120,19 @@ final class MixedAttentionTests: XCTestCase {
         XCTAssertEqual(small.method, .pcg)
         XCTAssertEqual(small.precision, .mixed)
         XCTAssertFalse(small.storesKernel)
-        // Products on the fly are costly: the default rank grows to √(8·n·d) (cap 4,000), lowered
-        // to fit a small budget; a stored K keeps the small rank.
+        // Products on the fly are costly: the default rank is the cap min(n/2, 4,000), grown to
+        // adaptively (`rankGrowth`), lowered to fit a small budget; a stored K keeps the small rank.
         var roomy = SolveOptions()
         roomy.memoryBudget = 16 << 30
         roomy.mayStoreKernel = false
         XCTAssertEqual(try AttentionPlanner.plan(.attention(ridge: 1e-3), rows: 60_000, cols: 64, options: roomy).rank, 4_000)
-        XCTAssertEqual(try AttentionPlanner.plan(.attention(ridge: 1e-3), rows: 20_000, cols: 64, options: roomy).rank, 3_200)
+        let capped = try AttentionPlanner.plan(.attention(ridge: 1e-3), rows: 6_000, cols: 64, options: roomy)
+        XCTAssertEqual(capped.rank, 3_000)
+        XCTAssertEqual(capped.rankGrowth?.minimumRank, 500)
         var tight = roomy
         tight.memoryBudget = 512 << 20
         let lowered = try AttentionPlanner.plan(.attention(ridge: 1e-3), rows: 20_000, cols: 64, options: tight)
-        XCTAssertLessThan(lowered.rank, 3_200)
+        XCTAssertLessThan(lowered.rank, 4_000)
         XCTAssertGreaterThanOrEqual(lowered.rank, 500)
         XCTAssertLessThanOrEqual(lowered.requiredBytes, 512 << 20)
         XCTAssertTrue(lowered.reason.contains("lowered to fit the memory budget"), lowered.reason)

@@ -36,4 +36,27 @@ final class SingleGramTests: XCTestCase {
             XCTAssertEqual(try a.gramInSinglePrecision(engine: engine, chains: 4), single, label)
         }
     }
+
+    /// The float32 rounding is the non-finite scan: a NaN (and a later ±Inf) is reported at its
+    /// first position whatever the storage order, with several column panels per group (only
+    /// the last panel reads every column), and a clean matrix afterwards still gives the bits of
+    /// a fresh one.
+    func testRoundingFindsTheFirstNonFiniteValueInEveryStorageOrder() throws {
+        let n = 9_000, d = 160
+        let engine = try Engine(threads: 2)
+        let value = Reference.randomMatrix(rows: n, cols: d, seed: 73)
+        let poisoned = try TiledMatrix(layout: try TileLayout(rows: n, cols: d, tileRows: 1_000), engine: engine) { i, j in
+            (i, j) == (6_001, 5) ? .nan : (i, j) == (8_500, 150) ? -.infinity : value(i, j)
+        }
+        let (rowView, colView) = try StorageForms.views(of: poisoned, engine: engine)
+        for a in [poisoned, rowView, colView] {
+            XCTAssertThrowsTesseraError(try a.gramInSinglePrecision(engine: engine, chains: 4), "row 6001, column 5")
+            XCTAssertThrowsTesseraError(try a.gram(engine: engine), "row 6001, column 5")
+        }
+        let clean = try TiledMatrix(layout: try TileLayout(rows: n, cols: d, tileRows: 1_000), engine: engine, value: value)
+        let first = try clean.gramInSinglePrecision(engine: engine, chains: 4)
+        XCTAssertEqual(try clean.gramInSinglePrecision(engine: engine, chains: 4), first, "again, tiles now known finite")
+        XCTAssertEqual(try clean.gramInSinglePrecision(engine: engine, chains: 1), try TiledMatrix(
+            layout: try TileLayout(rows: n, cols: d, tileRows: 1_000), engine: engine, value: value).gramInSinglePrecision(engine: engine, chains: 1))
+    }
 }

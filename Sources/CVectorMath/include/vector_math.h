@@ -50,6 +50,21 @@ void tessera_gram_rows_gemm_avx2(const double *a, size_t lda, size_t rows, size_
 void tessera_gram_rows_gemm_portable(const double *a, size_t lda, size_t rows, size_t cols,
                                      size_t m, const double *y, double *w);
 
+/// For a row-major tile (row r at a + r·lda): z = Aᵀ(b − A·x) (cols) and *squares = ‖b − A·x‖²
+/// (b: rows), each row read from memory once; the same dot products, in the same order, as the
+/// kernel above. z is overwritten.
+void tessera_residual_gradient_rows_avx2(const double *a, size_t lda, size_t rows, size_t cols,
+                                         const double *x, const double *b, double *z, double *squares);
+void tessera_residual_gradient_rows_portable(const double *a, size_t lda, size_t rows, size_t cols,
+                                             const double *x, const double *b, double *z, double *squares);
+
+/// Rounds columns 0..<cols of a rows × cols float64 block to float32, row-major and packed
+/// (row r at dst + r·cols), and returns 1 when any value read is NaN or ±Inf, else 0 (the copy
+/// is completed either way; values beyond float32's range round to ±Inf). `rows`: the source is
+/// row-major (row r at src + r·lds); `columns`: column-major (column c at src + c·lds).
+int tessera_round_rows_to_single(const double *src, size_t lds, size_t rows, size_t cols, float *dst);
+int tessera_round_columns_to_single_rows(const double *src, size_t lds, size_t rows, size_t cols, float *dst);
+
 /// Copies a rows × cols block of a matrix into a column-major float64 destination (leading
 /// dimension ldd ≥ rows), converting float32 exactly, and returns 1 when any value copied is NaN
 /// or ±Inf, else 0 (the copy is completed either way). `rows_to_columns`: the source is

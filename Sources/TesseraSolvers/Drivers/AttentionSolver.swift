@@ -106,7 +106,8 @@ public final class AttentionSolver: Sendable {
             let lr = try Self.refusingSingular(rank: plan.rank, ridge: plan.ridge) { () throws(TesseraError) in
                 options.lowRank == .nystrom
                     ? try RandomizedNystrom.factor(kernel: onTheFly, rank: plan.rank, seed: options.seed)
-                    : try RandomlyPivotedCholesky.factor(kernel: onTheFly, rank: plan.rank, seed: options.seed, enoughTrace: plan.ridge / 10)
+                    : try RandomlyPivotedCholesky.factor(kernel: onTheFly, rank: plan.rank, seed: options.seed, enoughTrace: plan.ridge / 10,
+                                                         growth: plan.rankGrowth)
             }
             seconds.factorSteps[.lowRank] = clock.lap()
             // The shift floor: where F captures K whole (rank n, or n = 1) the residual trace is 0
@@ -120,7 +121,7 @@ public final class AttentionSolver: Sendable {
             seconds.factorSteps[.woodbury] = clock.lap()
             faithful = nil
             lowRank = SolveReport.LowRankSummary(kind: options.lowRank == .nystrom ? "randomized Nyström" : "randomly pivoted Cholesky",
-                                                 rank: lr.rank, shift: shift)
+                                                 rank: lr.rank, shift: shift, traceHistory: lr.traceHistory, stopReason: lr.stopReason)
             cholesky = nil
         }
         var single: KernelOperator?

@@ -140,14 +140,15 @@ extension TallSolver {
             normA = svd.largest
         } else if made.factor.origin == .sketch || made.factor.origin == .float32Gram {
             // ‖SA‖ (‖R‖ of a float32 Gram) may exceed ‖A‖ by the sketch's distortion (rounding), which would make every certificate
-            // optimistic by up to (1+ε)^{2j+1}. Two power steps on AᵀA from R's top right singular
+            // optimistic by up to (1+ε)^{2j+1}. Power steps on AᵀA from R's top right singular
             // vector give ‖Av‖/‖v‖, a lower bound on ‖A‖₂ close to it (the Rayleigh quotient's
-            // error is quadratic in the angle): two passes over A, and the certificates stay
-            // upper bounds.
+            // error is quadratic in the angle), so the certificates stay upper bounds. Two steps
+            // (two passes over A) after a sketch, whose distortion ε is tens of percent; one after
+            // a float32 Gram, whose R is within ~10⁻⁶ of A's factor.
             let op = TallOperator(matrix: matrix, engine: engine)
-            var v = made.factor.r.dominantSingularPair.vector
+            var v = made.factor.dominantVector ?? made.factor.r.dominantSingularPair.vector
             var estimate = 0.0
-            for _ in 0..<2 {
+            for _ in 0..<(made.factor.origin == .float32Gram ? 1 : 2) {
                 let w = try op.applyGram(v)
                 estimate = max(estimate, max(v.dot(w), 0).squareRoot())
                 let size = w.norm2

@@ -2,7 +2,8 @@ import TesseraCore
 import TesseraTiles
 
 /// The passes over a tiled A the solvers use, each one task graph over A's tiles:
-/// Ax (2nd flops), Aᵀu (2nd), AᵀA·y fused (4nd, one pass), and their block forms. Vectors of
+/// Ax (2nd flops), Aᵀu (2nd), AᵀA·y fused (4nd, one pass), Aᵀ(b − Ax) with ‖b − Ax‖ fused (4nd,
+/// one pass), and their block forms. Vectors of
 /// length n travel as plain arrays (8n bytes, small next to A's 8nd). Throws what the tile
 /// layer throws (`.interrupted`, allocation failures).
 public struct TallOperator: Sendable {
@@ -35,6 +36,14 @@ public struct TallOperator: Sendable {
     /// AᵀA·Y for a block Y ∈ ℝ^{d×m} (column-major): one fused pass.
     public func applyGram(block y: [Double], columns m: Int) throws(TesseraError) -> [Double] {
         try matrix.gramMultiply(block: y, columns: m, engine: engine)
+    }
+
+    /// Aᵀ(b − Ax) and ‖b − Ax‖² for x ∈ ℝ^d, b ∈ ℝⁿ in one pass over A (the least-squares
+    /// gradient and residual; `TiledMatrix.residualGradient`).
+    public func residualGradient(_ x: [Double], _ b: [Double]) throws(TesseraError) -> (gradient: [Double], squaredNorm: Double) {
+        let rhs = try SharedBlock(columns: [b], engine: engine)
+        let pass = try matrix.residualGradient(block: x, rhs: rhs, columns: 1, engine: engine)
+        return (pass.gradient, pass.squaredNorms.first ?? 0)
     }
 
     /// The symmetric operator AᵀA on ℝ^d.

@@ -27,6 +27,15 @@ public struct AttentionPlan: Sendable {
     /// Tessera's allocations: A's tiles, vectors, and the factor, features or stored K.
     public let requiredBytes: UInt64
     public let budget: MemoryBudget
+
+    /// pcg's adaptive rank (`RankGrowth`): with products on the fly, randomly pivoted Cholesky and
+    /// the rank left to the planner, the rounds stop below `rank` once they stop paying for the
+    /// products they save; nil otherwise (`rank` is then the rank built).
+    public var rankGrowth: RankGrowth? {
+        guard method == .pcg, !storesKernel, options.rank == nil, options.lowRank != .nystrom else { return nil }
+        return RankGrowth(order: rows, cols: cols, ridge: ridge, tolerance: tolerance, mixed: precision == .mixed,
+                          minimumRank: min(rank, 500))
+    }
 }
 
 /// Plans an attention solve: validates the request once (λ, options, shape, rank, memory) and
@@ -36,11 +45,11 @@ public struct AttentionPlan: Sendable {
 public enum AttentionPlanner {
     /// Enough columns to capture K's Taylor layers of degree ≤ 2 (1 + d + d(d+1)/2 directions,
     /// whose eigenvalues sit far above the rest) plus 256, at least 500, at most min(n/2, 4000).
-    /// With products on the fly (n²d flops each) a larger rank pays: k ≥ √(8·n·d) within the same
-    /// cap, balancing the factor's ≈ n·k² flops against the products it saves (measured at d = 64,
-    /// tolerance 1e-8, mixed precision: n = 60,000 took 129 iterations and 293 s at rank 2,401,
-    /// 55 iterations and 143 s at rank 4,000; n = 20,000 16–19 s for any rank from 2,401 to 4,000,
-    /// fastest at 3,200 = √(8·n·d)).
+    /// With products on the fly (n²d flops each) the cap itself, min(n/2, 4000): the rounds then
+    /// stop where they stop paying for the products they save (`RankGrowth`, from the Taylor
+    /// layers' rank on; measured at d = 64, tolerance 1e-8, mixed precision: n = 60,000 took 129
+    /// iterations and 293 s at rank 2,401, 55 iterations and 143 s at rank 4,000; n = 20,000
+    /// 16–19 s for any rank from 2,401 to 4,000).
     /// When K is stored a product is cheap (one pass over n²/2 numbers, ≈ 8n² flop-equivalents at
     /// this machine class's ratio of GEMM rate to memory bandwidth), so the factor's ≈ 4nk² flops
     /// are capped at about half the cost of 100 products: k ≤ √(100·n), at least 500 (the
@@ -48,10 +57,7 @@ public enum AttentionPlanner {
     /// once trace(K − FFᵀ) ≤ λ/10.
     public static func defaultRank(n: Int, d: Int, storesKernel: Bool = false) -> Int {
         let k = layerRank(n: n, d: d)
-        guard storesKernel else {
-            let balanced = Int((8 * Double(n) * Double(d)).squareRoot())
-            return max(k, min(max(n / 2, 1), 4_000, balanced))
-        }
+        guard storesKernel else { return max(k, min(max(n / 2, 1), 4_000)) }
         return max(1, min(k, max(500, Int((100 * Double(n)).squareRoot()))))
     }
 
@@ -154,10 +160,11 @@ public enum AttentionPlanner {
         let finalRank = method == .direct ? 0 : paperLike ? options.rank ?? defaultFeatureBudget(n: n, d: d, storesKernel: store)
             : pcgRank
         if method == .pcg && options.rank == nil {
+            let grows = !store && options.lowRank != .nystrom
             let why = store ? (finalRank < layerRank(n: n, d: d) ? "capped at √(100·n): products of a stored K are cheap" : "K's Taylor layers of degree ≤ 2, plus 256")
-                : finalRank < rank ? "lowered to fit the memory budget"
-                : "max of K's Taylor layers of degree ≤ 2 plus 256 and √(8·n·d): products on the fly are costly"
-            reason += "; rank \(finalRank) by default (\(why))"
+                : (finalRank < rank ? "min(n/2, 4000) lowered to fit the memory budget" : "min(n/2, 4000)")
+                    + (grows ? "; grown while a round saves more products than it costs, as products on the fly are costly" : "")
+            reason += "; rank \(grows ? "up to " : "")\(finalRank) by default (\(why))"
         }
         // Mixed precision where products are GEMM-and-exp bound (on the fly); a stored K's product
         // is a memory-bound pass that float32 panels would not shorten.

@@ -91,7 +91,7 @@ public struct TallPlanner: Sendable {
 
     /// κ₂(R·D⁻¹), D = diag of R's column norms (= A's): the condition that float32's relative
     /// rounding meets, blind to the column scaling R absorbs exactly. O(d²) per power step.
-    static func equilibratedCondition(_ r: UpperTriangular) -> Double {
+    static func equilibratedCondition(_ r: UpperTriangular, engine: Engine) throws(TesseraError) -> Double {
         let d = r.order
         var v = r.values
         for j in 0..<d {
@@ -101,7 +101,7 @@ public struct TallPlanner: Sendable {
             guard norm > 0 else { return .infinity }
             for i in 0...j { v[i + j * d] /= norm }
         }
-        return UpperTriangular(values: v, order: d).condition2
+        return try ConditionEstimate.of(UpperTriangular(values: v, order: d), engine: engine).condition
     }
 
     /// The method and the Gram's precision, and why: `chooseMethod`, then — when neither is
@@ -163,7 +163,7 @@ public struct TallPlanner: Sendable {
                 let made = try TriangularFactor.float32Gram(matrix, engine: engine)
                 // float32 rounding is relative per entry, so what limits the preconditioner is
                 // κ of A with its columns equilibrated (a column scaling the factor absorbs).
-                let condition = Self.equilibratedCondition(made.r)
+                let condition = try Self.equilibratedCondition(made.r, engine: engine)
                 if condition <= Self.mixedConditionLimit { return (made, .pcg, []) }
                 note = "κ(A·D⁻¹) ≈ \(Format.sci(condition)) (columns equilibrated) from the float32 Gram factor is beyond \(Format.sci(Self.mixedConditionLimit)), where a float32 Gram preconditions poorly"
                 if forced { return (made, .pcg, [note + "; kept (--precision mixed): CG may need many passes"]) }

@@ -15,13 +15,20 @@ public struct LowRankFactor: Sendable {
     public let residualTrace: Double
     /// The pivot indices, in the order chosen (randomly pivoted Cholesky only; else empty).
     public let pivots: [Int]
+    /// trace(K − FFᵀ) after each round, with the rank reached (randomly pivoted Cholesky only).
+    public let traceHistory: [RankGrowth.Step]
+    /// Why the rounds stopped, in words (randomly pivoted Cholesky only; else nil).
+    public let stopReason: String?
 
-    public init(block: ColumnBlock, rank: Int, order: Int, residualTrace: Double, pivots: [Int] = []) {
+    public init(block: ColumnBlock, rank: Int, order: Int, residualTrace: Double, pivots: [Int] = [],
+                traceHistory: [RankGrowth.Step] = [], stopReason: String? = nil) {
         self.block = block
         self.rank = rank
         self.order = order
         self.residualTrace = residualTrace
         self.pivots = pivots
+        self.traceHistory = traceHistory
+        self.stopReason = stopReason
     }
 
     /// F as an array (n × rank, column-major; a copy).

@@ -6,8 +6,10 @@ import TesseraTiles
 /// Epperly, Tropp, Webber): each round samples b pivots with probability ∝ the residual
 /// diagonal, forms G = K[:, S] − F·F[S, :]ᵀ, factors its pivot block H = G[S, :] = UᵀU and
 /// appends G·U⁻¹. Rounds stop at rank k, when the residual trace falls below 10⁻¹⁴ of
-/// trace(K), or when it falls below `enoughTrace` (for a ridge λ, λ/10: the residual's largest
-/// eigenvalue is then below λ/10, and more rank cannot help the preconditioner). Cost
+/// trace(K), when it falls below `enoughTrace` (for a ridge λ, λ/10: the residual's largest
+/// eigenvalue is then below λ/10, and more rank cannot help the preconditioner), or when
+/// `growth` (`RankGrowth`) judges from the trace's fall that another round costs more than the
+/// products it saves. The trace after every round is kept (`LowRankFactor.traceHistory`). Cost
 /// n·k·(d + k) flops and n·k memory; K is touched only through k columns.
 /// The n-long steps of each round (K[:, S], the update GEMM, the triangular solve) are task
 /// graphs over fixed row blocks, so F has the same bits for any number of workers.
@@ -15,7 +17,7 @@ import TesseraTiles
 /// semidefinite even after shifting, and allocation errors.
 public enum RandomlyPivotedCholesky {
     public static func factor(kernel: KernelOperator, rank requested: Int, blockSize: Int = 100, seed: UInt64,
-                              enoughTrace: Double = 0) throws(TesseraError) -> LowRankFactor {
+                              enoughTrace: Double = 0, growth: RankGrowth? = nil) throws(TesseraError) -> LowRankFactor {
         let n = kernel.order, engine = kernel.engine
         let k = max(1, min(requested, n))
         var residual = kernel.diagonal()
@@ -25,10 +27,15 @@ public enum RandomlyPivotedCholesky {
         var cols = 0, pivots: [Int] = []
         let rng = Philox4x32(seed: seed)
         var round: UInt64 = 0
+        var history: [RankGrowth.Step] = [RankGrowth.Step(rank: 0, trace: initialTrace)]
+        var stop = "reached rank \(k)"
         while cols < k {
             try Interruption.check()
             let trace = residual.reduce(0, +)
-            if !(trace > 1e-14 * initialTrace) || trace <= enoughTrace { break }
+            if cols > 0 { history.append(RankGrowth.Step(rank: cols, trace: trace)) }
+            if !(trace > 1e-14 * initialTrace) { stop = "K captured to 1e-14 of its trace"; break }
+            if trace <= enoughTrace { stop = "residual trace ≤ λ/10"; break }
+            if let growth, let why = growth.stopReason(history) { stop = why; break }
             let b = min(blockSize, k - cols)
             let s = sample(b, weights: residual, rng: rng, round: round)
             round += 1
@@ -47,7 +54,10 @@ public enum RandomlyPivotedCholesky {
             cols += m
             pivots += s
         }
-        return LowRankFactor(block: f, rank: cols, order: n, residualTrace: residual.reduce(0, +), pivots: pivots)
+        let trace = residual.reduce(0, +)
+        if history.last?.rank != cols { history.append(RankGrowth.Step(rank: cols, trace: trace)) }
+        return LowRankFactor(block: f, rank: cols, order: n, residualTrace: trace, pivots: pivots,
+                             traceHistory: history, stopReason: stop)
     }
 
     /// Up to b distinct indices drawn ∝ weights (sequential sampling without replacement).

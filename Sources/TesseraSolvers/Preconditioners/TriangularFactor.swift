@@ -28,12 +28,14 @@ public struct TriangularFactor: Sendable {
     public let sketch: SketchOperator?
     /// QR of SA (reflectors and τ), kept for the sketch-and-solve start x₀ = R⁻¹·(QᵀSb)[0..<d].
     let sketchQR: (factors: [Double], tau: [Double])?
-    /// Estimated κ₂(R) ≈ κ₂(A), by power iterations on RᵀR and its inverse.
+    /// Estimated κ₂(R) ≈ κ₂(A), by Lanczos on RᵀR and its inverse (`ConditionEstimate`).
     public let conditionEstimate: Double
     public let seconds: (sketch: Double, factor: Double)
+    /// R's dominant right singular vector from the same Lanczos run, when it was computed.
+    var dominantVector: [Double]? = nil
 
     /// Refuses a numerically rank-deficient R with a message naming the estimated rank.
-    static func checkRank(_ r: UpperTriangular, what: String, asInputError: Bool = true) throws(TesseraError) -> Double {
+    static func checkRank(_ r: UpperTriangular, what: String, asInputError: Bool = true, engine: Engine) throws(TesseraError) -> ConditionEstimate {
         let rcond = try r.reciprocalCondition()
         let d = r.order
         if !(rcond > Double(d) * 1e-15) {
@@ -46,7 +48,7 @@ public struct TriangularFactor: Sendable {
                 : "A is too ill-conditioned for a full-rank solve in float64: every column counts, but cond(R) ≈ \(condition) (from \(what)) is beyond 1/(d·1e-15) = \(Format.sci(1 / (Double(d) * 1e-15))); allow the minimum-norm solution, which drops σ ≤ rcond·σ₁ (--rank-deficient min-norm, the default)"
             throw asInputError ? .rankDeficient(message) : .numerical(message)
         }
-        return r.condition2
+        return try ConditionEstimate.of(r, engine: engine)
     }
 
     /// R from Householder QR of SA, for the sketch `distribution` (s ≥ d rows).
@@ -61,9 +63,9 @@ public struct TriangularFactor: Sendable {
         SolveMonitor.enter(.factor)
         let tau = try LAPACK.qrFactor(&sa, rows: s, cols: d)
         let r = UpperTriangular(upperOf: sa, order: d, ld: s)
-        let cond = try checkRank(r, what: "QR of the \(s)×\(d) sketch SA")
-        return TriangularFactor(r: r, origin: .sketch, sketch: op, sketchQR: (sa, tau), conditionEstimate: cond,
-                                seconds: (sketchSeconds, clock.lap()))
+        let cond = try checkRank(r, what: "QR of the \(s)×\(d) sketch SA", engine: engine)
+        return TriangularFactor(r: r, origin: .sketch, sketch: op, sketchQR: (sa, tau), conditionEstimate: cond.condition,
+                                seconds: (sketchSeconds, clock.lap()), dominantVector: cond.vector)
     }
 
     /// Exact R of A by randomized Cholesky-QR: R_s from QR(SA), G = (AR_s⁻¹)ᵀ(AR_s⁻¹) in one tiled
@@ -77,15 +79,16 @@ public struct TriangularFactor: Sendable {
         try LAPACK.choleskyUpper(&g, order: d)
         let rb = UpperTriangular(upperOf: g, order: d, ld: d)
         let r = rb.times(sketch.r)
-        let cond = try checkRank(r, what: "randomized Cholesky-QR")
+        let cond = try checkRank(r, what: "randomized Cholesky-QR", engine: engine)
         return TriangularFactor(r: r, origin: .randomizedCholeskyQR, sketch: sketch.sketch, sketchQR: nil,
-                                conditionEstimate: cond, seconds: (sketch.seconds.sketch, sketch.seconds.factor + clock.lap()))
+                                conditionEstimate: cond.condition, seconds: (sketch.seconds.sketch, sketch.seconds.factor + clock.lap()),
+                                dominantVector: cond.vector)
     }
 
     /// R = chol(AᵀA) from the tiled Gram matrix: n·d² flops. Fails (as `numerical`) when AᵀA is
     /// not numerically positive definite, i.e. κ(A) ≳ 10⁸; callers then use randomized Cholesky-QR.
     public static func gramCholesky(_ a: TiledMatrix, engine: Engine) throws(TesseraError) -> TriangularFactor {
-        try choleskyOfGram(a, origin: .gramCholesky, what: "Cholesky of AᵀA") { () throws(TesseraError) in try a.gram(engine: engine) }
+        try choleskyOfGram(a, origin: .gramCholesky, what: "Cholesky of AᵀA", engine: engine) { () throws(TesseraError) in try a.gram(engine: engine) }
     }
 
     /// R = chol(G₃₂) with G₃₂ ≈ AᵀA from float32 products (`TiledMatrix.gramInSinglePrecision`):
@@ -95,14 +98,14 @@ public struct TriangularFactor: Sendable {
     /// float32 flops (half the time of the float64 Gram) and d³/3. Throws `numerical` when G₃₂ is
     /// not numerically positive definite.
     public static func float32Gram(_ a: TiledMatrix, engine: Engine) throws(TesseraError) -> TriangularFactor {
-        try choleskyOfGram(a, origin: .float32Gram, what: "Cholesky of the float32 Gram matrix") { () throws(TesseraError) in
+        try choleskyOfGram(a, origin: .float32Gram, what: "Cholesky of the float32 Gram matrix", engine: engine) { () throws(TesseraError) in
             try a.gramInSinglePrecision(engine: engine)
         }
     }
 
     /// R = chol(G) for the d × d Gram matrix `gram()` forms (timed as the factor phase), with its
     /// rank check; `what` names the factorization in a failure's message.
-    private static func choleskyOfGram(_ a: TiledMatrix, origin: Origin, what: String,
+    private static func choleskyOfGram(_ a: TiledMatrix, origin: Origin, what: String, engine: Engine,
                                        gram: () throws(TesseraError) -> [Double]) throws(TesseraError) -> TriangularFactor {
         SolveMonitor.enter(.factor)
         var clock = Stopwatch()
@@ -110,9 +113,9 @@ public struct TriangularFactor: Sendable {
         var g = try gram()
         try LAPACK.choleskyUpper(&g, order: d)
         let r = UpperTriangular(upperOf: g, order: d, ld: d)
-        let cond = try checkRank(r, what: what, asInputError: false)
-        return TriangularFactor(r: r, origin: origin, sketch: nil, sketchQR: nil, conditionEstimate: cond,
-                                seconds: (0, clock.lap()))
+        let cond = try checkRank(r, what: what, asInputError: false, engine: engine)
+        return TriangularFactor(r: r, origin: origin, sketch: nil, sketchQR: nil, conditionEstimate: cond.condition,
+                                seconds: (0, clock.lap()), dominantVector: cond.vector)
     }
 
     /// The triangular face of a rank-revealing factor (exact R; κ of the kept part as the

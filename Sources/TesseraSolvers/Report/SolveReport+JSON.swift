@@ -61,6 +61,8 @@ extension SolveReport {
             add("rank", lowRank.map { String($0.rank) } ?? "null")
             add("shift", Self.number(lowRank?.shift))
             add("low_rank", Self.string(lowRank?.kind))
+            add("rank_stop", Self.string(lowRank?.stopReason))
+            add("rank_trace", "[" + (lowRank?.traceHistory ?? []).map { "[\($0.rank), \(Self.number($0.trace))]" }.joined(separator: ", ") + "]")
             add("iteration", Self.string(iteration))
             add("products", "{" + kernelProducts.sorted { $0.key < $1.key }.map {
                 "\(Self.string($0.key.rawValue)): {\"count\": \($0.value.count), \"seconds\": \(Self.number($0.value.seconds))}"

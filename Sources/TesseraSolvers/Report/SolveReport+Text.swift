@@ -28,7 +28,8 @@ extension SolveReport {
             lines.append("problem      attention, n = \(rows), d = \(cols), ridge λ = \(Format.sci(lambda))")
             lines.append("method       \(method.rawValue) (\(reason))")
             if let lowRank {
-                lines.append("precondition \(lowRank.kind) rank \(lowRank.rank), shift μ = \(Format.sci(lowRank.shift))")
+                lines.append("precondition \(lowRank.kind) rank \(lowRank.rank), shift μ = \(Format.sci(lowRank.shift))"
+                             + (lowRank.stopReason.map { " (rounds stopped: \($0))" } ?? ""))
             }
             lines.append("iterations   \(iterations.reduce(0, +)) → \(status.rawValue)" + (iteration.map { " [\($0)]" } ?? ""))
             lines.append("accuracy     relative residual \(Format.sci(relativeResidual)) (tolerance \(Format.sci(tolerance)): \(converged ? "met" : "NOT met"))")

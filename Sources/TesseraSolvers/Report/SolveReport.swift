@@ -12,6 +12,9 @@ public struct SolveReport: Sendable {
         public var kind: String
         public var rank: Int
         public var shift: Double
+        /// Randomly pivoted Cholesky: trace(K − FFᵀ) after each round, and why the rounds stopped.
+        public var traceHistory: [RankGrowth.Step] = []
+        public var stopReason: String? = nil
     }
 
     public var problem: Problem

@@ -115,13 +115,15 @@ enum Verification {
         return product
     }
 
-    /// lstsq: r = A(AᵀA)^j x − b and Mᵀr = (AᵀA)^j Aᵀ r (2j + 2 passes).
+    /// lstsq: r = A(AᵀA)^j x − b and Mᵀr = (AᵀA)^j Aᵀ r (2j + 1 passes).
     static func lstsq(op: TallOperator, x: [Double], b: [Double], power j: Int, normA: Double,
                       into report: inout SolveReport) throws(TesseraError) {
         SolveMonitor.enter(.verify)
-        let r = try op.apply(op.applyGramPower(x, j)).plus(-1, b)
-        let mtr = try op.applyGramPower(op.applyTransposed(r), j)
-        lstsq(residualNorm: r.norm2, mtr: mtr, x: x, b: b, power: j, normA: normA, into: &report)
+        // r = A(AᵀA)^j x − b: Aᵀ(b − A·z) and ‖b − A·z‖ in one fused pass at z = (AᵀA)^j x, then
+        // Mᵀr = −(AᵀA)^j·that (the sign does not change a norm): 2j + 1 passes.
+        let pass = try op.residualGradient(op.applyGramPower(x, j), b)
+        let mtr = try op.applyGramPower(pass.gradient, j)
+        lstsq(residualNorm: pass.squaredNorm.squareRoot(), mtr: mtr, x: x, b: b, power: j, normA: normA, into: &report)
     }
 
     /// lstsq, from ‖r‖ and Mᵀr already computed by fresh passes (e.g. for a whole block at once).
