@@ -8,10 +8,12 @@ times the cores) at a large square shape, and Tessera's own float32/float64 exp 
 (libTesseraC.so). Floor of one product: n²·d flops (n²/2 panel entries, 2d flops each) at the
 GEMM rate plus n²/2 exps at the exp rate — float32 for the mixed-precision inner products,
 float64 for exact ones. With --scipy N, SciPy's exp(A @ A.T) + cho_factor/cho_solve runs on the
-same files for n ≤ N (K in memory: 8n² bytes, twice).
+same files for n ≤ N (K in memory: 8n² bytes, twice). With --compare-ranks the same solve runs
+again at fixed ranks, to set the adaptive rank (the report's `rank`, `rank_stop`) against them.
 
     python3 Benchmarks/attention_scale.py --sizes 60000,100000 --workdir /var/tmp/att-scale
     python3 Benchmarks/attention_scale.py --sizes 20000 --tolerance 1e-10 --scipy 20000 --repeat 3
+    python3 Benchmarks/attention_scale.py --sizes 20000 --ridge 1 --compare-ranks 1000,4000
 
 Needs a release build (`swift build -c release`), NumPy (and SciPy for --scipy). The phases and
 products printed are those of the last run.
@@ -94,6 +96,8 @@ def main():
     p.add_argument("--solve-args", default="", help="extra arguments for tessera solve")
     p.add_argument("--scipy", type=int, default=0, help="run SciPy's dense Cholesky for n ≤ this")
     p.add_argument("--repeat", type=int, default=1, help="tessera runs per size (the median is quoted)")
+    p.add_argument("--compare-ranks", default="", help="also solve with these fixed --rank values (comma-separated), "
+                   "timed in the same run: the adaptive rank against them")
     p.add_argument("--workdir", default=None, help="keep the problems here (default: a temporary folder)")
     p.add_argument("--build", default=os.path.join(ROOT, ".build", "release"))
     args = p.parse_args()
@@ -108,7 +112,7 @@ def main():
           f"float32 exp {rates.expf / 1e9:.2f} G/s, float64 exp {rates.exp64 / 1e9:.2f} G/s", flush=True)
     try:
         for n in (int(s) for s in args.sizes.split(",")):
-            folder = os.path.join(workdir, f"n{n}")
+            folder = os.path.join(workdir, f"n{n}" if args.ridge == 1e-3 else f"n{n}-ridge{args.ridge:g}")
             if not os.path.exists(os.path.join(folder, "b.npy")):
                 subprocess.run([tessera, "generate", "attention", "--rows", str(n), "--cols", str(args.cols),
                                 "--ridge", str(args.ridge), "--output-dir", folder, "--quiet"], check=True)
@@ -125,6 +129,8 @@ def main():
                   f"(exit {code}), peak resident {peak / 1e9:.2f} GB, {r['iterations']} iterations, "
                   f"relative residual {r['relative_residual']:.1e}")
             print(f"  method: {r['reason']}")
+            if r.get("rank") is not None:
+                print(f"  preconditioner rank {r['rank']}" + (f" (rounds stopped: {r['rank_stop']})" if r.get("rank_stop") else ""))
             if r.get("iteration"):
                 print(f"  iteration: {r['iteration']}")
             print(f"  phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(r["seconds"].items())))
@@ -135,6 +141,11 @@ def main():
                     floor = rates.floor(n, args.cols, single=kind.startswith("float32"))
                     line += f", floor {floor:.3f} s (GEMM + exp at the rates above), ratio {each / floor:.2f}"
                 print(line)
+            for k in (int(v) for v in args.compare_ranks.split(",") if v):
+                fixed, fixed_peak, _ = timed(cmd + ["--rank", str(k)])
+                rk = json.load(open(report))
+                print(f"  fixed rank {k}: {fixed:.1f} s, {rk['iterations']} iterations, peak {fixed_peak / 1e9:.2f} GB "
+                      f"(adaptive {r['rank']}: {seconds:.1f} s, {r['iterations']} iterations)")
             if n <= args.scipy:
                 script = os.path.join(folder, "scipy_attention.py")
                 open(script, "w").write(SCIPY_SCRIPT)

@@ -2,8 +2,8 @@ import TesseraCore
 
 /// An upper-triangular R ∈ ℝ^{d×d} (column-major, strictly-lower part zero) and the operations
 /// the solvers need: solves with R and Rᵀ (d² flops each, BLAS trsv; a block of m columns by two
-/// trsm, 2d²m), products (trmv, d²), the 2-norm and ‖R⁻¹‖₂ by 30 power iterations on RᵀR
-/// (60d² flops), and LAPACK's reciprocal condition estimate (O(d²); throws `internalFailure` only
+/// trsm, 2d²m), products (trmv, d²), the 2-norm and ‖R⁻¹‖₂ by 12 Lanczos steps on RᵀR and
+/// (RᵀR)⁻¹ (24d² flops each, from below), and LAPACK's reciprocal condition estimate (O(d²); throws `internalFailure` only
 /// on a bad argument). Memory d² doubles. A value: safe to share between threads.
 public struct UpperTriangular: Sendable {
     public let order: Int

@@ -53,16 +53,22 @@ public final class PlacedMemory: @unchecked Sendable {
             baseAddress = raw.bindMemory(to: Double.self, capacity: max(count, 1))
             placement = .unbound
         }
-        if bytes >= Self.hugePageBytes {
+        if bytes >= Self.hugePageAdviceBytes {
             // Transparent huge pages (where the kernel allows them on request): a stored 20,000²
-            // kernel is then 1,600 faults instead of 800,000, which cost ~10 s in a VM.
+            // kernel is then 1,600 faults instead of 800,000, which cost ~10 s in a VM. Not for
+            // smaller blocks (Gram partials, panel scratch): in the same VM a fresh huge page
+            // took 4–10× longer to fault than 512 recycled small ones (64 MiB: 0.12–0.33 s
+            // against 0.02–0.05 s), for no gain in blocks read a few times.
             _ = madvise(UnsafeMutableRawPointer(baseAddress), bytes, MADV_HUGEPAGE)
         }
         if zeroed { baseAddress.initialize(repeating: 0, count: max(count, 1)) }
     }
 
-    /// Blocks at least this large are 2 MiB-aligned and advised for transparent huge pages.
+    /// Blocks at least this large are 2 MiB-aligned (a huge page's alignment).
     static let hugePageBytes = 2 << 20
+    /// Blocks at least this large are advised for transparent huge pages (128 MiB: stored
+    /// kernels, low-rank factors, tiles of large matrices).
+    static let hugePageAdviceBytes = 128 << 20
 
     deinit {
         switch placement {

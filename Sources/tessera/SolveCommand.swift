@@ -29,7 +29,7 @@ struct Solve: ParsableCommand {
     @Option(parsing: .unconditional, help: "attention: the ridge λ ≥ 0 added to exp(AAᵀ) (default 0).")
     var ridge: Double?
 
-    @Option(parsing: .unconditional, help: "attention: rank of the preconditioner (pcg default: 1 + d + d(d+1)/2 + 256 columns, within [500, min(n/2, 4000)], at most √(100·n) when K is stored, at least √(8·n·d) when products run on the fly (lowered to fit the memory budget); paper default: the exact Taylor layers that fit min(n/2, 4000), 2·√(100·n) when K is stored; paper with a rank ≥ n: the faithful mode, n × n factor).")
+    @Option(parsing: .unconditional, help: "attention: rank of the preconditioner (pcg default: 1 + d + d(d+1)/2 + 256 columns, within [500, min(n/2, 4000)], at most √(100·n) when K is stored; with products on the fly up to min(n/2, 4000), lowered to fit the memory budget, the rounds stopping once one saves fewer predicted products than it costs; paper default: the exact Taylor layers that fit min(n/2, 4000), 2·√(100·n) when K is stored; paper with a rank ≥ n: the faithful mode, n × n factor).")
     var rank: Int?
 
     @Option(help: "attention pcg: the preconditioner's low-rank factor, rpcholesky (randomly pivoted Cholesky, default) or nystrom (randomized Nyström: 2n²(d + k) flops, far slower to build).")

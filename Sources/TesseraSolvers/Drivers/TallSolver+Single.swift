@@ -9,12 +9,12 @@ extension TallSolver {
         let j = power
         var report = makeReport()
         var clock = Stopwatch()
-        let (x, iterations, status, condition) = try gramPower(b, eta: tolerance / Double(j), finalStart: start)
+        let (x, iterations, status, condition, product) = try gramPower(b, eta: tolerance / Double(j), finalStart: start)
         if report.conditionPreconditioned == nil { report.conditionPreconditioned = condition }
         report.seconds.iterate = clock.lap()
         report.iterations = iterations
         report.status = status
-        try Verification.gram(op: op, exactFactor: exactFactor, x: x, b: b, power: j, normA: normA, into: &report)
+        try Verification.gram(op: op, exactFactor: exactFactor, x: x, b: b, power: j, normA: normA, known: product, into: &report)
         report.seconds.verify = clock.lap()
         if isExact && !report.meetsTolerance {
             let refined = try refinePower(b, eta: tolerance / Double(j))
@@ -39,6 +39,7 @@ extension TallSolver {
         let ls = try leastSquares(b, start: j == 0 ? start : nil)
         var iterations = [ls.iterations], status = ls.status
         var x = ls.solution
+        var known: [Double]? = nil
         var powerEta = 1e-16
         if j > 0 {
             // Errors of the power stages reach the optimality multiplied by ≈ ‖A‖‖y‖/‖r‖.
@@ -52,6 +53,7 @@ extension TallSolver {
             powerEta = eta
             let powered = try gramPower(ls.solution, eta: eta, finalStart: start)
             x = powered.x
+            known = powered.product
             if report.conditionPreconditioned == nil { report.conditionPreconditioned = powered.condition }
             iterations += powered.iterations
             status = status.combined(with: powered.status)
@@ -59,7 +61,14 @@ extension TallSolver {
         report.seconds.iterate = clock.lap()
         report.iterations = iterations
         report.status = status
-        try Verification.lstsq(op: op, x: x, b: b, power: j, normA: normA, into: &report)
+        if j == 0, let pass = ls.finalResidualGradient {
+            // The fused pass that ended the least-squares stage was a fresh pass at this very x.
+            SolveMonitor.enter(.verify)
+            Verification.lstsq(residualNorm: pass.squaredNorm.squareRoot(), mtr: pass.gradient, x: x, b: b, power: 0,
+                               normA: normA, into: &report)
+        } else {
+            try Verification.lstsq(op: op, x: x, b: b, power: j, normA: normA, known: known, into: &report)
+        }
         report.seconds.verify = clock.lap()
         if isExact && j > 0 && !report.meetsTolerance {
             let refined = try refinePower(ls.solution, eta: powerEta)

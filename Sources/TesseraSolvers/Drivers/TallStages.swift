@@ -19,11 +19,12 @@ extension TallSolver {
     var conjugateGradients: ConjugateGradients { ConjugateGradients(maxIterations: options.maxIterations, stagnationWindow: 30) }
 
     /// j successive solves of AᵀA·y = c, each to backward error `eta`; the last one's iteration
-    /// starts at `finalStart` when given (a caller's guess of x).
+    /// starts at `finalStart` when given (a caller's guess of x). `product`: AᵀA·x from the fresh
+    /// pass that confirmed the last stage (CG's), when it ended on one.
     func gramPower(_ c: [Double], eta: Double, finalStart: [Double]? = nil) throws(TesseraError)
-        -> (x: [Double], iterations: [Int], status: IterationStatus, condition: Double?) {
+        -> (x: [Double], iterations: [Int], status: IterationStatus, condition: Double?, product: [Double]?) {
         var y = c, iterations: [Int] = [], status = IterationStatus.converged
-        var condition: Double?
+        var condition: Double?, product: [Double]? = nil
         for stage in 0..<power {
             var start = y
             factor.r.solveNormal(&start)            // (RᵀR)⁻¹c: exact for exact R, the sketched normal equations otherwise
@@ -43,11 +44,12 @@ extension TallSolver {
                 result = IterationResult(solution: start, iterations: 0, status: .converged)
             }
             y = result.solution
+            product = result.finalProduct
             iterations.append(result.iterations)
             status = status.combined(with: result.status)
             condition = condition ?? result.conditionEstimate
         }
-        return (y, iterations, status, condition)
+        return (y, iterations, status, condition, product)
     }
 
     /// j PCG stages from the exact factor's answers: the refinement used when a direct solve's
@@ -120,7 +122,11 @@ extension TallSolver {
             let rNorm = pass.squaredNorm.squareRoot()
             let optimality = rNorm == 0 ? 0 : Verification.ratio(pass.gradient.norm2, normA: normA, power: 1, times: rNorm)
             if steps > 0 { try Interruption.checkpoint(iteration: steps, residual: optimality) }
-            if optimality <= target { return IterationResult(solution: y, iterations: steps, status: .converged) }
+            if optimality <= target {
+                var done = IterationResult(solution: y, iterations: steps, status: .converged)
+                done.finalResidualGradient = pass
+                return done
+            }
             let halved = optimality < 0.5 * best.optimality
             if optimality < best.optimality { best = (y, optimality) }
             guard optimality.isFinite, halved, steps < 6 else { break }

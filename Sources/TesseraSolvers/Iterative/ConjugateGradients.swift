@@ -77,6 +77,7 @@ public struct ConjugateGradients {
         var result = try solveScaled(m, rhs: c.map { $0 * sigma }, start: start?.map { $0 * sigma }, preconditioner: preconditioner,
                                      target: { y in sigma * target(y.map { $0 / sigma }) })
         result.solution = result.solution.map { $0 / sigma }
+        result.finalProduct = result.finalProduct?.map { $0 / sigma }      // exact: σ is a power of two
         return result
     }
 
@@ -91,22 +92,24 @@ public struct ConjugateGradients {
                              target: ([Double]) -> Double) throws(TesseraError) -> IterationResult {
         var state = State(y: start ?? [Double](repeating: 0, count: c.count), rhsNorm: c.norm2)
         for sweep in 0..<maxSweeps {
-            let r = (sweep == 0 && start == nil) ? c : c.plus(-1, try m.apply(state.y))
+            let product: [Double]? = (sweep == 0 && start == nil) ? nil : try m.apply(state.y)
+            let r = product.map { c.plus(-1, $0) } ?? c
             let trueNorm = r.norm2
             guard trueNorm.isFinite else { return state.result(.breakdown) }
             let bestTrueBefore = state.bestTrue
             state.offerTrue(trueNorm)
-            if trueNorm <= target(state.y) { return state.result(.converged, withCondition: true) }
+            if trueNorm <= target(state.y) { return state.result(.converged, withCondition: true, product: product) }
             if restartOnlyWhileGaining && sweep > 0 && !(trueNorm < 0.5 * bestTrueBefore) { return state.result(.stagnated) }
             if state.total >= maxIterations { return state.result(.iterationCap) }
             state.recording = sweep == 0
             if let exit = try sweepFrom(&state, residual: r, m, preconditioner, target: target) { return state.result(exit) }
             if !confirmAtCap && state.total >= maxIterations { return state.result(.iterationCap) }
         }
-        let norm = c.plus(-1, try m.apply(state.y)).norm2
+        let product = try m.apply(state.y)
+        let norm = c.plus(-1, product).norm2
         state.offerTrue(norm)
         let status: IterationStatus = norm <= target(state.y) ? .converged : (state.total >= maxIterations ? .iterationCap : .stagnated)
-        return state.result(status, withCondition: true)
+        return state.result(status, withCondition: true, product: product)
     }
 
     /// `steps` CG iterations from zero for M·y = c, for their coefficients (the Lanczos
@@ -152,9 +155,11 @@ public struct ConjugateGradients {
             bestTrue = min(bestTrue, norm)
         }
 
-        func result(_ status: IterationStatus, withCondition: Bool = false) -> IterationResult {
+        /// `product`: M·y by a fresh application, kept only when y is what is returned.
+        func result(_ status: IterationStatus, withCondition: Bool = false, product: [Double]? = nil) -> IterationResult {
             IterationResult(solution: status == .converged ? y : best, iterations: total, status: status,
-                            conditionEstimate: withCondition ? RitzValues.condition(coefficients) : nil)
+                            conditionEstimate: withCondition ? RitzValues.condition(coefficients) : nil,
+                            finalProduct: status == .converged ? product : nil)
         }
     }
 

@@ -35,10 +35,20 @@ public struct IterationResult: Sendable {
     /// κ of the preconditioned operator from the CG coefficients' Lanczos tridiagonal, if known.
     public var conditionEstimate: Double? = nil
 
-    public init(solution: [Double], iterations: Int, status: IterationStatus, conditionEstimate: Double? = nil) {
+    /// M·solution from a fresh application of the operator to the returned solution (a pass over
+    /// A, not a recurrence), when the solve ended on one (CG's converged true-residual check);
+    /// the verification of a one-pass certificate may use it instead of repeating the pass.
+    public var finalProduct: [Double]? = nil
+    /// For a least-squares solve: Aᵀ(b − A·solution) and ‖b − A·solution‖² from one fresh fused
+    /// pass at the returned solution, when the solve ended on one (the corrected semi-normal steps).
+    public var finalResidualGradient: (gradient: [Double], squaredNorm: Double)? = nil
+
+    public init(solution: [Double], iterations: Int, status: IterationStatus, conditionEstimate: Double? = nil,
+                finalProduct: [Double]? = nil) {
         self.solution = solution
         self.iterations = iterations
         self.status = status
         self.conditionEstimate = conditionEstimate
+        self.finalProduct = finalProduct
     }
 }

@@ -14,14 +14,20 @@ enum Verification {
     /// gram: r = (AᵀA)^j x − b (j passes; one pass for j ≥ 2 with an exact factor, see
     /// `gramPowerOnePass`).
     static func gram(op: TallOperator, exactFactor: UpperTriangular?, x: [Double], b: [Double], power j: Int, normA: Double,
-                     into report: inout SolveReport) throws(TesseraError) {
+                     known: [Double]? = nil, into report: inout SolveReport) throws(TesseraError) {
         SolveMonitor.enter(.verify)
         var onePass: [Double]? = nil
         if j >= 2, let r = exactFactor {
             onePass = try gramPowerOnePass(op: op, factor: r, block: x, columns: 1, power: j, normA: normA)
         }
         let product: [Double]
-        if let onePass { product = onePass } else { product = try op.applyGramPower(x, j) }
+        if let onePass {
+            product = onePass
+        } else if let known {
+            product = try op.applyGramPower(known, j - 1)     // AᵀA·x came from a fresh pass already
+        } else {
+            product = try op.applyGramPower(x, j)
+        }
         gram(product: product, x: x, b: b, power: j, normA: normA, into: &report)
     }
 
@@ -117,11 +123,14 @@ enum Verification {
 
     /// lstsq: r = A(AᵀA)^j x − b and Mᵀr = (AᵀA)^j Aᵀ r (2j + 1 passes).
     static func lstsq(op: TallOperator, x: [Double], b: [Double], power j: Int, normA: Double,
-                      into report: inout SolveReport) throws(TesseraError) {
+                      known: [Double]? = nil, into report: inout SolveReport) throws(TesseraError) {
         SolveMonitor.enter(.verify)
         // r = A(AᵀA)^j x − b: Aᵀ(b − A·z) and ‖b − A·z‖ in one fused pass at z = (AᵀA)^j x, then
-        // Mᵀr = −(AᵀA)^j·that (the sign does not change a norm): 2j + 1 passes.
-        let pass = try op.residualGradient(op.applyGramPower(x, j), b)
+        // Mᵀr = −(AᵀA)^j·that (the sign does not change a norm): 2j + 1 passes (2j when AᵀA·x is
+        // `known` from a fresh pass).
+        let z: [Double]
+        if let known { z = try op.applyGramPower(known, j - 1) } else { z = try op.applyGramPower(x, j) }
+        let pass = try op.residualGradient(z, b)
         let mtr = try op.applyGramPower(pass.gradient, j)
         lstsq(residualNorm: pass.squaredNorm.squareRoot(), mtr: mtr, x: x, b: b, power: j, normA: normA, into: &report)
     }
