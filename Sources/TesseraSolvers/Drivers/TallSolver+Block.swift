@@ -37,7 +37,7 @@ extension TallSolver {
     /// Y = argmin ‖AY − B‖ by the corrected semi-normal equations (Y ← Y + (RᵀR)⁻¹Aᵀ(B − AY),
     /// each step one fused block pass over A), X = (RᵀR)^{-j}Y by 2j triangular solves with m
     /// columns, and the verification r = A(AᵀA)^j X − B, Mᵀr by three block passes instead of
-    /// (2j + 1)·m vector passes. A column that misses the tolerance is solved again alone (LSQR
+    /// (2j + 2)·m vector passes. A column that misses the tolerance is solved again alone (LSQR
     /// and the refinement).
     func solveLstsqBlock(_ block: [[Double]]) throws(TesseraError) -> [Solution] {
         let d = op.cols, m = block.count, j = power, a = op.matrix, engine = op.engine

@@ -39,7 +39,6 @@ extension TallSolver {
         let ls = try leastSquares(b, start: j == 0 ? start : nil)
         var iterations = [ls.iterations], status = ls.status
         var x = ls.solution
-        var known: [Double]? = nil
         var powerEta = 1e-16
         if j > 0 {
             // Errors of the power stages reach the optimality multiplied by ≈ ‖A‖‖y‖/‖r‖.
@@ -53,7 +52,6 @@ extension TallSolver {
             powerEta = eta
             let powered = try gramPower(ls.solution, eta: eta, finalStart: start)
             x = powered.x
-            known = powered.product
             if report.conditionPreconditioned == nil { report.conditionPreconditioned = powered.condition }
             iterations += powered.iterations
             status = status.combined(with: powered.status)
@@ -67,7 +65,7 @@ extension TallSolver {
             Verification.lstsq(residualNorm: pass.squaredNorm.squareRoot(), mtr: pass.gradient, x: x, b: b, power: 0,
                                normA: normA, into: &report)
         } else {
-            try Verification.lstsq(op: op, x: x, b: b, power: j, normA: normA, known: known, into: &report)
+            try Verification.lstsq(op: op, x: x, b: b, power: j, normA: normA, into: &report)
         }
         report.seconds.verify = clock.lap()
         if isExact && j > 0 && !report.meetsTolerance {

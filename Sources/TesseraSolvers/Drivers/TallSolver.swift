@@ -14,7 +14,7 @@ import TesseraTiles
 ///
 /// Costs (n×d A, j the power): sketch + QR(SA) O(s·d²); Gram Cholesky n·d² + d³/3; randomized
 /// Cholesky-QR sketch + 2n·d²; each iteration one pass over A (4nd flops, two passes for LSQR);
-/// verification j passes (gram) or 2j + 1 (lstsq; the residual and Aᵀr in one fused pass); with an exact factor one block pass for gram
+/// verification j passes (gram) or 2j + 2 (lstsq; one fused pass for j = 0); with an exact factor one block pass for gram
 /// and three for lstsq (`Verification.gramPowerOnePass`).
 ///
 /// A numerically rank-deficient A (with `SolveOptions.rankDeficient` = `.minNorm`, the default)

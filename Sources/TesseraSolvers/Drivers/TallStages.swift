@@ -20,7 +20,7 @@ extension TallSolver {
 
     /// j successive solves of AᵀA·y = c, each to backward error `eta`; the last one's iteration
     /// starts at `finalStart` when given (a caller's guess of x). `product`: AᵀA·x from the fresh
-    /// pass that confirmed the last stage (CG's), when it ended on one.
+    /// pass that confirmed the last stage (CG's), when it ended on one; gram's verification uses it.
     func gramPower(_ c: [Double], eta: Double, finalStart: [Double]? = nil) throws(TesseraError)
         -> (x: [Double], iterations: [Int], status: IterationStatus, condition: Double?, product: [Double]?) {
         var y = c, iterations: [Int] = [], status = IterationStatus.converged
@@ -36,9 +36,7 @@ extension TallSolver {
                     .solve(op.gram, rhs: y, start: guess, step: spectrum?.omega ?? 1, preconditioner: preconditioner,
                            target: gramTarget(y, eta: eta))
             case .pcg:
-                // From zero unless the caller guessed: k CG steps from zero span (RᵀR)⁻¹y and the
-                // k − 1 steps from it, and its first residual is y itself, with no pass over A.
-                result = try conjugateGradients.solve(op.gram, rhs: y, start: guess, preconditioner: preconditioner,
+                result = try conjugateGradients.solve(op.gram, rhs: y, start: guess ?? start, preconditioner: preconditioner,
                                                       target: gramTarget(y, eta: eta))
             case .direct, .cholesky, .surrogate:
                 result = IterationResult(solution: start, iterations: 0, status: .converged)
