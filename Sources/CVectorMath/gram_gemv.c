@@ -147,6 +147,28 @@ TESSERA_AVX2 static inline void four_row_dots(const double *r0, size_t lda, cons
     t[3] = tessera_sum4(s3) + e3;
 }
 
+// w += t0·r0 + t1·r1 + t2·r2 + t3·r3, applied in row order (one load and store of w per four rows).
+TESSERA_AVX2 static inline void add_four_rows(double *w, const double t[4], const double *r0, size_t lda, size_t cols, size_t body) {
+    const double *r1 = r0 + lda, *r2 = r1 + lda, *r3 = r2 + lda;
+    const __m256d t0 = _mm256_set1_pd(t[0]), t1 = _mm256_set1_pd(t[1]);
+    const __m256d t2 = _mm256_set1_pd(t[2]), t3 = _mm256_set1_pd(t[3]);
+    size_t c = 0;
+    for (; c < body; c += 4) {
+        __m256d acc = _mm256_loadu_pd(w + c);
+        acc = _mm256_fmadd_pd(t0, _mm256_loadu_pd(r0 + c), acc);
+        acc = _mm256_fmadd_pd(t1, _mm256_loadu_pd(r1 + c), acc);
+        acc = _mm256_fmadd_pd(t2, _mm256_loadu_pd(r2 + c), acc);
+        acc = _mm256_fmadd_pd(t3, _mm256_loadu_pd(r3 + c), acc);
+        _mm256_storeu_pd(w + c, acc);
+    }
+    for (; c < cols; c++) {
+        w[c] += t[0] * r0[c];
+        w[c] += t[1] * r1[c];
+        w[c] += t[2] * r2[c];
+        w[c] += t[3] * r3[c];
+    }
+}
+
 TESSERA_AVX2 void tessera_gram_rows_gemm_avx2(const double *a, size_t lda, size_t rows, size_t cols,
                                               size_t m, const double *y, double *w) {
     double t[TESSERA_GRAM_ROWS_MAX_COLUMNS][4];
@@ -155,28 +177,9 @@ TESSERA_AVX2 void tessera_gram_rows_gemm_avx2(const double *a, size_t lda, size_
     const size_t grouped = cols >= 512 || m >= 4 ? rows & ~(size_t)3 : 0;
     size_t r = 0;
     for (; r < grouped; r += 4) {
-        const double *r0 = a + r * lda, *r1 = r0 + lda, *r2 = r1 + lda, *r3 = r2 + lda;
+        const double *r0 = a + r * lda;
         for (size_t k = 0; k < m; k++) four_row_dots(r0, lda, y + k * cols, cols, body, t[k]);
-        for (size_t k = 0; k < m; k++) {
-            double *wk = w + k * cols;
-            const __m256d t0 = _mm256_set1_pd(t[k][0]), t1 = _mm256_set1_pd(t[k][1]);
-            const __m256d t2 = _mm256_set1_pd(t[k][2]), t3 = _mm256_set1_pd(t[k][3]);
-            size_t c = 0;
-            for (; c < body; c += 4) {
-                __m256d acc = _mm256_loadu_pd(wk + c);
-                acc = _mm256_fmadd_pd(t0, _mm256_loadu_pd(r0 + c), acc);
-                acc = _mm256_fmadd_pd(t1, _mm256_loadu_pd(r1 + c), acc);
-                acc = _mm256_fmadd_pd(t2, _mm256_loadu_pd(r2 + c), acc);
-                acc = _mm256_fmadd_pd(t3, _mm256_loadu_pd(r3 + c), acc);
-                _mm256_storeu_pd(wk + c, acc);
-            }
-            for (; c < cols; c++) {
-                wk[c] += t[k][0] * r0[c];
-                wk[c] += t[k][1] * r1[c];
-                wk[c] += t[k][2] * r2[c];
-                wk[c] += t[k][3] * r3[c];
-            }
-        }
+        for (size_t k = 0; k < m; k++) add_four_rows(w + k * cols, t[k], r0, lda, cols, body);
     }
     for (; r < rows; r++) {
         const double *row = a + r * lda;
@@ -221,30 +224,14 @@ TESSERA_AVX2 void tessera_residual_gradient_rows_avx2(const double *a, size_t ld
     memset(z, 0, cols * sizeof(double));
     size_t r = 0;
     for (; r < grouped; r += 4) {
-        const double *r0 = a + r * lda, *r1 = r0 + lda, *r2 = r1 + lda, *r3 = r2 + lda;
+        const double *r0 = a + r * lda;
         double t[4];
         four_row_dots(r0, lda, x, cols, body, t);
         for (size_t i = 0; i < 4; i++) {
             t[i] = b[r + i] - t[i];
             sum += t[i] * t[i];
         }
-        const __m256d t0 = _mm256_set1_pd(t[0]), t1 = _mm256_set1_pd(t[1]);
-        const __m256d t2 = _mm256_set1_pd(t[2]), t3 = _mm256_set1_pd(t[3]);
-        size_t c = 0;
-        for (; c < body; c += 4) {
-            __m256d acc = _mm256_loadu_pd(z + c);
-            acc = _mm256_fmadd_pd(t0, _mm256_loadu_pd(r0 + c), acc);
-            acc = _mm256_fmadd_pd(t1, _mm256_loadu_pd(r1 + c), acc);
-            acc = _mm256_fmadd_pd(t2, _mm256_loadu_pd(r2 + c), acc);
-            acc = _mm256_fmadd_pd(t3, _mm256_loadu_pd(r3 + c), acc);
-            _mm256_storeu_pd(z + c, acc);
-        }
-        for (; c < cols; c++) {
-            z[c] += t[0] * r0[c];
-            z[c] += t[1] * r1[c];
-            z[c] += t[2] * r2[c];
-            z[c] += t[3] * r3[c];
-        }
+        add_four_rows(z, t, r0, lda, cols, body);
     }
     for (; r < rows; r++) {
         const double *row = a + r * lda;
