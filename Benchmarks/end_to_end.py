@@ -89,6 +89,8 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--tessera", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "tessera"))
     parser.add_argument("--workdir")
+    parser.add_argument("--normal-only", action="store_true",
+                        help="for lstsq, time NumPy's normal equations only (skip np.linalg.lstsq's SVD, minutes at d ≥ 1,000)")
     parser.add_argument("--baseline", help="another tessera binary (e.g. an earlier commit's) timed on the same files in the same run")
     parser.add_argument("--baseline-args", default="", help="extra options for the baseline's solve, e.g. '--precision double'")
     args = parser.parse_args()
@@ -117,8 +119,11 @@ def main():
                 solve_report = json.load(open(report))
                 solve, factor = solve_report["seconds"]["total"], solve_report.get("factor")
                 np_cmd = [sys.executable, "-c", NUMPY_SCRIPT, a, b, os.path.join(folder, "x_np.npy"), problem, j]
-                t_mmap, rss_mmap = median_run(np_cmd + ["mmap"], args.repeat)
-                t_load, rss_load = median_run(np_cmd + ["load"], args.repeat)
+                if problem == "lstsq" and args.normal_only:
+                    t_mmap = t_load = rss_mmap = rss_load = float("nan")
+                else:
+                    t_mmap, rss_mmap = median_run(np_cmd + ["mmap"], args.repeat)
+                    t_load, rss_load = median_run(np_cmd + ["load"], args.repeat)
                 # NumPy's normal equations (mmap): the gram column itself, or lstsq's x = G^-(j+1)·Aᵀb.
                 t_normal = t_mmap if problem == "gram" else median_run(np_cmd + ["normal"], args.repeat)[0]
                 floor_read = os.path.getsize(a) / read_bandwidth(a)

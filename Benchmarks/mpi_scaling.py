@@ -92,7 +92,7 @@ def main():
                         line = re.search(r"^time\s+(.*)$", r.stdout, re.M)
                         phases = [float(v) for v in re.findall(r"([0-9.]+) s", line.group(1))] if line else []
                         solve = float(m.group(1)) if m else (sum(phases) if phases else float("nan"))
-                        stats = re.search(r"exchanges (\d+), bytes received (\d+), communication ([0-9.e+-]+) s", r.stderr)
+                        stats = re.search(r"exchanges (\d+), bytes received (\d+) \(largest exchange \d+\), communication ([0-9.e+-]+) s", r.stderr)
                     exchanges = int(stats.group(1)) if stats else 0
                     received = int(stats.group(2)) if stats else 0
                     comm = float(stats.group(3)) if stats else 0.0

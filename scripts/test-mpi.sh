@@ -59,6 +59,12 @@ for case in "gram 1 g1" "gram 2 g2" "lstsq 0 l0" "lstsq 1 l1"; do
     done
 done
 echo "test-mpi: $runs distributed solves compared byte for byte with the single-process x"
+# lstsq's n-vectors stay distributed by rows: no exchange of an LSQR solve on 2 ranks receives
+# anything near a half n-vector (6,000 rows, 48,000 bytes); the largest is a group reduction.
+TESSERA_MPI_STATS=1 mpi 2 solve lstsq --matrix l1/A.npy --rhs l1/b.npy --power 1 --method pcg --max-iterations 30 \
+    --threads 1 --quiet --output xl.npy 2>stats.txt || true
+largest="$(sed -n 's/.*largest exchange \([0-9]*\)).*/\1/p' stats.txt)"
+[ -n "$largest" ] && [ "$largest" -lt 24000 ] || fail "lstsq on 2 ranks: an exchange received ${largest:-?} bytes (n-vector rows gathered?): $(cat stats.txt)"
 
 # attention: the kernel product's tile pairs (K on the fly, 5 tiles: 15 pairs) or stored blocks
 # (2 block rows: 3 pairs, so one of 4 ranks holds none) are divided among the ranks; 25

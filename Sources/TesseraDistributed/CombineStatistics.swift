@@ -5,6 +5,8 @@
 public struct CombineStatistics: Sendable {
     public var exchanges = 0
     public var bytesReceived = 0
+    /// The most bytes received in one exchange (an n-vector gathered would show here as ≈ 8n).
+    public var largestExchangeBytes = 0
     public var seconds = 0.0
     /// Whether a failure was agreed by all ranks (then no further agreement is needed).
     public var agreedFailure = false

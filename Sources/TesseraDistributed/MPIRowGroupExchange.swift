@@ -114,6 +114,7 @@ public final class MPIRowGroupExchange: RowGroupExchange {
         statistics.withLock {
             $0.seconds += seconds
             $0.bytesReceived += bytes
+            $0.largestExchangeBytes = max($0.largestExchangeBytes, bytes)
             if exchange { $0.exchanges += 1 }
         }
     }

@@ -6,7 +6,8 @@ import TesseraRuntime
 /// over the canonical row blocks of `TileLayout.reductionBlockRows` rows (`reduceRowBlocks`: a
 /// fixed grouping, each group's blocks in order, the group partials summed by a fixed tree), so
 /// its bits depend on neither the tile height nor the thread count:
-/// - `multiply(_:)`: y = Ax, one GEMV per tile and canonical block (2nd flops, one pass over A);
+/// - `multiply(_:)`: y = Ax, one GEMV per tile and canonical block (2nd flops, one pass over A;
+///   distributed, each process its held rows: `TiledMatrix+RowVectors.swift`);
 /// - `transposeMultiply(_:)`: w = Aᵀu, one GEMVᵀ per block;
 /// - `gramMultiply(_:)`: w = AᵀA·y in one pass: per block t = A_b·y then w += A_bᵀt (4nd flops);
 ///   row-major blocks (a C-order file used in place) row by row and column-major blocks of
@@ -23,7 +24,7 @@ extension TiledMatrix {
         let graph = TaskGraph()
         let blockRows = layout.reductionBlockRows
         // In a distributed engine only this process's rows (those of its Aᵀu groups).
-        let mine = engine.exchange.map { ownedRows(rank: $0.rank, size: $0.size) } ?? 0..<rows
+        let mine = heldRows(engine: engine)
         for (i, a) in tiles.enumerated() {
             let tile = a.tile, out = y.blocks[i].tile, tileRows = layout.rowRange(ofTile: i)
             let rows = tileRows.clamped(to: mine)
@@ -45,30 +46,16 @@ extension TiledMatrix {
             try engine.run(graph)
             return y
         }
-        // Every process gets all n entries (8n bytes gathered): the rows are computed once.
+        // Distributed: the rows stay where they were computed (`restrictToHeldRows`): the other
+        // rows are zero here, and only the outcome is agreed.
         var failure: TesseraError?
         do { try engine.run(graph) } catch { failure = error }
-        let counts = (0..<exchange.size).map { ownedRows(rank: $0, size: exchange.size).count }
-        let local = failure == nil ? y.toArray(rows: mine) : []
-        let all = try exchange.allGather(owned: local, counts: counts, failure: failure)
-        guard all.count == rows else { throw .internalFailure("the exchange returned \(all.count) of \(rows) rows") }
-        y.assign(all)
+        try exchange.agree(failure: failure)
+        var held = [Double](repeating: 0, count: rows)
+        let values = y.toArray(rows: mine)
+        held.replaceSubrange(mine, with: values)
+        y.assign(held)
         return y
-    }
-
-    /// The rows process `rank` of `size` computes in a row-wise pass (y = Ax): the canonical
-    /// blocks of its groups of an Aᵀu reduction (`rowBlockGroups` for d values), so it reads
-    /// the same rows of A in both passes. Contiguous, in rank order, covering [0, n).
-    public func ownedRows(rank: Int, size: Int) -> Range<Int> {
-        let blockRows = layout.reductionBlockRows
-        let groups = rowBlockGroups(blockRows: blockRows, resultCount: cols)
-        let owned = (rank * groups.count / size)..<((rank + 1) * groups.count / size)
-        guard let first = owned.first, let last = owned.last else {
-            let start = rank * groups.count / size
-            let row = start < groups.count ? groups[start].lowerBound * blockRows : rows
-            return min(row, rows)..<min(row, rows)
-        }
-        return min(groups[first].lowerBound * blockRows, rows)..<min(groups[last].upperBound * blockRows, rows)
     }
 
     /// w = Aᵀu for u ∈ ℝ^n (tiled like A's rows).

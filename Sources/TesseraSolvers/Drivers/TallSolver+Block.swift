@@ -82,8 +82,8 @@ extension TallSolver {
             report.status = .converged
             report.seconds.iterate = iterate
             report.seconds.verify = verify
-            Verification.lstsq(residualNorm: squares[c].squareRoot(), mtr: Array(mtr[(c * d)..<((c + 1) * d)]), x: xc, b: b,
-                               power: j, normA: normA, into: &report)
+            Verification.lstsq(residualNorm: squares[c].squareRoot(), mtr: Array(mtr[(c * d)..<((c + 1) * d)]), x: xc,
+                               bNorm: try op.rowNorm(b), power: j, normA: normA, into: &report)
             if !report.meetsTolerance {
                 out.append(try recordingHistory { () throws(TesseraError) in try solveLstsqAlone(b) })      // with LSQR and the refinement
                 continue

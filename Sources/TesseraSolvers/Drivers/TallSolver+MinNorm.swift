@@ -56,7 +56,7 @@ extension TallSolver {
             while true {
                 let r = b.plus(-1, try op.apply(y))
                 let g = try op.applyTransposed(r)
-                let rNorm = r.norm2
+                let rNorm = try op.rowNorm(r)
                 let optimality = rNorm == 0 ? 0 : Verification.ratio(svd.project(g).norm2, normA: normA, power: 1, times: rNorm)
                 if (optimality <= target && corrections >= 1) || rNorm == 0 || corrections == 4 { break }
                 y = y.plus(1, svd.pseudoInversePower(g, exponent: 2))
@@ -70,7 +70,8 @@ extension TallSolver {
             let product = try Verification.gramPower(op: op, exactFactor: svd.r, block: x, columns: 1, power: j, normA: normA)
             let r = try op.apply(product).plus(-1, b)
             let mtr = try Verification.gramPower(op: op, exactFactor: svd.r, block: op.applyTransposed(r), columns: 1, power: j, normA: normA)
-            Verification.lstsq(residualNorm: r.norm2, mtr: svd.project(mtr), x: x, b: b, power: j, normA: normA, into: &report)
+            Verification.lstsq(residualNorm: try op.rowNorm(r), mtr: svd.project(mtr), x: x, bNorm: try op.rowNorm(b), power: j,
+                               normA: normA, into: &report)
             // x = V_rΣ_r^{−2j}V_rᵀy leans on r computed singular vectors, each off by ≈ u: along the
             // leading directions its error is ≈ (2j + 1)·√r·u·‖x‖ rather than the u·‖x‖ of a
             // backward-stable triangular solve, and the optimality's float64 floor grows with it.

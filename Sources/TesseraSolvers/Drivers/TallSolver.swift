@@ -118,8 +118,11 @@ public final class TallSolver: Sendable {
     }
 
     /// `solve(_:)` for right-hand sides at `op`'s scale.
+    /// lstsq's b ∈ ℝⁿ is held by rows from here on (`TallOperator.heldRows`): distributed, each
+    /// process keeps its own rows only.
     func solveAtWorkingScale(_ rhs: RightHandSides) throws(TesseraError) -> [Solution] {
-        let block = rhs.columns
+        let whole = rhs.columns
+        let block = plan.kind == .lstsq ? whole.map(op.heldRows(of:)) : whole
         SolveMonitor.enter(.iterate)
         if let minNorm {
             return try block.map { (b) throws(TesseraError) in try recordingHistory { () throws(TesseraError) in try solveMinNorm(b, svd: minNorm) } }
@@ -131,7 +134,7 @@ public final class TallSolver: Sendable {
         for (k, b) in block.enumerated() {
             let start = rhs.starts?[k]
             out.append(try recordingHistory { () throws(TesseraError) in
-                plan.kind == .gram ? try solveGramAlone(b, start: start) : try solveLstsqAlone(b, start: start)
+                plan.kind == .gram ? try solveGramAlone(b, start: start) : try solveLstsqAlone(b, start: start, whole: whole[k])
             })
         }
         return out

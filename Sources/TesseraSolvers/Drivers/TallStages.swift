@@ -36,8 +36,14 @@ extension TallSolver {
                     .solve(op.gram, rhs: y, start: guess, step: spectrum?.omega ?? 1, preconditioner: preconditioner,
                            target: gramTarget(y, eta: eta))
             case .pcg:
-                result = try conjugateGradients.solve(op.gram, rhs: y, start: guess ?? start, preconditioner: preconditioner,
-                                                      target: gramTarget(y, eta: eta))
+                // An intermediate stage on the float32 Gram's factor (spectrum within 1 ± δκ², two
+                // or three steps) trusts its recurrence: its answer only feeds the next stage, and
+                // the certificate is still an independent pass. (From zero instead of (RᵀR)⁻¹c CG
+                // needs one step more: the same passes.)
+                var cg = conjugateGradients
+                cg.confirmConvergence = stage == power - 1 || factor.origin != .float32Gram
+                result = try cg.solve(op.gram, rhs: y, start: guess ?? start, preconditioner: preconditioner,
+                                      target: gramTarget(y, eta: eta))
             case .direct, .cholesky, .surrogate:
                 result = IterationResult(solution: start, iterations: 0, status: .converged)
             }
@@ -67,15 +73,16 @@ extension TallSolver {
     }
 
     /// argmin ‖Ay − b‖ by the method's least-squares stage; the iterative methods start at
-    /// `guess` when given (a caller's warm start), else at the sketch-and-solve point.
-    func leastSquares(_ b: [Double], start guess: [Double]? = nil) throws(TesseraError) -> IterationResult {
+    /// `guess` when given (a caller's warm start), else at the sketch-and-solve point from
+    /// `whole` (all of b, where b is held by rows; b itself by default).
+    func leastSquares(_ b: [Double], start guess: [Double]? = nil, whole: [Double]? = nil) throws(TesseraError) -> IterationResult {
         let lsqr = PreconditionedLSQR(op: op, preconditioner: factor.r, maxIterations: options.maxIterations)
         switch method {
         case .paper:
             let c = try op.applyTransposed(b)
             let start: [Double]
-            if let guess { start = guess } else { start = try factor.sketchAndSolve(b) }
-            let r0 = b.plus(-1, try op.apply(start)).norm2
+            if let guess { start = guess } else { start = try factor.sketchAndSolve(whole ?? b) }
+            let r0 = try op.rowNorm(b.plus(-1, try op.apply(start)))
             // 0.01·tol·‖A‖‖r₀‖ / (‖A‖²‖x₀‖ + ‖c‖), formed without ‖A‖² alone.
             let eta = 0.01 * tolerance * Verification.ratio(Verification.magnitude(normA: normA, power: 1, times: r0),
                                                              normA: normA, power: 2, times: start.norm2, plus: c.norm2)
@@ -86,7 +93,7 @@ extension TallSolver {
             if let guess { return try refinedLSQR(lsqr, b, start: guess) }
             // A factor without a sketch (the float32 Gram): corrected semi-normal steps.
             guard factor.sketch != nil else { return try correctedSemiNormal(lsqr, b) }
-            return try refinedLSQR(lsqr, b, start: try factor.sketchAndSolve(b))
+            return try refinedLSQR(lsqr, b, start: try factor.sketchAndSolve(whole ?? b))
         case .direct, .surrogate:
             // Corrected semi-normal equations: y = (RᵀR)⁻¹Aᵀb, then one correction from the residual.
             var y = try op.applyTransposed(b)
@@ -138,13 +145,17 @@ extension TallSolver {
     }
 
     /// LSQR to a tenth of the tolerance, restarted (up to twice) from its own answer while the
-    /// true optimality ‖Aᵀr‖/(‖A‖‖r‖), measured with two passes, misses the tolerance.
+    /// true optimality ‖Aᵀr‖/(‖A‖‖r‖), measured with two passes, misses the tolerance (half of
+    /// it when power stages follow: their errors add to it, and ‖Mᵀr‖/(‖M‖‖r‖) ≤ ‖Aᵀr‖/(‖A‖‖r‖)
+    /// for M = A(AᵀA)^j leaves them the other half).
     func refinedLSQR(_ lsqr: PreconditionedLSQR<TallOperator, UpperTriangular>, _ b: [Double], start: [Double]) throws(TesseraError) -> IterationResult {
         var result = try lsqr.solve(b, start: start, tolerance: 0.1 * tolerance)
+        let target = power == 0 ? tolerance : 0.5 * tolerance
         for _ in 0..<2 {
             let r = b.plus(-1, try op.apply(result.solution))
-            let optimality = r.norm2 == 0 ? 0 : Verification.ratio(try op.applyTransposed(r).norm2, normA: normA, power: 1, times: r.norm2)
-            if optimality <= tolerance || r.norm2 == 0 { break }
+            let rNorm = try op.rowNorm(r)
+            let optimality = rNorm == 0 ? 0 : Verification.ratio(try op.applyTransposed(r).norm2, normA: normA, power: 1, times: rNorm)
+            if optimality <= target || rNorm == 0 { break }
             let again = try lsqr.solve(b, start: result.solution, tolerance: 0.1 * tolerance)
             result = IterationResult(solution: again.solution, iterations: result.iterations + again.iterations,
                                      status: again.status)

@@ -36,6 +36,12 @@ public struct ConjugateGradients {
     /// The recurrence's residual must reach this fraction of the target before a true residual
     /// is taken.
     public var innerFraction = 0.5
+    /// Whether a sweep whose recurrence met `innerFraction`·target is confirmed by a fresh
+    /// product before the solve ends converged (else the recurrence is trusted and the solve
+    /// saves that product: for an intermediate stage whose answer only feeds the next stage,
+    /// with a preconditioner so good that the recurrence and true residuals cannot drift apart
+    /// in the few steps taken — the caller's certificate is still an independent pass).
+    public var confirmConvergence = true
     /// CG coefficients (α, β) of the first sweep kept for Ritz values.
     public var coefficientLimit = 60
     /// Multiplies the relative residuals ‖r‖/‖c‖ reported per iteration (`Interruption.checkpoint`):
@@ -103,6 +109,7 @@ public struct ConjugateGradients {
             if state.total >= maxIterations { return state.result(.iterationCap) }
             state.recording = sweep == 0
             if let exit = try sweepFrom(&state, residual: r, m, preconditioner, target: target) { return state.result(exit) }
+            if !confirmConvergence && state.recurrenceConverged { return state.result(.converged, withCondition: true) }
             if !confirmAtCap && state.total >= maxIterations { return state.result(.iterationCap) }
         }
         let product = try m.apply(state.y)
@@ -139,6 +146,8 @@ public struct ConjugateGradients {
         var total = 0
         var coefficients: [RitzValues.Coefficient] = []
         var recording = false
+        /// Whether the last sweep ended with its recurrence residual at `innerFraction`·target.
+        var recurrenceConverged = false
         /// ‖c‖, the scale of the residuals reported to a `SolveMonitor`.
         var rhsNorm = 1.0
 
@@ -194,7 +203,11 @@ public struct ConjugateGradients {
                 stalled = sweepSinceBest >= stagnationWindow
             }
             if stalled && endOnStagnation { return .stagnated }
-            if norm <= innerFraction * target(state.y) || stalled { return nil }
+            if norm <= innerFraction * target(state.y) {
+                state.recurrenceConverged = true
+                return nil
+            }
+            if stalled { return nil }
             z = try p.apply(r)
             let rzNew = r.dot(z)
             guard rzNew > 0, rzNew.isFinite else { return .breakdown }

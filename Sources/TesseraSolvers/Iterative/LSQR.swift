@@ -20,7 +20,7 @@ public struct PreconditionedLSQR<Operator: RectangularOperator, Right: RightPrec
     public func solve(_ b: [Double], start y0: [Double], tolerance: Double) throws(TesseraError) -> IterationResult {
         let d = op.cols
         let r0 = b.plus(-1, try op.apply(y0))
-        var beta = r0.norm2
+        var beta = try op.rowNorm(r0)
         guard beta > 0 else { return IterationResult(solution: y0, iterations: 0, status: .converged) }
         var u = r0.scaled(1 / beta)
         var v = try kTransposed(u)
@@ -37,7 +37,7 @@ public struct PreconditionedLSQR<Operator: RectangularOperator, Right: RightPrec
             try Interruption.check()
             iterations = k
             var uNext = try kTimes(v).plus(-alpha, u)
-            beta = uNext.norm2
+            beta = try op.rowNorm(uNext)
             guard beta.isFinite else { status = .breakdown; break }
             if beta > 0 { uNext = uNext.scaled(1 / beta) }
             u = uNext

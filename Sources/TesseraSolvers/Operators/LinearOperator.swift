@@ -21,6 +21,8 @@ public protocol RectangularOperator {
     var cols: Int { get }
     func apply(_ x: [Double]) throws(TesseraError) -> [Double]
     func applyTransposed(_ u: [Double]) throws(TesseraError) -> [Double]
+    /// ‖u‖₂ for u ∈ ℝ^rows (a vector the operator may hold distributed by rows).
+    func rowNorm(_ u: [Double]) throws(TesseraError) -> Double
 }
 
 /// A right preconditioner R for a least-squares iteration on A·R⁻¹: solves with R and Rᵀ in place.

@@ -4,7 +4,9 @@ import TesseraTiles
 /// The passes over a tiled A the solvers use, each one task graph over A's tiles:
 /// Ax (2nd flops), Aᵀu (2nd), AᵀA·y fused (4nd, one pass), Aᵀ(b − Ax) with ‖b − Ax‖ fused (4nd,
 /// one pass), and their block forms. Vectors of
-/// length n travel as plain arrays (8n bytes, small next to A's 8nd). Throws what the tile
+/// length n travel as plain arrays (8n bytes, small next to A's 8nd), held by rows: in a
+/// distributed engine only this process's rows are meaningful, the rest zero (`heldRows`), and
+/// their norms go through `rowNorm` (`TiledMatrix+RowVectors.swift`). Throws what the tile
 /// layer throws (`.interrupted`, allocation failures).
 public struct TallOperator: Sendable {
     public let matrix: TiledMatrix
@@ -25,6 +27,12 @@ public struct TallOperator: Sendable {
     }
 
     public func applyGram(_ y: [Double]) throws(TesseraError) -> [Double] { try matrix.gramMultiply(y, engine: engine) }
+
+    /// ‖u‖₂ for u ∈ ℝⁿ held by rows, the same bits on any process count (`rowVectorNorm`).
+    public func rowNorm(_ u: [Double]) throws(TesseraError) -> Double { try matrix.rowVectorNorm(u, engine: engine) }
+
+    /// b ∈ ℝⁿ as this process holds it: b itself alone, its owned rows (zeros elsewhere) distributed.
+    public func heldRows(of b: [Double]) -> [Double] { matrix.restrictToHeldRows(b, engine: engine) }
 
     /// (AᵀA)^j·y by j fused passes.
     public func applyGramPower(_ y: [Double], _ j: Int) throws(TesseraError) -> [Double] {

@@ -42,7 +42,7 @@ public struct TallPlan: Sendable {
 public struct TallPlanner: Sendable {
     /// Sustained DGEMM/SYRK rate per worker (flop/s) and memory bandwidth (byte/s) assumed.
     public var flopsPerWorker: Double = 45e9
-    public var bytesPerSecond: Double = 13e9
+    public var bytesPerSecond: Double = 25e9
     /// Single-threaded LAPACK rate for the small dense factorizations (QR of SA).
     public var lapackFlops: Double = 20e9
     /// Passes a preconditioned Krylov stage typically needs at sketch factor 4 to reach 1e-12.
@@ -84,7 +84,7 @@ public struct TallPlanner: Sendable {
     }
 
     /// Passes a CG/LSQR stage needs with the float32 Gram preconditioner (spectrum in 1 ± δκ²).
-    public var mixedIterationsPerStage: Double = 5
+    public var mixedIterationsPerStage: Double = 4
     /// Above this κ(A) estimated from the float32 factor, δκ² approaches 1 and the planner's own
     /// choice of mixed precision falls back to float64.
     public static let mixedConditionLimit = 1e3

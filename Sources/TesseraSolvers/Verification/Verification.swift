@@ -122,27 +122,33 @@ enum Verification {
     }
 
     /// lstsq: r = A(AᵀA)^j x − b and Mᵀr = (AᵀA)^j Aᵀ r (one fused pass for j = 0, else 2j + 2).
+    /// `known`: AᵀA·x from the fresh pass that confirmed the last power stage at this very x — the
+    /// same kernel on the same x, so the same bits as the first pass here would give (j ≥ 1).
     static func lstsq(op: TallOperator, x: [Double], b: [Double], power j: Int, normA: Double,
-                      into report: inout SolveReport) throws(TesseraError) {
+                      known: [Double]? = nil, into report: inout SolveReport) throws(TesseraError) {
         SolveMonitor.enter(.verify)
         // j = 0: r and Aᵀr in one fused pass. j ≥ 1: r = A(AᵀA)^j x − b and Mᵀr = (AᵀA)^j Aᵀr by
         // separate passes (2j + 2), from x itself: where κ^{2j+1}·u ≥ 1 the fused and reused forms
         // printed an optimality 7× below the extended-precision one (python/tests/test_oracle.py,
         // κ = 1e8, j = 2), while this form stays within 2× of it.
+        let bNorm = try op.rowNorm(b)
         if j == 0 {
             let pass = try op.residualGradient(x, b)
-            lstsq(residualNorm: pass.squaredNorm.squareRoot(), mtr: pass.gradient, x: x, b: b, power: 0, normA: normA, into: &report)
+            lstsq(residualNorm: pass.squaredNorm.squareRoot(), mtr: pass.gradient, x: x, bNorm: bNorm, power: 0, normA: normA, into: &report)
             return
         }
-        let r = try op.apply(op.applyGramPower(x, j)).plus(-1, b)
+        let powered: [Double]
+        if let known { powered = try op.applyGramPower(known, j - 1) } else { powered = try op.applyGramPower(x, j) }
+        let r = try op.apply(powered).plus(-1, b)
         let mtr = try op.applyGramPower(op.applyTransposed(r), j)
-        lstsq(residualNorm: r.norm2, mtr: mtr, x: x, b: b, power: j, normA: normA, into: &report)
+        lstsq(residualNorm: try op.rowNorm(r), mtr: mtr, x: x, bNorm: bNorm, power: j, normA: normA, into: &report)
     }
 
     /// lstsq, from ‖r‖ and Mᵀr already computed by fresh passes (e.g. for a whole block at once).
-    static func lstsq(residualNorm rNorm: Double, mtr: [Double], x: [Double], b: [Double], power j: Int, normA: Double,
+    /// `bNorm`: ‖b‖₂ (`TallOperator.rowNorm`, b held by rows).
+    static func lstsq(residualNorm rNorm: Double, mtr: [Double], x: [Double], bNorm: Double, power j: Int, normA: Double,
                       into report: inout SolveReport) {
-        report.relativeResidual = rNorm / max(b.norm2, .leastNormalMagnitude)
+        report.relativeResidual = rNorm / max(bNorm, .leastNormalMagnitude)
         let p = 2 * Double(j) + 1
         report.optimality = rNorm == 0 ? 0 : ratio(mtr.norm2, normA: normA, power: p, times: rNorm)
         // u·‖M‖‖x‖/‖r‖ = u / (‖r‖/(‖M‖‖x‖)), without forming ‖M‖.
