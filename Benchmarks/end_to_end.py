@@ -65,6 +65,16 @@ def median_run(cmd, repeat, env=None):
     return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
 
 
+def interleaved_runs(commands, repeat):
+    """Each command's median wall seconds and peak memory, the commands run in turn (A, B, C, A,
+    B, C, …) so that a drift of the machine's speed reaches every one alike."""
+    runs = [[] for _ in commands]
+    for _ in range(repeat):
+        for i, cmd in enumerate(commands):
+            runs[i].append(timed(cmd))
+    return [(statistics.median(r[0] for r in rs), max(r[1] for r in rs)) for rs in runs]
+
+
 def read_bandwidth(path):
     """Bytes per second of a sequential read of the file (page cache as it is), by dd."""
     start = time.perf_counter()
@@ -115,17 +125,23 @@ def main():
                 a, b = os.path.join(folder, "A.npy"), os.path.join(folder, "b.npy")
                 x, report = os.path.join(folder, "x.npy"), os.path.join(folder, "report.json")
                 cmd = [tessera, "solve", problem, "--matrix", a, "--rhs", b, "--power", j, "--output", x, "--report", report, "--quiet"]
-                t_tessera, rss_tessera = median_run(cmd, args.repeat)
+                np_cmd = [sys.executable, "-c", NUMPY_SCRIPT, a, b, os.path.join(folder, "x_np.npy"), problem, j]
+                # Tessera and NumPy's routes timed in turn (medians): NumPy's normal equations
+                # (mmap) are the gram column itself, or lstsq's x = G^-(j+1)·Aᵀb.
+                if problem == "lstsq" and args.normal_only:
+                    commands = [cmd, np_cmd + ["normal"]]
+                else:
+                    commands = [cmd, np_cmd + ["mmap"], np_cmd + ["load"]] + ([np_cmd + ["normal"]] if problem == "lstsq" else [])
+                timings = interleaved_runs(commands, args.repeat)
+                t_tessera, rss_tessera = timings[0]
                 solve_report = json.load(open(report))
                 solve, factor = solve_report["seconds"]["total"], solve_report.get("factor")
-                np_cmd = [sys.executable, "-c", NUMPY_SCRIPT, a, b, os.path.join(folder, "x_np.npy"), problem, j]
                 if problem == "lstsq" and args.normal_only:
                     t_mmap = t_load = rss_mmap = rss_load = float("nan")
+                    t_normal = timings[1][0]
                 else:
-                    t_mmap, rss_mmap = median_run(np_cmd + ["mmap"], args.repeat)
-                    t_load, rss_load = median_run(np_cmd + ["load"], args.repeat)
-                # NumPy's normal equations (mmap): the gram column itself, or lstsq's x = G^-(j+1)·Aᵀb.
-                t_normal = t_mmap if problem == "gram" else median_run(np_cmd + ["normal"], args.repeat)[0]
+                    (t_mmap, rss_mmap), (t_load, rss_load) = timings[1], timings[2]
+                    t_normal = t_mmap if problem == "gram" else timings[3][0]
                 floor_read = os.path.getsize(a) / read_bandwidth(a)
                 floor_syrk = n * d * d / rate
                 floor_ssyrk = n * d * d / single_rate

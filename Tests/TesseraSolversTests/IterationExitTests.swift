@@ -1,4 +1,5 @@
 import XCTest
+import Synchronization
 import Tessera
 #if canImport(Glibc)
 import Glibc
@@ -29,6 +30,31 @@ final class IterationExitTests: XCTestCase {
 
     func residual(_ x: [Double]) -> Double {
         zip(zip(diagonal, x), b).map { ($0.0 * $0.1 - $1) * ($0.0 * $0.1 - $1) }.reduce(0, +).squareRoot()
+    }
+
+    /// `confirmConvergence = false` (an intermediate mixed-precision stage): the solve ends on the
+    /// recurrence, one product fewer than the confirmed solve, at the same iterate, and its
+    /// true residual still meets the target.
+    func testTrustingTheRecurrenceSavesTheConfirmingProductOnly() throws {
+        let d = diagonal, bNorm = b.map { $0 * $0 }.reduce(0, +).squareRoot()
+        let products = Mutex(0)
+        let op = FunctionOperator(dimension: n) { (p) throws(TesseraError) in
+            products.withLock { $0 += 1 }
+            return zip(d, p).map { $0 * $1 }
+        }
+        let jacobi = FunctionPreconditioner { (r) throws(TesseraError) in zip(d, r).map { $1 / $0 } }
+        var cg = ConjugateGradients(maxIterations: 100, stagnationWindow: 30)
+        let confirmed = try cg.solve(op, rhs: b, preconditioner: jacobi, relativeTolerance: 1e-10)
+        let confirmedProducts = products.withLock { $0 }
+        products.withLock { $0 = 0 }
+        cg.confirmConvergence = false
+        let trusted = try cg.solve(op, rhs: b, preconditioner: jacobi, relativeTolerance: 1e-10)
+        XCTAssertEqual(trusted.status, .converged)
+        XCTAssertEqual(products.withLock { $0 }, confirmedProducts - 1)
+        XCTAssertEqual(trusted.solution, confirmed.solution)
+        XCTAssertNil(trusted.finalProduct)
+        XCTAssertNotNil(confirmed.finalProduct)
+        XCTAssertLessThan(residual(trusted.solution), 1e-10 * bNorm)
     }
 
     func testEveryExitStateIsDetectedAndKeepsTheBestIterate() throws {

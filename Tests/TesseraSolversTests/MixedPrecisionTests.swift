@@ -34,6 +34,9 @@ final class MixedPrecisionTests: XCTestCase {
                 exact.method = .cholesky
                 let reference = try TallSolver(matrix: a2, engine: two, problem: problem, options: exact).solve(b)
                 XCTAssertLessThan(Reference.maxRelativeDifference(s.x, reference.x), 1e-8 * condition, label)
+                // The certificates' ‖A‖, measured in their own pass (a Rayleigh quotient, from
+                // below), agrees with the exact factor's ‖R‖.
+                XCTAssertEqual(s.report.normA, reference.report.normA, accuracy: 1e-6 * reference.report.normA, label)
                 let serial = try TallSolver(matrix: a1, engine: one, problem: problem, options: mixed).solve(b)
                 XCTAssertEqual(serial.x, s.x, "\(label): the same bits on 1 and 2 workers")
             }

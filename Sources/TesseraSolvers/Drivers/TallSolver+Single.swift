@@ -14,7 +14,11 @@ extension TallSolver {
         report.seconds.iterate = clock.lap()
         report.iterations = iterations
         report.status = status
-        try Verification.gram(op: op, exactFactor: exactFactor, x: x, b: b, power: j, normA: normA, known: product, into: &report)
+        if let certifiedNorm {
+            try verifyGram(x, b, known: product, certified: certifiedNorm, into: &report)
+        } else {
+            try Verification.gram(op: op, exactFactor: exactFactor, x: x, b: b, power: j, normA: normA, known: product, into: &report)
+        }
         report.seconds.verify = clock.lap()
         if isExact && !report.meetsTolerance {
             let refined = try refinePower(b, eta: tolerance / Double(j))
@@ -67,10 +71,14 @@ extension TallSolver {
         if j == 0, let pass = ls.finalResidualGradient {
             // The fused pass that ended the least-squares stage was a fresh pass at this very x.
             SolveMonitor.enter(.verify)
+            let certifiedA = try certifiedNorm?.alone() ?? normA
             Verification.lstsq(residualNorm: pass.squaredNorm.squareRoot(), mtr: pass.gradient, x: x, bNorm: try op.rowNorm(b), power: 0,
-                               normA: normA, into: &report)
+                               normA: certifiedA, into: &report)
+            report.normA = PowerOfTwo.scale(certifiedA, by: -scaleExponent)
         } else {
-            try Verification.lstsq(op: op, x: x, b: b, power: j, normA: normA, known: product, into: &report)
+            let certifiedA = try Verification.lstsq(op: op, x: x, b: b, power: j, normA: normA, known: product, certified: certifiedNorm,
+                                                    into: &report)
+            report.normA = PowerOfTwo.scale(certifiedA, by: -scaleExponent)
         }
         report.seconds.verify = clock.lap()
         if j > 0 && !report.meetsTolerance && (isExact || powerEta > 1e-16) {
@@ -85,10 +93,29 @@ extension TallSolver {
             report.notes.append(isExact ? "the direct power solves missed the tolerance; refined with preconditioned CG"
                                         : "the power stages missed the tolerance; repeated to backward error \(Format.sci(eta))")
             report.seconds.addIterate(clock.lap())
-            try Verification.lstsq(op: op, x: refined.x, b: b, power: j, normA: normA, into: &report)
+            let certifiedA = try Verification.lstsq(op: op, x: refined.x, b: b, power: j, normA: normA, certified: certifiedNorm, into: &report)
+            report.normA = PowerOfTwo.scale(certifiedA, by: -scaleExponent)
             report.seconds.addVerify(clock.lap())
             return finish(refined.x, &report)
         }
         return finish(x, &report)
+    }
+
+    /// gram's certificate with ‖A‖ measured by `certified` in the certificate's first AᵀA pass
+    /// (or alone when `known` leaves it none: j = 1); the report's ‖A‖ is that one.
+    func verifyGram(_ x: [Double], _ b: [Double], known: [Double]?, certified: CertifiedNorm,
+                    into report: inout SolveReport) throws(TesseraError) {
+        SolveMonitor.enter(.verify)
+        let j = power
+        var product: [Double], certifiedA: Double
+        if let known, j == 1 {
+            product = known
+            certifiedA = try certified.alone()
+        } else {
+            (product, certifiedA) = try certified.gram(known ?? x)
+            product = try op.applyGramPower(product, j - (known == nil ? 1 : 2))
+        }
+        Verification.gram(product: product, x: x, b: b, power: j, normA: certifiedA, into: &report)
+        report.normA = PowerOfTwo.scale(certifiedA, by: -scaleExponent)
     }
 }

@@ -33,8 +33,11 @@ public final class TallSolver: Sendable {
     public let method: SolveMethod
     public let factor: TriangularFactor
     /// ‖A‖₂ of `op`'s matrix: ‖R‖₂ for an exact factor, ‖Av‖ (a lower bound, so certificates stay
-    /// upper bounds) for a sketched one.
+    /// upper bounds) for a sketched one; for a float32 Gram ‖R‖, which steers the iteration only,
+    /// while the certificates measure ‖Av‖ in their own passes (`certifiedNorm`).
     public let normA: Double
+    /// How the certificates measure ‖A‖ when `normA` is not yet a lower bound (float32 Gram).
+    let certifiedNorm: CertifiedNorm?
     /// s when `op` works on 2^s·A because A's magnitude is far from 1 (`TallScaling`); 0 when
     /// it works on A itself. `factor` and `normA` belong to `op`'s matrix; reports give ‖A‖ in
     /// A's own units.
@@ -67,6 +70,7 @@ public final class TallSolver: Sendable {
         notes = prepared.notes
         minNorm = made.minNorm
         normA = prepared.normA
+        certifiedNorm = prepared.normProbe.map { CertifiedNorm(op: TallOperator(matrix: prepared.matrix, engine: engine), probe: $0) }
         scaleExponent = prepared.exponent
         var seconds = PhaseTimes(sketch: made.factor.seconds.sketch, factor: made.factor.seconds.factor)
         if method == .paper && made.minNorm == nil {

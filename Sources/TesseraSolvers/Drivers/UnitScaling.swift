@@ -89,6 +89,8 @@ extension TallSolver {
         let normA: Double
         let exponent: Int
         var notes: [String]
+        /// v for `CertifiedNorm` when the certificates' ‖A‖ is still to be measured (float32 Gram).
+        var normProbe: [Double]? = nil
     }
 
     /// Factors A; when A's magnitude puts the solve or its certificates at risk
@@ -138,17 +140,24 @@ extension TallSolver {
         let normA: Double
         if let svd = made.minNorm {
             normA = svd.largest
-        } else if made.factor.origin == .sketch || made.factor.origin == .float32Gram {
-            // ‖SA‖ (‖R‖ of a float32 Gram) may exceed ‖A‖ by the sketch's distortion (rounding), which would make every certificate
+        } else if made.factor.origin == .float32Gram {
+            // ‖R‖ (from below, by R's dominant vector v) steers the iteration; the certificates
+            // take ‖Av‖, a lower bound, in a pass they make anyway (`CertifiedNorm`).
+            var v = made.factor.dominantVector ?? made.factor.r.dominantSingularPair.vector
+            let size = v.norm2
+            if size > 0 && size.isFinite { v = v.map { $0 / size } }
+            return Prepared(matrix: matrix, made: made, normA: made.factor.r.times(v).norm2, exponent: exponent, notes: made.notes,
+                            normProbe: v)
+        } else if made.factor.origin == .sketch {
+            // ‖SA‖ may exceed ‖A‖ by the sketch's distortion, which would make every certificate
             // optimistic by up to (1+ε)^{2j+1}. Power steps on AᵀA from R's top right singular
             // vector give ‖Av‖/‖v‖, a lower bound on ‖A‖₂ close to it (the Rayleigh quotient's
-            // error is quadratic in the angle), so the certificates stay upper bounds. Two steps
-            // (two passes over A) after a sketch, whose distortion ε is tens of percent; one after
-            // a float32 Gram, whose R is within ~10⁻⁶ of A's factor.
+            // error is quadratic in the angle), so the certificates stay upper bounds: two steps
+            // (two passes over A), as the sketch's distortion ε is tens of percent.
             let op = TallOperator(matrix: matrix, engine: engine)
             var v = made.factor.dominantVector ?? made.factor.r.dominantSingularPair.vector
             var estimate = 0.0
-            for _ in 0..<(made.factor.origin == .float32Gram ? 1 : 2) {
+            for _ in 0..<2 {
                 let w = try op.applyGram(v)
                 estimate = max(estimate, max(v.dot(w), 0).squareRoot())
                 let size = w.norm2

@@ -121,11 +121,15 @@ enum Verification {
         return product
     }
 
-    /// lstsq: r = A(AᵀA)^j x − b and Mᵀr = (AᵀA)^j Aᵀ r (one fused pass for j = 0, else 2j + 2).
+    /// lstsq: r = A(AᵀA)^j x − b and Mᵀr = (AᵀA)^j Aᵀ r (one fused pass for j = 0, else 2j + 2, or
+    /// 2j + 1 with `certified`).
     /// `known`: AᵀA·x from the fresh pass that confirmed the last power stage at this very x — the
     /// same kernel on the same x, so the same bits as the first pass here would give (j ≥ 1).
-    static func lstsq(op: TallOperator, x: [Double], b: [Double], power j: Int, normA: Double,
-                      known: [Double]? = nil, into report: inout SolveReport) throws(TesseraError) {
+    /// `certified`: ‖A‖ is measured here (`CertifiedNorm`, with the first AᵀA pass on Aᵀr for
+    /// j ≥ 1, alone for j = 0) instead of `normA`; returns the ‖A‖ the certificate used.
+    @discardableResult
+    static func lstsq(op: TallOperator, x: [Double], b: [Double], power j: Int, normA given: Double,
+                      known: [Double]? = nil, certified: CertifiedNorm? = nil, into report: inout SolveReport) throws(TesseraError) -> Double {
         SolveMonitor.enter(.verify)
         // j = 0: r and Aᵀr in one fused pass. j ≥ 1: r = A(AᵀA)^j x − b and Mᵀr = (AᵀA)^j Aᵀr by
         // separate passes (2j + 2), from x itself: where κ^{2j+1}·u ≥ 1 the fused and reused forms
@@ -134,14 +138,27 @@ enum Verification {
         let bNorm = try op.rowNorm(b)
         if j == 0 {
             let pass = try op.residualGradient(x, b)
+            let normA = try certified?.alone() ?? given
             lstsq(residualNorm: pass.squaredNorm.squareRoot(), mtr: pass.gradient, x: x, bNorm: bNorm, power: 0, normA: normA, into: &report)
-            return
+            return normA
         }
         let powered: [Double]
         if let known { powered = try op.applyGramPower(known, j - 1) } else { powered = try op.applyGramPower(x, j) }
-        let r = try op.apply(powered).plus(-1, b)
-        let mtr = try op.applyGramPower(op.applyTransposed(r), j)
-        lstsq(residualNorm: try op.rowNorm(r), mtr: mtr, x: x, bNorm: bNorm, power: j, normA: normA, into: &report)
+        var mtr: [Double], normA = given, rNorm: Double
+        if let certified {
+            // The float32 Gram's route (κ ≤ 1e3 unless forced, far from the uncertifiable regime
+            // above): r and Aᵀr in one fused pass, the first AᵀA pass carrying ‖A‖'s probe.
+            let pass = try op.residualGradient(powered, b)       // Aᵀ(b − Ay) = −Aᵀr, ‖r‖²
+            rNorm = pass.squaredNorm.squareRoot()
+            (mtr, normA) = try certified.gram(pass.gradient)
+            mtr = try op.applyGramPower(mtr, j - 1)
+        } else {
+            let r = try op.apply(powered).plus(-1, b)
+            rNorm = try op.rowNorm(r)
+            mtr = try op.applyGramPower(op.applyTransposed(r), j)
+        }
+        lstsq(residualNorm: rNorm, mtr: mtr, x: x, bNorm: bNorm, power: j, normA: normA, into: &report)
+        return normA
     }
 
     /// lstsq, from ‖r‖ and Mᵀr already computed by fresh passes (e.g. for a whole block at once).
