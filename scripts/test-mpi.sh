@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Open MPI tests (docs/DISTRIBUTED.md), run by scripts/test.sh when `mpirun` exists and the
 # debug `tessera` was built with the distributed layer (libopenmpi-dev present at build time):
-#  1. gram j = 1, 2 and lstsq j = 0, 1, every method (paper, pcg, direct, cholesky), and
+#  1. gram j = 1, 2 and lstsq j = 0, 1, every method (paper, pcg, direct, cholesky), lstsq with a
+#     3-column b, the float32 Gram route (--precision mixed), and
 #     attention pcg (K stored and on the fly), paper and direct, on 1, 2 and 4 ranks: x is
 #     byte-for-byte the single-process x, with the same exit status;
 #  2. a NaN in the last rank's rows (found only by that rank's reduction): every rank exits 2,
@@ -57,6 +58,22 @@ for case in "gram 1 g1" "gram 2 g2" "lstsq 0 l0" "lstsq 1 l1"; do
         compare "$case $method" solve "$problem" --matrix "$dir/A.npy" --rhs "$dir/b.npy" --power "$power" \
             --method "$method" --max-iterations 30 --quiet
     done
+done
+# Several right-hand sides (lstsq: the block route of cholesky/direct, column by column for pcg)
+# and the float32 Gram route (--precision mixed), d = 48.
+python3 - <<'PYTHON'
+import numpy as np
+b = np.load("l1/b.npy"); np.save("l1/B.npy", np.stack([b, 2 * b + 1, b[::-1].copy()], axis=1))
+PYTHON
+"$tessera" generate lstsq --rows 12000 --cols 48 --condition 1e2 --power 1 --output-dir m1 >/dev/null
+for method in cholesky direct pcg; do
+    compare "lstsq 1 l1 B $method" solve lstsq --matrix l1/A.npy --rhs l1/B.npy --power 1 --method "$method" --max-iterations 30 --quiet
+done
+for case in "gram 2" "lstsq 0" "lstsq 1"; do
+    read -r problem power <<<"$case"
+    rhs=m1/b.npy
+    [ "$problem" = gram ] && python3 -c "import numpy as np; np.save('m1/bd.npy', np.ones(48))" && rhs=m1/bd.npy
+    compare "$case mixed" solve "$problem" --matrix m1/A.npy --rhs "$rhs" --power "$power" --precision mixed --max-iterations 30 --quiet
 done
 echo "test-mpi: $runs distributed solves compared byte for byte with the single-process x"
 # lstsq's n-vectors stay distributed by rows: no exchange of an LSQR solve on 2 ranks receives

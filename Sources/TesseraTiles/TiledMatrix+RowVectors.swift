@@ -59,7 +59,9 @@ extension TiledMatrix {
         return Self.scaledNorm(count: all.count) { all[$0] }
     }
 
-    /// √(Σ value(i)²) in index order, scaled by the largest magnitude first.
+    /// √(Σ value(i)²) in index order, each value first scaled by the power of two 2^−e that
+    /// brings the largest magnitude into [1, 2) (exact, also for subnormal values, where 1/top
+    /// would overflow), the result scaled back by 2^e.
     static func scaledNorm(count: Int, _ value: (Int) -> Double) -> Double {
         var top = 0.0
         for i in 0..<count {
@@ -68,12 +70,15 @@ extension TiledMatrix {
             top = max(top, m)
         }
         guard top > 0, top.isFinite else { return top }
-        let inverse = 1 / top
+        // 2^−e in two factors, each within float64's range for any e in [−1074, 1023].
+        let e = Int(top.exponent), half = e / 2
+        let down1 = Double(sign: .plus, exponent: -half, significand: 1)
+        let down2 = Double(sign: .plus, exponent: half - e, significand: 1)
         var sum = 0.0
         for i in 0..<count {
-            let s = value(i) * inverse
+            let s = value(i) * down1 * down2
             sum += s * s
         }
-        return top * sum.squareRoot()
+        return sum.squareRoot() * Double(sign: .plus, exponent: half, significand: 1) * Double(sign: .plus, exponent: e - half, significand: 1)
     }
 }

@@ -32,6 +32,11 @@ final class RowVectorTests: XCTestCase {
             XCTAssertEqual(scaled / scale, norm, accuracy: 1e-13 * norm, "scale \(scale)")
         }
         XCTAssertEqual(try a.rowVectorNorm([Double](repeating: 0, count: n), engine: engine), 0)
+        // Only subnormal entries (1/max would overflow): exact powers of two, exact norm.
+        var tiny = [Double](repeating: 0, count: n)
+        tiny[7] = 0x1p-1070
+        tiny[4_000] = 0x1p-1070
+        XCTAssertEqual(try a.rowVectorNorm(tiny, engine: engine), (0x1p-1070 as Double) * 2.0.squareRoot(), accuracy: 0x1p-1074)
         var bad = v
         bad[4_321] = .nan
         XCTAssertTrue(try a.rowVectorNorm(bad, engine: engine).isNaN)

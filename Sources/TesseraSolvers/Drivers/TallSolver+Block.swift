@@ -85,7 +85,7 @@ extension TallSolver {
             Verification.lstsq(residualNorm: squares[c].squareRoot(), mtr: Array(mtr[(c * d)..<((c + 1) * d)]), x: xc,
                                bNorm: try op.rowNorm(b), power: j, normA: normA, into: &report)
             if !report.meetsTolerance {
-                out.append(try recordingHistory { () throws(TesseraError) in try solveLstsqAlone(b) })      // with LSQR and the refinement
+                out.append(try recordingHistory { () throws(TesseraError) in try solveLstsqAlone(op.heldRows(of: b), whole: b) })      // with LSQR and the refinement
                 continue
             }
             if m > 1 {

@@ -123,7 +123,9 @@ public final class TallSolver: Sendable {
 
     /// `solve(_:)` for right-hand sides at `op`'s scale.
     /// lstsq's b ∈ ℝⁿ is held by rows from here on (`TallOperator.heldRows`): distributed, each
-    /// process keeps its own rows only.
+    /// process keeps its own rows only — except in the block route, whose fused block passes
+    /// group rows by their own (d + 1)·m-value partials (each process reads the rows of its
+    /// groups of that reduction, which for very large d·m are not `heldRows`), so it keeps all of b.
     func solveAtWorkingScale(_ rhs: RightHandSides) throws(TesseraError) -> [Solution] {
         let whole = rhs.columns
         let block = plan.kind == .lstsq ? whole.map(op.heldRows(of:)) : whole
@@ -132,7 +134,7 @@ public final class TallSolver: Sendable {
             return try block.map { (b) throws(TesseraError) in try recordingHistory { () throws(TesseraError) in try solveMinNorm(b, svd: minNorm) } }
         }
         if isExact && (plan.kind == .lstsq || block.count > 1) {
-            return plan.kind == .gram ? try solveGramBlock(block) : try solveLstsqBlock(block)
+            return plan.kind == .gram ? try solveGramBlock(block) : try solveLstsqBlock(whole)
         }
         var out: [Solution] = []
         for (k, b) in block.enumerated() {

@@ -37,11 +37,12 @@ extension TallSolver {
                            target: gramTarget(y, eta: eta))
             case .pcg:
                 // An intermediate stage on the float32 Gram's factor (spectrum within 1 ± δκ², two
-                // or three steps) trusts its recurrence: its answer only feeds the next stage, and
-                // the certificate is still an independent pass. (From zero instead of (RᵀR)⁻¹c CG
-                // needs one step more: the same passes.)
+                // or three steps, for κ within the planner's limit) trusts its recurrence: its
+                // answer only feeds the next stage, and the certificate is still an independent
+                // pass. (From zero instead of (RᵀR)⁻¹c CG needs one step more: the same passes.)
                 var cg = conjugateGradients
                 cg.confirmConvergence = stage == power - 1 || factor.origin != .float32Gram
+                    || !(factor.conditionEstimate <= TallPlanner.mixedConditionLimit)
                 result = try cg.solve(op.gram, rhs: y, start: guess ?? start, preconditioner: preconditioner,
                                       target: gramTarget(y, eta: eta))
             case .direct, .cholesky, .surrogate:
@@ -118,7 +119,9 @@ extension TallSolver {
     /// iteration. After 6 steps, or a step that fails to halve the optimality, LSQR continues
     /// from the best y (`refinedLSQR`). Throws what the passes throw.
     func correctedSemiNormal(_ lsqr: PreconditionedLSQR<TallOperator, UpperTriangular>, _ b: [Double]) throws(TesseraError) -> IterationResult {
-        let target = power == 0 ? tolerance : 0.1 * tolerance
+        // j = 0: half the tolerance, as the certificate's ‖A‖ (`CertifiedNorm`, from below) may
+        // sit ≈ 10⁻⁶ under the ‖R‖ judged here.
+        let target = power == 0 ? 0.5 * tolerance : 0.1 * tolerance
         var y = try op.applyTransposed(b)
         factor.r.solveNormal(&y)
         var best = (y: y, optimality: Double.infinity), steps = 0

@@ -140,16 +140,15 @@ extension TallSolver {
         let normA: Double
         if let svd = made.minNorm {
             normA = svd.largest
-        } else if made.factor.origin == .float32Gram {
+        } else if made.factor.origin == .float32Gram,
+                  let v = unit(made.factor.dominantVector ?? made.factor.r.dominantSingularPair.vector) {
             // ‖R‖ (from below, by R's dominant vector v) steers the iteration; the certificates
             // take ‖Av‖, a lower bound, in a pass they make anyway (`CertifiedNorm`).
-            var v = made.factor.dominantVector ?? made.factor.r.dominantSingularPair.vector
-            let size = v.norm2
-            if size > 0 && size.isFinite { v = v.map { $0 / size } }
             return Prepared(matrix: matrix, made: made, normA: made.factor.r.times(v).norm2, exponent: exponent, notes: made.notes,
                             normProbe: v)
-        } else if made.factor.origin == .sketch {
-            // ‖SA‖ may exceed ‖A‖ by the sketch's distortion, which would make every certificate
+        } else if made.factor.origin == .sketch || made.factor.origin == .float32Gram {
+            // ‖SA‖ may exceed ‖A‖ by the sketch's distortion (or a float32 Gram's R without a
+            // usable dominant vector by its rounding), which would make every certificate
             // optimistic by up to (1+ε)^{2j+1}. Power steps on AᵀA from R's top right singular
             // vector give ‖Av‖/‖v‖, a lower bound on ‖A‖₂ close to it (the Rayleigh quotient's
             // error is quadratic in the angle), so the certificates stay upper bounds: two steps
@@ -169,5 +168,12 @@ extension TallSolver {
             normA = made.factor.r.norm2
         }
         return Prepared(matrix: matrix, made: made, normA: normA, exponent: exponent, notes: made.notes)
+    }
+
+    /// v/‖v‖, or nil when v has no finite nonzero norm.
+    static func unit(_ v: [Double]) -> [Double]? {
+        let size = v.norm2
+        guard size > 0, size.isFinite else { return nil }
+        return v.map { $0 / size }
     }
 }

@@ -178,6 +178,7 @@ public struct ConjugateGradients {
     func sweepFrom(_ state: inout State, residual: [Double], _ m: some LinearOperator, _ p: some Preconditioner,
                    target: ([Double]) -> Double) throws(TesseraError) -> IterationStatus? {
         var r = residual
+        state.recurrenceConverged = false
         var z = try p.apply(r)
         var direction = z, rz = r.dot(z)
         guard rz > 0, rz.isFinite else { return .breakdown }

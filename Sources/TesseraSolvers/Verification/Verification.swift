@@ -127,9 +127,11 @@ enum Verification {
     /// same kernel on the same x, so the same bits as the first pass here would give (j ≥ 1).
     /// `certified`: ‖A‖ is measured here (`CertifiedNorm`, with the first AᵀA pass on Aᵀr for
     /// j ≥ 1, alone for j = 0) instead of `normA`; returns the ‖A‖ the certificate used.
+    /// `fuse`: r and Aᵀr in one pass for j ≥ 1 — only where κ^{2j+1}·u ≪ 1 (see below).
     @discardableResult
     static func lstsq(op: TallOperator, x: [Double], b: [Double], power j: Int, normA given: Double,
-                      known: [Double]? = nil, certified: CertifiedNorm? = nil, into report: inout SolveReport) throws(TesseraError) -> Double {
+                      known: [Double]? = nil, certified: CertifiedNorm? = nil, fuse: Bool = false,
+                      into report: inout SolveReport) throws(TesseraError) -> Double {
         SolveMonitor.enter(.verify)
         // j = 0: r and Aᵀr in one fused pass. j ≥ 1: r = A(AᵀA)^j x − b and Mᵀr = (AᵀA)^j Aᵀr by
         // separate passes (2j + 2), from x itself: where κ^{2j+1}·u ≥ 1 the fused and reused forms
@@ -144,18 +146,24 @@ enum Verification {
         }
         let powered: [Double]
         if let known { powered = try op.applyGramPower(known, j - 1) } else { powered = try op.applyGramPower(x, j) }
-        var mtr: [Double], normA = given, rNorm: Double
-        if let certified {
-            // The float32 Gram's route (κ ≤ 1e3 unless forced, far from the uncertifiable regime
-            // above): r and Aᵀr in one fused pass, the first AᵀA pass carrying ‖A‖'s probe.
+        var gradient: [Double], rNorm: Double
+        if fuse {
+            // Far from the uncertifiable regime above: r and Aᵀr in one fused pass.
             let pass = try op.residualGradient(powered, b)       // Aᵀ(b − Ay) = −Aᵀr, ‖r‖²
             rNorm = pass.squaredNorm.squareRoot()
-            (mtr, normA) = try certified.gram(pass.gradient)
-            mtr = try op.applyGramPower(mtr, j - 1)
+            gradient = pass.gradient
         } else {
             let r = try op.apply(powered).plus(-1, b)
             rNorm = try op.rowNorm(r)
-            mtr = try op.applyGramPower(op.applyTransposed(r), j)
+            gradient = try op.applyTransposed(r)
+        }
+        var mtr: [Double], normA = given
+        if let certified {
+            // The first AᵀA pass carries ‖A‖'s probe.
+            (mtr, normA) = try certified.gram(gradient)
+            mtr = try op.applyGramPower(mtr, j - 1)
+        } else {
+            mtr = try op.applyGramPower(gradient, j)
         }
         lstsq(residualNorm: rNorm, mtr: mtr, x: x, bNorm: bNorm, power: j, normA: normA, into: &report)
         return normA
