@@ -59,9 +59,9 @@ extension TiledMatrix {
         return Self.scaledNorm(count: all.count) { all[$0] }
     }
 
-    /// √(Σ value(i)²) in index order, each value first scaled by the power of two 2^−e that
-    /// brings the largest magnitude into [1, 2) (exact, also for subnormal values, where 1/top
-    /// would overflow), the result scaled back by 2^e.
+    /// √(Σ value(i)²) in index order, each value first scaled by the power of two that brings
+    /// the largest magnitude into [1, 2) (`PowerOfTwo`: exact, also for subnormal values, where
+    /// 1/top would overflow), the result scaled back.
     static func scaledNorm(count: Int, _ value: (Int) -> Double) -> Double {
         var top = 0.0
         for i in 0..<count {
@@ -70,15 +70,12 @@ extension TiledMatrix {
             top = max(top, m)
         }
         guard top > 0, top.isFinite else { return top }
-        // 2^−e in two factors, each within float64's range for any e in [−1074, 1023].
-        let e = Int(top.exponent), half = e / 2
-        let down1 = Double(sign: .plus, exponent: -half, significand: 1)
-        let down2 = Double(sign: .plus, exponent: half - e, significand: 1)
+        let k = PowerOfTwo.normalizingExponent(of: top)
         var sum = 0.0
         for i in 0..<count {
-            let s = value(i) * down1 * down2
+            let s = PowerOfTwo.scale(value(i), by: k)
             sum += s * s
         }
-        return sum.squareRoot() * Double(sign: .plus, exponent: half, significand: 1) * Double(sign: .plus, exponent: e - half, significand: 1)
+        return PowerOfTwo.scale(sum.squareRoot(), by: -k)
     }
 }

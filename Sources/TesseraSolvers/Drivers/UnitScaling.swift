@@ -158,10 +158,9 @@ extension TallSolver {
             var estimate = 0.0
             for _ in 0..<2 {
                 let w = try op.applyGram(v)
-                estimate = max(estimate, max(v.dot(w), 0).squareRoot())
-                let size = w.norm2
-                guard size > 0, size.isFinite else { break }
-                v = w.map { $0 / size }
+                estimate = max(estimate, CertifiedNorm.rayleigh(v, w))
+                guard let next = unit(w) else { break }
+                v = next
             }
             normA = estimate
         } else {

@@ -32,5 +32,6 @@ struct CertifiedNorm: Sendable {
         return normA
     }
 
+    /// √(vᵀw) for w = AᵀA·v, v of unit length: ‖Av‖, a lower bound on ‖A‖₂.
     static func rayleigh(_ v: [Double], _ w: [Double]) -> Double { max(v.dot(w), 0).squareRoot() }
 }
