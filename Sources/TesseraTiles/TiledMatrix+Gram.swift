@@ -79,6 +79,10 @@ extension TiledMatrix {
             partials.append(try SharedBlock(rows: d, cols: d, engine: engine, domain: domain, zeroed: false))
         }
         let panelHandles = groups.map { _ in (0..<panelCount).map { _ in DataHandle.make() } }
+        // Float32 scratch per worker (a chunk and its product), faulted in once rather than per task.
+        let perChunk = Swift.max(1, Self.singleChunkRows / blockRows)
+        let chunkScratch = singlePrecision ? try SinglePanels(capacity: perChunk * blockRows * d, engine: engine) : nil
+        let productScratch = singlePrecision ? try SinglePanels(capacity: d * d, engine: engine) : nil
         let owned = engine.exchange?.ownedGroups(of: groups.count) ?? 0..<groups.count
         let graph = TaskGraph()
         for (g, blocks) in groups.enumerated() where owned.contains(g) {
@@ -88,28 +92,24 @@ extension TiledMatrix {
             let reads = touched.map { tiles[$0].handle } + (triangle.map { [$0.handle] } ?? [])
             for panel in 0..<panelCount {
                 let lo = bounds[panel], hi = bounds[panel + 1]
-                graph.add(name: "syrk", reads: reads, writes: [panelHandles[g][panel]]) { _ in
+                graph.add(name: "syrk", reads: reads, writes: [panelHandles[g][panel]]) { context in
                     // In float32 the rounding is the scan: the group's last panel reads every column.
                     if !singlePrecision { for t in touched { try self.requireFinite(t) } }
                     var copy: [Double] = [], solved: [Double] = []
-                    var single: [Float] = [], singlePanel: [Float] = []
                     var beta: Double = 0, finite = true
                     self.forEachRowBlock(blocks, blockRows: blockRows, copy: &copy) { block in
                         if singlePrecision {
                             // Whole blocks gathered into chunks of up to singleChunkRows rows, from the group's first block.
-                            let perChunk = Swift.max(1, Self.singleChunkRows / blockRows)
+                            guard let chunkScratch, let productScratch else { return }
                             let position = (block.index - blocks.lowerBound) % perChunk
                             let chunkStart = block.index - position, chunkEnd = Swift.min(chunkStart + perChunk, blocks.upperBound)
-                            if single.count < perChunk * blockRows * hi { single = [Float](repeating: 0, count: perChunk * blockRows * hi) }
-                            single.withUnsafeMutableBufferPointer { buffer in
-                                guard let x = buffer.baseAddress else { return }
-                                if !block.view.roundRowsToSingle(columns: hi, into: x + position * blockRows * hi) { finite = false }
-                                guard block.index == chunkEnd - 1 else { return }
-                                let chunkRows = block.rows.upperBound - chunkStart * blockRows
-                                Self.accumulateGramInSingle(chunk: x, rows: chunkRows, columns: lo..<hi, first: beta == 0,
-                                                            into: p.pointer, ld: d, panel: &singlePanel)
-                                beta = 1
-                            }
+                            let x = chunkScratch.panel(worker: context.worker)
+                            if !block.view.roundRowsToSingle(columns: hi, into: x + position * blockRows * hi) { finite = false }
+                            guard block.index == chunkEnd - 1 else { return }
+                            let chunkRows = block.rows.upperBound - chunkStart * blockRows
+                            Self.accumulateGramInSingle(chunk: x, rows: chunkRows, columns: lo..<hi, first: beta == 0,
+                                                        into: p.pointer, ld: d, panel: productScratch.panel(worker: context.worker))
+                            beta = 1
                             return
                         }
                         guard let triangle else {

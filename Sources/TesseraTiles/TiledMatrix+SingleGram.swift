@@ -11,7 +11,7 @@ import TesseraKernels
 /// u₃₂ = 2⁻²⁴ and r ≤ 2,048 the chunk height (the float32 sums run over one chunk only) — good
 /// enough for a preconditioner of κ(A) up to ~10³, not for a solve (`TriangularFactor.float32Gram`).
 /// Cost: n·d·(d+1) float32 flops, one float32 copy of each chunk (r·d·4 bytes of scratch per
-/// task). (Chunks of single 256-row blocks, as wide matrices have, ran SSYRK at 3/4 of its speed
+/// worker, and d²·4 for its product). (Chunks of single 256-row blocks, as wide matrices have, ran SSYRK at 3/4 of its speed
 /// and spent as long again adding d × d float32 panels.)
 extension TiledMatrix {
     /// Rows a float32 chunk gathers (a multiple of every canonical block height).
@@ -24,13 +24,11 @@ extension TiledMatrix {
 
     /// C[0..<hi, lo..<hi] (upper part) = (first ? 0 : C) + float64(XᵀX)[0..<hi, lo..<hi] for the
     /// float32 chunk X (`rows` × hi, row-major, leading dimension hi), its product in `panel`
-    /// (float32, hi × (hi − lo)).
+    /// (float32, room for hi × (hi − lo)).
     static func accumulateGramInSingle(chunk x: UnsafePointer<Float>, rows r: Int, columns: Range<Int>, first: Bool,
-                                       into c: UnsafeMutablePointer<Double>, ld: Int, panel: inout [Float]) {
+                                       into c: UnsafeMutablePointer<Double>, ld: Int, panel p: UnsafeMutablePointer<Float>) {
         let lo = columns.lowerBound, hi = columns.upperBound
-        if panel.count < hi * (hi - lo) { panel = [Float](repeating: 0, count: hi * (hi - lo)) }
-        panel.withUnsafeMutableBufferPointer { pb in
-            guard let p = pb.baseAddress else { return }
+        do {
             // X row-major is Xᵀ column-major (hi × r, ld hi): XᵀX = Xᵀ(Xᵀ)ᵀ.
             if lo > 0 {
                 BLAS.gemm(.none, .transpose, m: lo, n: hi - lo, k: r, alpha: 1, a: x, lda: hi,
