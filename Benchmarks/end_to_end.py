@@ -100,7 +100,8 @@ def main():
     parser.add_argument("--tessera", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "tessera"))
     parser.add_argument("--workdir")
     parser.add_argument("--normal-only", action="store_true",
-                        help="for lstsq, time NumPy's normal equations only (skip np.linalg.lstsq's SVD, minutes at d ≥ 1,000)")
+                        help="time NumPy's normal equations only (mmap): skip np.linalg.lstsq's SVD (minutes at d ≥ 1,000) and "
+                     "gram's np.load copy (a second 2 GB resident copy that pushes A out of a small page cache)")
     parser.add_argument("--baseline", help="another tessera binary (e.g. an earlier commit's) timed on the same files in the same run")
     parser.add_argument("--baseline-args", default="", help="extra options for the baseline's solve, e.g. '--precision double'")
     args = parser.parse_args()
@@ -128,7 +129,7 @@ def main():
                 np_cmd = [sys.executable, "-c", NUMPY_SCRIPT, a, b, os.path.join(folder, "x_np.npy"), problem, j]
                 # Tessera and NumPy's routes timed in turn (medians): NumPy's normal equations
                 # (mmap) are the gram column itself, or lstsq's x = G^-(j+1)·Aᵀb.
-                if problem == "lstsq" and args.normal_only:
+                if args.normal_only:
                     commands = [cmd, np_cmd + ["normal"]]
                 else:
                     commands = [cmd, np_cmd + ["mmap"], np_cmd + ["load"]] + ([np_cmd + ["normal"]] if problem == "lstsq" else [])
@@ -136,7 +137,7 @@ def main():
                 t_tessera, rss_tessera = timings[0]
                 solve_report = json.load(open(report))
                 solve, factor = solve_report["seconds"]["total"], solve_report.get("factor")
-                if problem == "lstsq" and args.normal_only:
+                if args.normal_only:
                     t_mmap = t_load = rss_mmap = rss_load = float("nan")
                     t_normal = timings[1][0]
                 else:

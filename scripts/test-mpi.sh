@@ -4,7 +4,8 @@
 #  1. gram j = 1, 2 and lstsq j = 0, 1, every method (paper, pcg, direct, cholesky), lstsq with a
 #     3-column b, the float32 Gram route (--precision mixed), and
 #     attention pcg (K stored and on the fly), paper and direct, on 1, 2 and 4 ranks: x is
-#     byte-for-byte the single-process x, with the same exit status;
+#     byte-for-byte the single-process x, with the same exit status; the preconditioner's
+#     randomly pivoted Cholesky runs each rank's share of the row blocks only;
 #  2. a NaN in the last rank's rows (found only by that rank's reduction): every rank exits 2,
 #     exactly one `tessera: error:` line, no x written;
 #  3. ranks started with different --threads (which change the plan): exit 2, one message;
@@ -93,7 +94,27 @@ for case in "pcg --memory-budget 1G" "pcg --memory-budget 40M" "paper --memory-b
     compare "attention $case" solve attention --matrix att/A.npy --rhs att/b.npy --ridge 1e-3 --method "$method" \
         "$budget" "$size" --tile-rows 512 --max-iterations 25 --quiet
 done
+# The preconditioner's randomly pivoted Cholesky divides its row blocks (2,048 rows) among the
+# ranks: 9,000 rows are 5 blocks (one rank of 4 holds one, its tiles of 1,000 rows cut at the
+# block edges), and the same x comes out.
+"$tessera" generate attention --rows 9000 --cols 16 --row-norm 0.9 --ridge 1e-3 --output-dir att9 >/dev/null
+att9=(solve attention --matrix att9/A.npy --rhs att9/b.npy --ridge 1e-3 --method pcg --memory-budget 1G --tile-rows 1000
+      --max-iterations 25 --quiet)
+compare "attention pcg, 9,000 rows in tiles of 1,000" "${att9[@]}"
 echo "test-mpi: $runs distributed attention solves compared byte for byte with the single-process x"
+# ... and rank 0 of 2 ran the triangular solves of its 2 blocks of 5 only (the trace is rank 0's).
+"$tessera" "${att9[@]}" --threads 1 --trace t1.json --output xt1.npy || true
+mpi 2 "${att9[@]}" --threads 1 --trace t2.json --output xt2.npy || true
+python3 - <<'PYTHON' || fail "attention on 2 ranks: the preconditioner's row blocks were not divided"
+import json, sys
+def solves(path):
+    events = json.load(open(path))
+    events = events["traceEvents"] if isinstance(events, dict) else events
+    return sum(1 for e in events if e.get("name") == "rpc-solve")
+one, two = solves("t1.json"), solves("t2.json")
+print(f"test-mpi: rpc-solve tasks on 1 rank {one}, on rank 0 of 2 {two}")
+sys.exit(0 if one > 0 and 5 * two == 2 * one else 1)
+PYTHON
 # The product is divided, not repeated: rank 0 received other ranks' kernel contributions.
 TESSERA_MPI_STATS=1 mpi 2 solve attention --matrix att/A.npy --rhs att/b.npy --ridge 1e-3 --method pcg --memory-budget 40M \
     --tile-rows 512 --max-iterations 5 --threads 1 --quiet --output xs.npy 2>stats.txt || true

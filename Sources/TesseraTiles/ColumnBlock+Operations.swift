@@ -19,9 +19,9 @@ extension ColumnBlock {
 
     /// B[:, target] −= B[:, source]·Gᵀ for G ∈ ℝ^{|target|×|source|} (column-major), by row blocks
     /// (one GEMM each, 2·n·|target|·|source| flops): randomly pivoted Cholesky's update
-    /// K[:, S] − F·F[S, :]ᵀ with G = F[S, :].
+    /// K[:, S] − F·F[S, :]ᵀ with G = F[S, :]. `rowBlocks`: only those row blocks (a process's share).
     public func subtractProduct(columns target: Range<Int>, of source: Range<Int>, timesTransposeOf g: [Double],
-                                engine: Engine) throws(TesseraError) {
+                                rowBlocks: Range<Int>? = nil, engine: Engine) throws(TesseraError) {
         let m = target.count, inner = source.count
         guard m > 0, inner > 0 else { return }
         guard g.count >= m * inner, target.upperBound <= cols, source.upperBound <= cols else {
@@ -30,16 +30,17 @@ extension ColumnBlock {
         let gBlock = try SharedBlock(g, engine: engine)
         let base = TilePointer(self.base), n = rows
         let reads = [gBlock.handle]
-        try byRowBlocks(name: "rpc-update", writing: target, reads: reads, readingColumns: source, engine: engine) { r0, count in
+        try byRowBlocks(name: "rpc-update", writing: target, reads: reads, readingColumns: source, blocks: rowBlocks,
+                        engine: engine) { r0, count in
             BLAS.gemm(.none, .transpose, m: count, n: m, k: inner, alpha: -1, a: base.pointer + source.lowerBound * n + r0, lda: n,
                       b: gBlock.pointer, ldb: m, beta: 1, c: base.pointer + target.lowerBound * n + r0, ldc: n)
         }
     }
 
     /// B[:, columns] ← B[:, columns]·U⁻¹ for an upper-triangular U (|columns|², column-major), by
-    /// row blocks (one TRSM each, n·|columns|² flops).
+    /// row blocks (one TRSM each, n·|columns|² flops); `rowBlocks`: only those (a process's share).
     public func solveRightUpper(columns range: Range<Int>, by u: [Double], name: String = "rpc-solve",
-                                engine: Engine) throws(TesseraError) {
+                                rowBlocks: Range<Int>? = nil, engine: Engine) throws(TesseraError) {
         let m = range.count
         guard m > 0 else { return }
         guard u.count >= m * m, range.upperBound <= cols else {
@@ -47,7 +48,7 @@ extension ColumnBlock {
         }
         let uBlock = try SharedBlock(u, engine: engine)
         let base = TilePointer(self.base), n = rows
-        try byRowBlocks(name: name, writing: range, reads: [uBlock.handle], engine: engine) { r0, count in
+        try byRowBlocks(name: name, writing: range, reads: [uBlock.handle], blocks: rowBlocks, engine: engine) { r0, count in
             BLAS.trsm(left: false, .upper, .none, m: count, n: m, alpha: 1, t: uBlock.pointer, ldt: m,
                       b: base.pointer + range.lowerBound * n + r0, ldb: n)
         }

@@ -110,13 +110,24 @@ public final class ColumnBlock: Sendable {
         return out
     }
 
-    /// Runs `body(start, count)` for the fixed row blocks of `ColumnBlock.rowBlock` rows, one task
-    /// each, declaring the parts of `writing` columns in those rows as written, and `reads` and the
-    /// parts of `readingColumns` in those rows as read.
+    /// Number of fixed row blocks of `ColumnBlock.rowBlock` rows (the last may be shorter).
+    public var rowBlockCount: Int { (rows + Self.rowBlock - 1) / Self.rowBlock }
+
+    /// The rows of row blocks `blocks` (clamped to the block's rows).
+    public func rowRange(ofBlocks blocks: Range<Int>) -> Range<Int> {
+        let lo = min(rows, blocks.lowerBound * Self.rowBlock), hi = min(rows, blocks.upperBound * Self.rowBlock)
+        return lo..<max(lo, hi)
+    }
+
+    /// Runs `body(start, count)` for the fixed row blocks of `ColumnBlock.rowBlock` rows (those of
+    /// `blocks` only, when given: a process's share), one task each, declaring the parts of
+    /// `writing` columns in those rows as written, and `reads` and the parts of `readingColumns`
+    /// in those rows as read.
     func byRowBlocks(name: String, writing columns: Range<Int>, reads: [DataHandle] = [], readingColumns: Range<Int>? = nil,
-                     engine: Engine, _ body: @escaping @Sendable (Int, Int) -> Void) throws(TesseraError) {
+                     blocks: Range<Int>? = nil, engine: Engine, _ body: @escaping @Sendable (Int, Int) -> Void) throws(TesseraError) {
         let graph = TaskGraph()
-        for start in stride(from: 0, to: rows, by: Self.rowBlock) {
+        let range = blocks.map { rowRange(ofBlocks: $0) } ?? 0..<rows
+        for start in stride(from: range.lowerBound, to: range.upperBound, by: Self.rowBlock) {
             let count = min(Self.rowBlock, rows - start)
             let writes = handles(rows: start..<(start + count), cols: columns)
             let own = readingColumns.map { handles(rows: start..<(start + count), cols: $0) } ?? []

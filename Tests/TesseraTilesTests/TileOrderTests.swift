@@ -82,6 +82,30 @@ final class TileOrderTests: XCTestCase {
         }
     }
 
+    /// A process's share of K[:, S] (rows cut inside tiles of 1,300 rows) has the bits of the
+    /// whole columns in those rows and leaves the other rows untouched: what the distributed
+    /// randomly pivoted Cholesky relies on.
+    func testKernelColumnsOfSomeRowsHaveTheWholeColumnsBits() throws {
+        let engine = try Engine(threads: 2)
+        let columns = [3, 2_100, 4_998]
+        for a in try threeForms(engine: engine, tileRows: 1_300, scale: 0.15) {
+            let whole = try ColumnBlock(rows: n, cols: columns.count, engine: engine)
+            try a.kernelColumns(columns, into: whole, engine: engine)
+            for share in [0..<2_048, 2_048..<4_096, 4_096..<n, 700..<701] {
+                let part = try ColumnBlock(rows: n, cols: columns.count, engine: engine)
+                try a.kernelColumns(columns, into: part, rows: share, engine: engine)
+                for c in 0..<columns.count {
+                    for i in 0..<n {
+                        let want = share.contains(i) ? whole[i, c].bitPattern : 0
+                        if part[i, c].bitPattern != want {
+                            XCTFail("\(a.name): K[\(i), \(columns[c])] for rows \(share)"); return
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func testViewsHaveTheSameBitsOnOneAndTwoWorkers() throws {
         let two = try Engine(threads: 2), one = try Engine(threads: 1)
         let y = Reference.randomVector(count: d, seed: 3)

@@ -92,8 +92,9 @@ public struct KernelOperator: Sendable {
         return out.toArray()
     }
 
-    /// Writes K[:, S] into columns `firstColumn ..< firstColumn + |S|` of `out` (n rows).
-    func fillColumns(_ s: [Int], into out: ColumnBlock, firstColumn: Int = 0) throws(TesseraError) {
-        try matrix.kernelColumns(s, into: out, firstColumn: firstColumn, engine: engine)
+    /// Writes K[:, S] into columns `firstColumn ..< firstColumn + |S|` of `out` (n rows; only
+    /// rows `only` when given).
+    func fillColumns(_ s: [Int], into out: ColumnBlock, firstColumn: Int = 0, rows only: Range<Int>? = nil) throws(TesseraError) {
+        try matrix.kernelColumns(s, into: out, firstColumn: firstColumn, rows: only, engine: engine)
     }
 }

@@ -13,6 +13,11 @@ import TesseraTiles
 /// n·k·(d + k) flops and n·k memory; K is touched only through k columns.
 /// The n-long steps of each round (K[:, S], the update GEMM, the triangular solve) are task
 /// graphs over fixed row blocks, so F has the same bits for any number of workers.
+/// Distributed (an engine with an exchange): each process computes those steps for its share of
+/// the row blocks only (`ColumnBlock.rowBlocks(of:)`), so the n·k·(d + k) flops are divided by
+/// P; the pivot block's rows are gathered (|S|² values) and the round's new columns shared (an
+/// allgather of n·|S| values) so that every process holds all of F, the residual diagonal and
+/// the same pivot draws — F has the same bits for any number of processes.
 /// Throws `interrupted` on a stop signal, `numerical` if a pivot block is not positive
 /// semidefinite even after shifting, and allocation errors.
 public enum RandomlyPivotedCholesky {
@@ -29,8 +34,10 @@ public enum RandomlyPivotedCholesky {
         var round: UInt64 = 0
         var history: [RankGrowth.Step] = [RankGrowth.Step(rank: 0, trace: initialTrace)]
         var stop = "reached rank \(k)"
+        let exchange = engine.exchange
+        let share = f.rowBlocks(of: exchange), shareRows = f.rowRange(ofBlocks: share)
         while cols < k {
-            try Interruption.check()
+            if exchange == nil { try Interruption.check() }
             let trace = residual.reduce(0, +)
             if cols > 0 { history.append(RankGrowth.Step(rank: cols, trace: trace)) }
             if !(trace > 1e-14 * initialTrace) { stop = "K captured to 1e-14 of its trace"; break }
@@ -43,12 +50,33 @@ public enum RandomlyPivotedCholesky {
             let m = s.count
             let next = cols..<(cols + m)
             // G = K[:, S] lands in F's next m columns and is turned into the new columns in place.
-            try kernel.fillColumns(s, into: f, firstColumn: cols)
-            if cols > 0 {
-                try f.subtractProduct(columns: next, of: 0..<cols, timesTransposeOf: f.rows(s, columns: 0..<cols), engine: engine)
+            if let exchange {
+                // This process's rows only; a failure here (an interruption, a non-finite row) is
+                // passed to the exchange, which ends every process with the same error.
+                var failure: TesseraError?
+                do throws(TesseraError) {
+                    try Interruption.check()
+                    try kernel.fillColumns(s, into: f, firstColumn: cols, rows: shareRows)
+                    if cols > 0 {
+                        try f.subtractProduct(columns: next, of: 0..<cols, timesTransposeOf: f.rows(s, columns: 0..<cols),
+                                              rowBlocks: share, engine: engine)
+                    }
+                } catch { failure = error }
+                let h = try f.gatherRows(s, columns: next, exchange: exchange, failure: failure)
+                let u = try robustCholesky(h, order: m)       // the same H everywhere: the same outcome
+                failure = nil
+                do throws(TesseraError) {
+                    try f.solveRightUpper(columns: next, by: u, rowBlocks: share, engine: engine)
+                } catch { failure = error }
+                try f.shareRows(columns: next, exchange: exchange, failure: failure)
+            } else {
+                try kernel.fillColumns(s, into: f, firstColumn: cols)
+                if cols > 0 {
+                    try f.subtractProduct(columns: next, of: 0..<cols, timesTransposeOf: f.rows(s, columns: 0..<cols), engine: engine)
+                }
+                let u = try robustCholesky(f.rows(s, columns: next), order: m)
+                try f.solveRightUpper(columns: next, by: u, engine: engine)
             }
-            let u = try robustCholesky(f.rows(s, columns: next), order: m)
-            try f.solveRightUpper(columns: next, by: u, engine: engine)
             f.subtractSquares(ofColumns: next, from: &residual)
             for i in s { residual[i] = 0 }
             cols += m
