@@ -95,12 +95,14 @@ for case in "pcg --memory-budget 1G" "pcg --memory-budget 40M" "paper --memory-b
         "$budget" "$size" --tile-rows 512 --max-iterations 25 --quiet
 done
 # The preconditioner's randomly pivoted Cholesky divides its row blocks (2,048 rows) among the
-# ranks: 9,000 rows are 5 blocks (one rank of 4 holds one, its tiles of 1,000 rows cut at the
-# block edges), and the same x comes out.
+# ranks: 9,000 rows are 5 blocks (ranks 0–2 of 4 hold one, rank 3 two), in tiles of 1,000 rows
+# and of 1,001 (share edges inside tiles, off OpenBLAS's 8-row groups), and the same x comes out.
 "$tessera" generate attention --rows 9000 --cols 16 --row-norm 0.9 --ridge 1e-3 --output-dir att9 >/dev/null
 att9=(solve attention --matrix att9/A.npy --rhs att9/b.npy --ridge 1e-3 --method pcg --memory-budget 1G --tile-rows 1000
       --max-iterations 25 --quiet)
 compare "attention pcg, 9,000 rows in tiles of 1,000" "${att9[@]}"
+compare "attention pcg, 9,000 rows in tiles of 1,001" solve attention --matrix att9/A.npy --rhs att9/b.npy --ridge 1e-3 \
+    --method pcg --memory-budget 120M --tile-rows 1001 --max-iterations 25 --quiet
 echo "test-mpi: $runs distributed attention solves compared byte for byte with the single-process x"
 # ... and rank 0 of 2 ran the triangular solves of its 2 blocks of 5 only (the trace is rank 0's).
 "$tessera" "${att9[@]}" --threads 1 --trace t1.json --output xt1.npy || true

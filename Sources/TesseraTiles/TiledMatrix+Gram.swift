@@ -81,8 +81,8 @@ extension TiledMatrix {
         let panelHandles = groups.map { _ in (0..<panelCount).map { _ in DataHandle.make() } }
         // Float32 scratch per worker (a chunk and its product), faulted in once rather than per task.
         let perChunk = Swift.max(1, Self.singleChunkRows / blockRows)
-        let chunkScratch = singlePrecision ? try SinglePanels(capacity: perChunk * blockRows * d, engine: engine) : nil
-        let productScratch = singlePrecision ? try SinglePanels(capacity: d * d, engine: engine) : nil
+        let chunkScratch = try SinglePanels(capacity: singlePrecision ? perChunk * blockRows * d : 1, engine: engine)
+        let productScratch = try SinglePanels(capacity: singlePrecision ? d * d : 1, engine: engine)
         let owned = engine.exchange?.ownedGroups(of: groups.count) ?? 0..<groups.count
         let graph = TaskGraph()
         for (g, blocks) in groups.enumerated() where owned.contains(g) {
@@ -100,7 +100,6 @@ extension TiledMatrix {
                     self.forEachRowBlock(blocks, blockRows: blockRows, copy: &copy) { block in
                         if singlePrecision {
                             // Whole blocks gathered into chunks of up to singleChunkRows rows, from the group's first block.
-                            guard let chunkScratch, let productScratch else { return }
                             let position = (block.index - blocks.lowerBound) % perChunk
                             let chunkStart = block.index - position, chunkEnd = Swift.min(chunkStart + perChunk, blocks.upperBound)
                             let x = chunkScratch.panel(worker: context.worker)

@@ -8,9 +8,10 @@ import TesseraRuntime
 /// |S|·d for A_S. Each task declares the parts of the output it writes.
 extension TiledMatrix {
     /// Writes K[:, S] (no ridge) into columns `firstColumn ..< firstColumn + |S|` of `out` (n
-    /// rows) — only its rows `only` when given (a process's share: each tile's part of them, by
-    /// the same `KernelPanel`, whose entries do not depend on the panel's shape). Throws
-    /// `invalidArgument` for an index outside 0..<n or columns beyond `out`.
+    /// rows) — when `only` is given (a process's share of the rows), only for the tiles that meet
+    /// it, each whole: an OpenBLAS GEMM's entries can depend on the panel's shape (row groups of
+    /// 8, its small-matrix path), so a tile cut at the share's edge would not have a single
+    /// process's bits. Throws `invalidArgument` for an index outside 0..<n or columns beyond `out`.
     public func kernelColumns(_ s: [Int], into out: ColumnBlock, firstColumn: Int = 0, rows only: Range<Int>? = nil,
                               engine: Engine) throws(TesseraError) {
         let n = rows, d = cols, m = s.count
@@ -26,9 +27,9 @@ extension TiledMatrix {
         let aS = try SharedBlock(rowsS, engine: engine)
         let graph = TaskGraph()
         for (t, storage) in tiles.enumerated() {
-            let whole = layout.rowRange(ofTile: t), range = only.map { whole.clamped(to: $0) } ?? whole
-            guard !range.isEmpty else { continue }
-            let tile = storage.tile.rows((range.lowerBound - whole.lowerBound)..<(range.upperBound - whole.lowerBound))
+            let range = layout.rowRange(ofTile: t)
+            if let only, range.clamped(to: only).isEmpty { continue }
+            let tile = storage.tile
             let writes = out.handles(rows: range, cols: firstColumn..<(firstColumn + m))
             let rowsOfS = Tile(base: aS.pointer, rows: m, cols: d, ld: m)
             graph.add(name: "kernel-columns", reads: [storage.handle, aS.handle], writes: writes, domain: storage.domain) { _ in
