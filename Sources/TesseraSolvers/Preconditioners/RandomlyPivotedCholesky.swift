@@ -27,8 +27,16 @@ public enum RandomlyPivotedCholesky {
         let k = max(1, min(requested, n))
         var residual = kernel.diagonal()
         let initialTrace = residual.reduce(0, +)
-        // Each column is written before it is read.
-        let f = try ColumnBlock(rows: n, cols: k, engine: engine, zeroed: false, alignedWith: kernel.matrix.layout)
+        // Each column is written before it is read. Distributed, every process learns whether all
+        // could allocate F before the rounds' exchanges (one failing alone would leave the others
+        // waiting in them).
+        var made: ColumnBlock?, failure: TesseraError?
+        do throws(TesseraError) {
+            made = try ColumnBlock(rows: n, cols: k, engine: engine, zeroed: false, alignedWith: kernel.matrix.layout)
+        } catch { failure = error }
+        try engine.exchange?.agree(failure: failure)
+        if let failure { throw failure }
+        guard let f = made else { throw .internalFailure("randomly pivoted Cholesky: no factor was allocated") }
         var cols = 0, pivots: [Int] = []
         let rng = Philox4x32(seed: seed)
         var round: UInt64 = 0
