@@ -44,6 +44,14 @@ public enum RandomlyPivotedCholesky {
         var stop = "reached rank \(k)"
         let exchange = engine.exchange
         let share = f.rowBlocks(of: exchange), shareRows = f.rowRange(ofBlocks: share)
+        /// Runs `body`; distributed, its failure is returned for the next exchange instead of thrown.
+        func attempt(_ body: () throws(TesseraError) -> Void) throws(TesseraError) -> TesseraError? {
+            do throws(TesseraError) { try body() } catch {
+                if exchange == nil { throw error }
+                return error
+            }
+            return nil
+        }
         while cols < k {
             if exchange == nil { try Interruption.check() }
             let trace = residual.reduce(0, +)
@@ -57,34 +65,23 @@ public enum RandomlyPivotedCholesky {
             if s.isEmpty { break }
             let m = s.count
             let next = cols..<(cols + m)
-            // G = K[:, S] lands in F's next m columns and is turned into the new columns in place.
-            if let exchange {
-                // This process's rows only; a failure here (an interruption, a non-finite row) is
-                // passed to the exchange, which ends every process with the same error.
-                var failure: TesseraError?
-                do throws(TesseraError) {
-                    try Interruption.check()
-                    try kernel.fillColumns(s, into: f, firstColumn: cols, rows: shareRows)
-                    if cols > 0 {
-                        try f.subtractProduct(columns: next, of: 0..<cols, timesTransposeOf: f.rows(s, columns: 0..<cols),
-                                              rowBlocks: share, engine: engine)
-                    }
-                } catch { failure = error }
-                let h = try f.gatherRows(s, columns: next, exchange: exchange, failure: failure)
-                let u = try robustCholesky(h, order: m)       // the same H everywhere: the same outcome
-                failure = nil
-                do throws(TesseraError) {
-                    try f.solveRightUpper(columns: next, by: u, rowBlocks: share, engine: engine)
-                } catch { failure = error }
-                try f.shareRows(columns: next, exchange: exchange, failure: failure)
-            } else {
-                try kernel.fillColumns(s, into: f, firstColumn: cols)
+            // G = K[:, S] lands in F's next m columns and is turned into the new columns in place,
+            // for this process's rows (all of them in a single process). Distributed, a failure
+            // here (an interruption, a non-finite row) is passed to the next exchange, which ends
+            // every process with the same error.
+            var failure = try attempt { () throws(TesseraError) in
+                if exchange != nil { try Interruption.check() }
+                try kernel.fillColumns(s, into: f, firstColumn: cols, rows: shareRows)
                 if cols > 0 {
-                    try f.subtractProduct(columns: next, of: 0..<cols, timesTransposeOf: f.rows(s, columns: 0..<cols), engine: engine)
+                    try f.subtractProduct(columns: next, of: 0..<cols, timesTransposeOf: f.rows(s, columns: 0..<cols),
+                                          rowBlocks: share, engine: engine)
                 }
-                let u = try robustCholesky(f.rows(s, columns: next), order: m)
-                try f.solveRightUpper(columns: next, by: u, engine: engine)
             }
+            let h = try exchange.map { (e) throws(TesseraError) in try f.gatherRows(s, columns: next, exchange: e, failure: failure) }
+                ?? f.rows(s, columns: next)
+            let u = try robustCholesky(h, order: m)       // the same H on every process: the same outcome
+            failure = try attempt { () throws(TesseraError) in try f.solveRightUpper(columns: next, by: u, rowBlocks: share, engine: engine) }
+            if let exchange { try f.shareRows(columns: next, exchange: exchange, failure: failure) }
             f.subtractSquares(ofColumns: next, from: &residual)
             for i in s { residual[i] = 0 }
             cols += m
