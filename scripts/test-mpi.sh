@@ -103,7 +103,26 @@ att9=(solve attention --matrix att9/A.npy --rhs att9/b.npy --ridge 1e-3 --method
 compare "attention pcg, 9,000 rows in tiles of 1,000" "${att9[@]}"
 compare "attention pcg, 9,000 rows in tiles of 1,001" solve attention --matrix att9/A.npy --rhs att9/b.npy --ridge 1e-3 \
     --method pcg --memory-budget 120M --tile-rows 1001 --max-iterations 25 --quiet
+# The ring product with float32 panels (the mixed route's inner products): packets of float32 rows.
+compare "attention pcg --precision mixed" solve attention --matrix att/A.npy --rhs att/b.npy --ridge 1e-3 --method pcg \
+    --precision mixed --memory-budget 40M --tile-rows 512 --max-iterations 25 --quiet
 echo "test-mpi: $runs distributed attention solves compared byte for byte with the single-process x"
+# The ring divides the product: of the 15 tile pairs of 5 tiles (rank 0 owns tiles 0-1, rank 1
+# tiles 2-4), rank 0 of 2 computes its own 3 and the 3 cross pairs with i + j even (KernelRing).
+att5=(solve attention --matrix att/A.npy --rhs att/b.npy --ridge 1e-3 --method pcg --memory-budget 40M --tile-rows 512
+      --max-iterations 5 --threads 1 --quiet)
+"$tessera" "${att5[@]}" --trace k1.json --output xk1.npy || true
+mpi 2 "${att5[@]}" --trace k2.json --output xk2.npy || true
+python3 - <<'PYTHON' || fail "attention on 2 ranks: rank 0 did not compute 6 of every 15 kernel tile pairs"
+import json, sys
+def blocks(path):
+    events = json.load(open(path))
+    events = events["traceEvents"] if isinstance(events, dict) else events
+    return sum(1 for e in events if e.get("name") == "kernel-block")
+one, two = blocks("k1.json"), blocks("k2.json")
+print(f"test-mpi: kernel-block tasks on 1 rank {one}, on rank 0 of 2 {two}")
+sys.exit(0 if one > 0 and 15 * two == 6 * one else 1)
+PYTHON
 # ... and rank 0 of 2 ran the triangular solves of its 2 blocks of 5 only (the trace is rank 0's).
 "$tessera" "${att9[@]}" --threads 1 --trace t1.json --output xt1.npy || true
 mpi 2 "${att9[@]}" --threads 1 --trace t2.json --output xt2.npy || true
@@ -117,7 +136,7 @@ one, two = solves("t1.json"), solves("t2.json")
 print(f"test-mpi: rpc-solve tasks on 1 rank {one}, on rank 0 of 2 {two}")
 sys.exit(0 if one > 0 and 5 * two == 2 * one else 1)
 PYTHON
-# The product is divided, not repeated: rank 0 received other ranks' kernel contributions.
+# The product is divided, not repeated: rank 0 received the other rank's tiles and contributions.
 TESSERA_MPI_STATS=1 mpi 2 solve attention --matrix att/A.npy --rhs att/b.npy --ridge 1e-3 --method pcg --memory-budget 40M \
     --tile-rows 512 --max-iterations 5 --threads 1 --quiet --output xs.npy 2>stats.txt || true
 grep -Eq 'exchanges [1-9][0-9]*, bytes received [1-9]' stats.txt || fail "attention on 2 ranks exchanged no kernel contributions: $(cat stats.txt)"
@@ -135,6 +154,13 @@ for method in pcg cholesky; do
     grep -q 'non-finite value at row 11997, column 5' err.txt || fail "NaN ($method): the message does not name row 11997, column 5"
     [ ! -e xn.npy ] || fail "NaN ($method): x was written"
 done
+# ... and attention's ring: rank 1 owns the last tile, the only one that reads the NaN row.
+python3 -c 'import numpy as np; a = np.load("att/A.npy"); a[-3, 5] = np.nan; np.save("attnan.npy", a)'
+rm -f xn.npy
+set +e; mpi 2 solve attention --matrix attnan.npy --rhs att/b.npy --ridge 1e-3 --method pcg --memory-budget 40M \
+    --tile-rows 512 --output xn.npy >out.txt 2>err.txt; got=$?; set -e
+[ "$got" = 2 ] && [ "$(grep -c '^tessera: error:' err.txt)" = 1 ] && grep -q 'row 2497, column 5' err.txt && [ ! -e xn.npy ] ||
+    fail "attention NaN on 2 ranks: exit $got, expected 2, one message naming row 2497, column 5, no x: $(cat err.txt)"
 echo "test-mpi: a NaN in rank 1's rows fails both ranks with one message, nothing written"
 
 # Ranks with different --threads would plan differently: refused on every rank, one message.

@@ -13,4 +13,5 @@ static inline MPI_Op tessera_mpi_min(void) { return MPI_MIN; }
 static inline MPI_Errhandler tessera_mpi_errors_return(void) { return MPI_ERRORS_RETURN; }
 static inline int tessera_mpi_success(void) { return MPI_SUCCESS; }
 static inline int tessera_mpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
+static inline MPI_Status *tessera_mpi_statuses_ignore(void) { return MPI_STATUSES_IGNORE; }
 #endif

@@ -110,6 +110,50 @@ public final class MPIRowGroupExchange: RowGroupExchange {
         return out
     }
 
+    public func ringShift(send: SharedBlock, count sendCount: Int, receive: SharedBlock, count receiveCount: Int,
+                          during work: () -> Void) throws(TesseraError) {
+        guard sendCount <= Int(Int32.max), receiveCount <= Int(Int32.max) else {
+            throw .resourceLimit("a ring message of \(max(sendCount, receiveCount)) values exceeds MPI's 32-bit counts; use more ranks")
+        }
+        guard sendCount <= send.storage.rows * send.storage.cols, receiveCount <= receive.storage.rows * receive.storage.cols else {
+            throw .internalFailure("ringShift: a count exceeds its buffer")
+        }
+        let next = Int32((rank + 1) % size), previous = Int32((rank - 1 + size) % size)
+        var requests = [MPI_Request?](repeating: nil, count: 2)
+        var start = MPI_Wtime()
+        try check(MPI_Irecv(receive.pointer, Int32(receiveCount), tessera_mpi_double(), previous, 7, tessera_mpi_comm_world(), &requests[0]), "MPI_Irecv")
+        try check(MPI_Isend(send.pointer, Int32(sendCount), tessera_mpi_double(), next, 7, tessera_mpi_comm_world(), &requests[1]), "MPI_Isend")
+        var inside = MPI_Wtime() - start
+        work()
+        start = MPI_Wtime()
+        try check(MPI_Waitall(2, &requests, tessera_mpi_statuses_ignore()), "MPI_Waitall")
+        inside += MPI_Wtime() - start
+        record(bytes: receiveCount * 8, seconds: inside, exchange: true)
+    }
+
+    public func exchange(outgoing: [[Double]], incomingCounts: [Int], failure: TesseraError?) throws(TesseraError) -> [[Double]] {
+        try agree(failure: failure)
+        guard outgoing.count == size, incomingCounts.count == size else {
+            throw .internalFailure("exchange: \(outgoing.count) outgoing and \(incomingCounts.count) incoming counts for \(size) ranks")
+        }
+        let sent = outgoing.reduce(0) { $0 + $1.count }, total = incomingCounts.reduce(0, +)
+        guard sent <= Int(Int32.max), total <= Int(Int32.max) else {
+            throw .resourceLimit("an exchange of \(max(sent, total)) values exceeds MPI's 32-bit counts; use more ranks")
+        }
+        let start = MPI_Wtime()
+        var send = outgoing.flatMap { $0 }, receive = [Double](repeating: 0, count: max(total, 1))
+        if send.isEmpty { send = [0] }
+        var sendCounts = outgoing.map { Int32($0.count) }, receiveCounts = incomingCounts.map { Int32($0) }
+        var sendOffsets = [Int32](), receiveOffsets = [Int32](), offset = 0
+        for c in sendCounts { sendOffsets.append(Int32(offset)); offset += Int(c) }
+        offset = 0
+        for c in receiveCounts { receiveOffsets.append(Int32(offset)); offset += Int(c) }
+        try check(MPI_Alltoallv(&send, &sendCounts, &sendOffsets, tessera_mpi_double(), &receive, &receiveCounts, &receiveOffsets,
+                                tessera_mpi_double(), tessera_mpi_comm_world()), "MPI_Alltoallv")
+        record(bytes: (total - incomingCounts[rank]) * 8, seconds: MPI_Wtime() - start, exchange: true)
+        return (0..<size).map { q in Array(receive[Int(receiveOffsets[q])..<(Int(receiveOffsets[q]) + incomingCounts[q])]) }
+    }
+
     private func record(bytes: Int, seconds: Double, exchange: Bool) {
         statistics.withLock {
             $0.seconds += seconds

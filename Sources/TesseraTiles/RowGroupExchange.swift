@@ -30,6 +30,17 @@ public protocol RowGroupExchange: Sendable {
     /// Agrees on an outcome without data: throws the lowest-numbered failing process's error on
     /// every process when any passed one; returns when none did.
     func agree(failure: TesseraError?) throws(TesseraError)
+    /// One shift of a ring (`KernelRing`): sends the first `sendCount` doubles of `send` to process
+    /// rank + 1 and receives `receiveCount` doubles from rank − 1 into `receive`, running `work`
+    /// while the messages travel. No agreement on failure: every process makes the same number of
+    /// shifts whatever its work did, and a later `exchange` or `allGather` agrees. Throws only when
+    /// the transport fails or a count exceeds MPI's 32-bit counts.
+    func ringShift(send: SharedBlock, count sendCount: Int, receive: SharedBlock, count receiveCount: Int,
+                   during work: () -> Void) throws(TesseraError)
+    /// A personal exchange (all-to-all): process r receives `outgoing[r]` from every process, and
+    /// returns what each process sent it, `incomingCounts[q]` doubles from process q (its own
+    /// entry is its `outgoing[rank]`). Agrees on `failure` first.
+    func exchange(outgoing: [[Double]], incomingCounts: [Int], failure: TesseraError?) throws(TesseraError) -> [[Double]]
 }
 
 extension RowGroupExchange {

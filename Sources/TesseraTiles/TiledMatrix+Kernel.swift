@@ -12,16 +12,21 @@ import TesseraRuntime
 /// block serves both tile rows. Panels go in a fixed order, and one task per tile row then sums
 /// its contributions in the fixed order J = 0, 1, … (plus λ·x_I): the same bits for any number of
 /// threads. Cost n²d flops and n²/2 exps per product; memory n·d (A) + workers·kernelPanelRows²
-/// (panels) + T·n (contributions), never n². In a distributed engine each process computes its
-/// share of the tile pairs and the contributions are exchanged (`SymmetricBlockPairs`): the same
+/// (panels) + T·n (contributions), never n². In a distributed engine each process owns a range of
+/// tiles and the pairs are computed around a ring (`KernelRing`, `ringKernelMultiply`): the same
 /// bits for any process count.
 extension TiledMatrix {
-    /// The largest squared row norm max‖aᵢ‖² (one task per tile, then a max); ⟨aᵢ, a_k⟩ ≤ it.
+    /// The largest squared row norm max‖aᵢ‖² (one task per tile, then a max); ⟨aᵢ, a_k⟩ ≤ it. In a
+    /// distributed engine each process reads only its own tiles (`KernelRing`) and the maxima are
+    /// gathered (a max is exact in any order: the same value everywhere).
     public func maxRowNormSquared(engine: Engine) throws(TesseraError) -> Double {
+        let exchange = engine.exchange.flatMap { $0.size > 1 ? $0 : nil }
+        let owned = exchange.map { KernelRing(tileCount: layout.tileCount, rank: $0.rank, size: $0.size).tiles(of: $0.rank) }
+            ?? 0..<layout.tileCount
         let maxima = try ColumnBlock(rows: layout.tileCount, cols: 1, engine: engine, rowBlock: 1)
         let graph = TaskGraph()
-        for (t, storage) in tiles.enumerated() {
-            let tile = storage.tile
+        for t in owned {
+            let storage = tiles[t], tile = storage.tile
             graph.add(name: "row-norms", reads: [storage.handle], writes: maxima.handles(rows: t..<(t + 1), cols: 0..<1),
                       domain: storage.domain) { _ in
                 try self.requireFinite(t)
@@ -34,8 +39,31 @@ extension TiledMatrix {
                 maxima.base[t] = best
             }
         }
-        try engine.run(graph)
-        return maxima.toArray().max() ?? 0
+        guard let exchange else {
+            try engine.run(graph)
+            return maxima.toArray().max() ?? 0
+        }
+        var failure: TesseraError?
+        do { try engine.run(graph) } catch { failure = error }
+        let local = maxima.toArray()[owned].max() ?? 0
+        let all = try exchange.allGather(owned: [local], counts: [Int](repeating: 1, count: exchange.size), failure: failure)
+        return all.max() ?? 0
+    }
+
+    /// diag(exp(AAᵀ)) = exp(‖aᵢ‖²) for every row (each sum in column order, then `VectorExp.exp`):
+    /// n·d flops, one read of A. In a distributed engine each process reads only its own tiles'
+    /// rows (`KernelRing`) and the n values are gathered: the same bits everywhere.
+    public func kernelDiagonal(engine: Engine) throws(TesseraError) -> [Double] {
+        let exchange = engine.exchange.flatMap { $0.size > 1 ? $0 : nil }
+        let ring = exchange.map { KernelRing(tileCount: layout.tileCount, rank: $0.rank, size: $0.size) }
+        let owned = ring.map { $0.rows(of: $0.rank, layout: layout) } ?? 0..<rows
+        let values = owned.map { i in
+            var s = 0.0
+            for j in 0..<cols { let v = self[i, j]; s += v * v }
+            return VectorExp.exp(s)
+        }
+        guard let exchange, let ring else { return values }
+        return try exchange.allGather(owned: values, counts: (0..<exchange.size).map { ring.rows(of: $0, layout: layout).count }, failure: nil)
     }
 
     /// Refuses A when exp(⟨aᵢ, a_k⟩) could overflow float64 (⟨aᵢ,a_k⟩ ≤ max‖aᵢ‖² > 709.78).
@@ -67,7 +95,10 @@ extension TiledMatrix {
         if let single, single.layout != layout {
             throw .internalFailure("the float32 copy of A was made for another layout")
         }
-        let t = layout.tileCount, d = cols, panel = Swift.min(Self.kernelPanelRows, layout.tileRows)
+        if let exchange = engine.exchange, exchange.size > 1 {
+            return try ringKernelMultiply(x, ridge: lambda, single: single, engine: engine, exchange: exchange)
+        }
+        let t = layout.tileCount, panel = Swift.min(Self.kernelPanelRows, layout.tileRows)
         let xs = try SharedBlock(x, engine: engine)
         let scratch = try SharedBlock(rows: single == nil ? panel * panel : 1, cols: engine.workerCount, engine: engine)
         let singlePanels = single == nil ? nil : try SinglePanels(capacity: panel * panel, engine: engine)
@@ -81,8 +112,7 @@ extension TiledMatrix {
         let y = try ColumnBlock(rows: rows, cols: 1, engine: engine, rowBlock: Swift.max(rows, 1), alignedWith: layout)
         let graph = TaskGraph()
         let storages = tiles, lay = layout
-        let pairs = SymmetricBlockPairs(blockCount: t, exchange: engine.exchange)
-        for (i, j) in pairs.pairs[pairs.owned] {
+        for i in 0..<t { for j in i..<t {
             let cij = contributions[i][j], cji = contributions[j][i]
             let writes = i == j ? [cij.handle] : [cij.handle, cji.handle]
             graph.place(cij.handle, domain: storages[i].domain)
@@ -91,50 +121,54 @@ extension TiledMatrix {
             graph.add(name: "kernel-block", reads: reads, writes: writes) { context in
                 try self.requireFinite(i)
                 try self.requireFinite(j)
-                let ai = storages[i].tile, aj = storages[j].tile
-                let block = scratch.pointer + context.worker * panel * panel
                 let xi = xs.pointer + lay.rowRange(ofTile: i).lowerBound, xj = xs.pointer + lay.rowRange(ofTile: j).lowerBound
-                cij.pointer.update(repeating: 0, count: ai.rows)
-                if i != j { cji.pointer.update(repeating: 0, count: aj.rows) }
-                if let single, let singlePanels {
-                    Self.singlePanelProducts(single.pointer(i), rows: ai.rows, single.pointer(j), rows: aj.rows, depth: d, panel: panel,
-                                             scratch: singlePanels.panel(worker: context.worker),
-                                             x: (UnsafePointer(xi), UnsafePointer(xj)), y: (cij.pointer, cji.pointer), diagonalBlock: i == j)
-                    return
-                }
-                // A diagonal block (I = J) is symmetric too: its panels above the diagonal serve both
-                // of their row ranges (c_{I←I} is cji as well), so only those and the diagonal ones run.
-                for p0 in stride(from: 0, to: ai.rows, by: panel) {
-                    let pRows = Swift.min(panel, ai.rows - p0)
-                    for q0 in stride(from: i == j ? p0 : 0, to: aj.rows, by: panel) {
-                        let qRows = Swift.min(panel, aj.rows - q0)
-                        KernelPanel.compute(a: ai.rows(p0..<(p0 + pRows)), b: aj.rows(q0..<(q0 + qRows)), into: block, ldc: pRows)
-                        BLAS.gemv(.none, m: pRows, n: qRows, alpha: 1, a: block, lda: pRows, x: xj + q0, beta: 1, y: cij.pointer + p0)
-                        if i != j || q0 != p0 {
-                            BLAS.gemv(.transpose, m: pRows, n: qRows, alpha: 1, a: block, lda: pRows, x: xi + p0, beta: 1, y: cji.pointer + q0)
-                        }
-                    }
-                }
+                Self.pairContributions(storages[i].tile, storages[j].tile, single: single.map { ($0.pointer(i), $0.pointer(j)) },
+                                       panel: panel, scratch: scratch.pointer + context.worker * panel * panel,
+                                       singleScratch: singlePanels?.panel(worker: context.worker),
+                                       x: (UnsafePointer(xi), UnsafePointer(xj)), y: (cij.pointer, cji.pointer), diagonal: i == j)
             }
-        }
-        // In a distributed engine this process ran its pairs only; every process then sums all.
-        var sums = graph
-        if let exchange = engine.exchange {
-            try pairs.runAndShare(graph, engine: engine, exchange: exchange, contributions: contributions,
-                                  rowCount: { lay.rowCount(ofTile: $0) })
-            sums = TaskGraph()
-        }
+        } }
         for i in 0..<t {
             // y's tile ranges are disjoint, so each gets its own handle.
             let parts = contributions[i], range = layout.rowRange(ofTile: i), yPart = y.handles(rows: range, cols: 0..<1)
-            sums.add(name: "kernel-sum", reads: parts.map(\.handle), writes: yPart, domain: storages[i].domain) { _ in
+            graph.add(name: "kernel-sum", reads: parts.map(\.handle), writes: yPart, domain: storages[i].domain) { _ in
                 let out = y.base + range.lowerBound
                 for k in 0..<range.count { out[k] = lambda * xs.pointer[range.lowerBound + k] }
                 for part in parts { BLAS.axpy(count: range.count, alpha: 1, x: part.pointer, y: out) }
             }
         }
-        try engine.run(sums)
+        try engine.run(graph)
         return y.toArray()
+    }
+
+    /// One tile pair's contributions, in panels of at most `panel` rows: c_{I←J} = K_IJ·x_J into
+    /// y.0 and, unless `diagonal` (I = J, where only the panels on and above the diagonal run and
+    /// those above serve both of their row ranges), c_{J←I} = K_IJᵀ·x_I into y.1 — both zeroed
+    /// first. Float64 panels from tiles ai, aj in `scratch` (panel² doubles), or float32 panels
+    /// from their rounded rows `single` in `singleScratch`. Every product runs its pairs here, so
+    /// a pair has the same bits whichever task, worker or process computes it.
+    static func pairContributions(_ ai: Tile, _ aj: Tile, single: (UnsafePointer<Float>, UnsafePointer<Float>)?, panel: Int,
+                                  scratch: UnsafeMutablePointer<Double>, singleScratch: UnsafeMutablePointer<Float>?,
+                                  x: (UnsafePointer<Double>, UnsafePointer<Double>),
+                                  y: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>), diagonal: Bool) {
+        y.0.update(repeating: 0, count: ai.rows)
+        if !diagonal { y.1.update(repeating: 0, count: aj.rows) }
+        if let single, let singleScratch {
+            singlePanelProducts(single.0, rows: ai.rows, single.1, rows: aj.rows, depth: ai.cols, panel: panel,
+                                scratch: singleScratch, x: x, y: y, diagonalBlock: diagonal)
+            return
+        }
+        for p0 in stride(from: 0, to: ai.rows, by: panel) {
+            let pRows = Swift.min(panel, ai.rows - p0)
+            for q0 in stride(from: diagonal ? p0 : 0, to: aj.rows, by: panel) {
+                let qRows = Swift.min(panel, aj.rows - q0)
+                KernelPanel.compute(a: ai.rows(p0..<(p0 + pRows)), b: aj.rows(q0..<(q0 + qRows)), into: scratch, ldc: pRows)
+                BLAS.gemv(.none, m: pRows, n: qRows, alpha: 1, a: scratch, lda: pRows, x: x.1 + q0, beta: 1, y: y.0 + p0)
+                if !diagonal || q0 != p0 {
+                    BLAS.gemv(.transpose, m: pRows, n: qRows, alpha: 1, a: scratch, lda: pRows, x: x.0 + p0, beta: 1, y: y.1 + q0)
+                }
+            }
+        }
     }
 }
 

@@ -73,7 +73,7 @@ public final class AttentionSolver: Sendable {
             // in the low-rank mode, fewer sketched columns than a layer's dimension add noise that
             // widens the spectrum (κ 2.7 → 38 at n = 2,000, d = 48 with 774 degree-3+ columns).
             let taylor = try TaylorFeatures(matrix: matrix, budget: budget, sketched: plan.faithful, seed: options.seed, engine: engine)
-            let diagonal = onTheFly.diagonal()
+            let diagonal = try onTheFly.diagonal()
             let residual = taylor.residualDiagonal(diagonal)
             let lr = taylor.lowRank(diagonal: diagonal)
             seconds.factorSteps[.features] = clock.lap()
@@ -113,7 +113,7 @@ public final class AttentionSolver: Sendable {
             // The shift floor: where F captures K whole (rank n, or n = 1) the residual trace is 0
             // and with λ = 0 a zero shift would make the Woodbury form divide by nothing; 1e-8 of
             // K's mean diagonal keeps P = FFᵀ + μI within 1e-8 of K and well-defined.
-            let meanDiagonal = onTheFly.diagonal().reduce(0, +) / Double(n)
+            let meanDiagonal = try onTheFly.diagonal().reduce(0, +) / Double(n)
             let shift = max(plan.ridge + lr.residualTrace / Double(n), 1e-8 * meanDiagonal)
             preconditioner = try Self.refusingSingular(rank: plan.rank, ridge: plan.ridge) { () throws(TesseraError) in
                 try WoodburyPreconditioner(lowRank: lr, shift: shift, engine: engine)

@@ -75,15 +75,9 @@ public struct KernelOperator: Sendable {
         return y
     }
 
-    /// diag(K) = exp(‖aᵢ‖²) (without the ridge).
-    public func diagonal() -> [Double] {
-        let d = matrix.cols
-        return (0..<order).map { i in
-            var s = 0.0
-            for j in 0..<d { let v = matrix[i, j]; s += v * v }
-            return VectorExp.exp(s)
-        }
-    }
+    /// diag(K) = exp(‖aᵢ‖²) (without the ridge); distributed, each process reads its own rows
+    /// (`TiledMatrix.kernelDiagonal`).
+    public func diagonal() throws(TesseraError) -> [Double] { try matrix.kernelDiagonal(engine: engine) }
 
     /// K[:, S] (without the ridge) as an n × |S| column-major array: one GEMM + exp per tile.
     public func columns(_ s: [Int]) throws(TesseraError) -> [Double] {

@@ -31,7 +31,7 @@ public enum RandomizedNystrom {
         let c = try RandomlyPivotedCholesky.robustCholesky(core, order: k)
         try y.solveRightUpper(columns: 0..<k, by: c, name: "nystrom-solve", engine: engine)
         let norms = y.sumOfSquares(columns: 0..<k)
-        let trace = kernel.diagonal().reduce(0, +)
+        let trace = try kernel.diagonal().reduce(0, +)
         return LowRankFactor(block: y, rank: k, order: n, residualTrace: max(0, trace - norms))
     }
 }

@@ -25,7 +25,7 @@ public enum RandomlyPivotedCholesky {
                               enoughTrace: Double = 0, growth: RankGrowth? = nil) throws(TesseraError) -> LowRankFactor {
         let n = kernel.order, engine = kernel.engine
         let k = max(1, min(requested, n))
-        var residual = kernel.diagonal()
+        var residual = try kernel.diagonal()
         let initialTrace = residual.reduce(0, +)
         // Each column is written before it is read. Distributed, every process learns whether all
         // could allocate F before the rounds' exchanges (one failing alone would leave the others
