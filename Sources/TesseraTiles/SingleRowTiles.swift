@@ -12,17 +12,27 @@ import TesseraRuntime
 /// Invariant (why `@unchecked Sendable` is sound): each tile's memory is owned by its
 /// `TileStorage` (rebound to Float once, here, before any task sees it), written only by the
 /// task that makes it and read-only afterwards; tasks that read it declare its handle.
+///
+/// In a distributed engine a process rounds only the tiles it owns in the kernel product's ring
+/// (`KernelRing`, `held`): the others' float32 rows reach it in the ring's packets, so it reads
+/// only its own rows of A. `pointer(t)` of a tile not held is a placeholder of one float.
 public final class SingleRowTiles: @unchecked Sendable {
     public let layout: TileLayout
+    /// The tiles rounded here (all of them in a single process).
+    public let held: Range<Int>
     let storages: [TileStorage]
     let pointers: [UnsafeMutablePointer<Float>]
 
     public init(_ matrix: TiledMatrix, engine: Engine) throws(TesseraError) {
         layout = matrix.layout
         let d = matrix.cols
+        let held = engine.exchange.flatMap { $0.size > 1 ? $0 : nil }
+            .map { KernelRing(tileCount: matrix.layout.tileCount, rank: $0.rank, size: $0.size).tiles(of: $0.rank) }
+            ?? 0..<matrix.layout.tileCount
+        self.held = held
         var storages: [TileStorage] = [], pointers: [UnsafeMutablePointer<Float>] = []
         for (t, source) in matrix.tiles.enumerated() {
-            let floats = try Checked.multiply(layout.rowCount(ofTile: t), d, "a float32 tile")
+            let floats = held.contains(t) ? try Checked.multiply(layout.rowCount(ofTile: t), d, "a float32 tile") : 1
             let storage = try TileStorage(rows: (floats + 1) / 2, cols: 1, domain: source.domain, profile: engine.profile, zeroed: false)
             storages.append(storage)
             pointers.append(UnsafeMutableRawPointer(storage.memory.baseAddress).bindMemory(to: Float.self, capacity: floats))
@@ -30,14 +40,22 @@ public final class SingleRowTiles: @unchecked Sendable {
         self.storages = storages
         self.pointers = pointers
         let graph = TaskGraph()
-        for (t, source) in matrix.tiles.enumerated() {
+        for (t, source) in matrix.tiles.enumerated() where held.contains(t) {
             graph.add(name: "round-to-single", reads: [source.handle], writes: [storages[t].handle], domain: source.domain) { _ in
                 // The rounding is the tile's non-finite scan.
                 guard source.tile.roundRowsToSingle(columns: d, into: self.pointers[t]) else { throw matrix.nonFiniteError() }
                 source.markFinite()
             }
         }
-        try engine.run(graph)
+        guard let exchange = engine.exchange, exchange.size > 1 else {
+            try engine.run(graph)
+            return
+        }
+        // Distributed, the ranks agree on the outcome (a rank failing alone must not leave the
+        // others waiting in the ring).
+        var failure: TesseraError?
+        do { try engine.run(graph) } catch { failure = error }
+        try exchange.agree(failure: failure)
     }
 
     /// Tile t's float32 rows.
