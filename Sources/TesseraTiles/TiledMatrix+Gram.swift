@@ -71,18 +71,23 @@ extension TiledMatrix {
         let target = chains ?? (singlePrecision ? max(1, cores) : Self.gramTargetChains(cores: cores))
         let bounds = rightInverse == nil ? gramPanelBounds(chains: target) : [0, d]
         let panelCount = bounds.count - 1
-        let triangle = try rightInverse.map { (t) throws(TesseraError) in try SharedBlock(t, engine: engine) }
+        let triangle = try Self.agreeingOnFailure(engine: engine) { () throws(TesseraError) in
+            try rightInverse.map { (t) throws(TesseraError) in try SharedBlock(t, engine: engine) }
+        }
         // Every entry of a partial's upper triangle is first written with β = 0, so no zeroing.
-        var partials: [SharedBlock] = []
-        for blocks in groups {
-            let domain = tiles[tiles(touchedBy: blocks, blockRows: blockRows).lowerBound].domain
-            partials.append(try SharedBlock(rows: d, cols: d, engine: engine, domain: domain, zeroed: false))
+        let partials = try Self.agreeingOnFailure(engine: engine) { () throws(TesseraError) in
+            try groups.map { (blocks) throws(TesseraError) in
+                let domain = tiles[tiles(touchedBy: blocks, blockRows: blockRows).lowerBound].domain
+                return try SharedBlock(rows: d, cols: d, engine: engine, domain: domain, zeroed: false)
+            }
         }
         let panelHandles = groups.map { _ in (0..<panelCount).map { _ in DataHandle.make() } }
         // Float32 scratch per worker (a chunk and its product), faulted in once rather than per task.
         let perChunk = Swift.max(1, Self.singleChunkRows / blockRows)
-        let chunkScratch = try SinglePanels(capacity: singlePrecision ? perChunk * blockRows * d : 1, engine: engine)
-        let productScratch = try SinglePanels(capacity: singlePrecision ? d * d : 1, engine: engine)
+        let (chunkScratch, productScratch) = try Self.agreeingOnFailure(engine: engine) { () throws(TesseraError) in
+            (try SinglePanels(capacity: singlePrecision ? perChunk * blockRows * d : 1, engine: engine),
+             try SinglePanels(capacity: singlePrecision ? d * d : 1, engine: engine))
+        }
         let owned = engine.exchange?.ownedGroups(of: groups.count) ?? 0..<groups.count
         let graph = TaskGraph()
         for (g, blocks) in groups.enumerated() where owned.contains(g) {

@@ -89,10 +89,11 @@ extension TiledMatrix {
         throws(TesseraError) -> [Double] {
         guard blockRows >= 1 else { throw .internalFailure("row block size must be positive") }
         let groups = rowBlockGroups(blockRows: blockRows, resultCount: resultCount)
-        var partials: [SharedBlock] = []
-        for blocks in groups {
-            let domain = tiles[tiles(touchedBy: blocks, blockRows: blockRows).lowerBound].domain
-            partials.append(try SharedBlock(rows: resultCount, engine: engine, domain: domain))
+        let partials = try Self.agreeingOnFailure(engine: engine) { () throws(TesseraError) in
+            try groups.map { (blocks) throws(TesseraError) in
+                let domain = tiles[tiles(touchedBy: blocks, blockRows: blockRows).lowerBound].domain
+                return try SharedBlock(rows: resultCount, engine: engine, domain: domain)
+            }
         }
         let owned = engine.exchange?.ownedGroups(of: groups.count) ?? 0..<groups.count
         let graph = TaskGraph()
@@ -126,6 +127,17 @@ extension TiledMatrix {
 }
 
 extension TiledMatrix {
+    /// Runs `body` (the allocations before a reduction's exchange); when it fails in a distributed
+    /// engine, this process first passes the error to `agree` — which meets the agreement every
+    /// other process makes at the start of its exchange (`allGather` agrees first) — so all of them
+    /// throw it instead of waiting for this one. Rethrows `body`'s error.
+    static func agreeingOnFailure<T>(engine: Engine, _ body: () throws(TesseraError) -> T) throws(TesseraError) -> T {
+        do { return try body() } catch {
+            if let exchange = engine.exchange, exchange.size > 1 { try exchange.agree(failure: error) }
+            throw error
+        }
+    }
+
     /// The distributed end of a group reduction: runs `graph` (this process's groups), hands the
     /// owned partials (or the error the graph threw) to `exchange`, copies every group's partial
     /// back into `partials`, and sums them by the fixed tree on this thread, `combine(into, from)`
