@@ -9,14 +9,16 @@ its groups, then a plain MPI_Allreduce: bits depend on the rank count; for compa
     python3 Benchmarks/mpi_scaling.py --problem attention --rows 20000 --cols 64 --methods pcg
     python3 Benchmarks/mpi_scaling.py --problem attention --rows 20000 --cols 64 --methods pcg --solve-args "--memory-budget 1G"
 
-attention (rows of norm 1, λ = 1e-3) divides each kernel product's block pairs among the ranks
-and exchanges their contribution vectors (one combine only: the deterministic one); K is stored
-(each rank holds its pairs' blocks) when it fits half the memory budget, else made on the fly.
+attention (rows of norm 1, λ = 1e-3): made on the fly, each kernel product runs around a ring of
+A's row tiles (one combine only: the deterministic one); K is stored (each rank holds its range
+of the block pairs and their contributions are gathered) when it fits half the memory budget.
 
 Per run it prints the wall time (process start to x written, median of --repeat), the solver's
 own total, the number of cross-rank exchanges, the bytes rank 0 received per exchange, and the
 share of the solve spent inside MPI calls (TESSERA_MPI_STATS=1; waiting for slower ranks counts
-as communication), and checks that x has the same bytes as the 1-rank x (deterministic only).
+as communication), and checks that x has the same bytes as the 1-rank x (deterministic only);
+for the ring, the MiB rank 0 received in its shifts and the share of the solve it was blocked in
+them (the rest of each shift travelled while a round's pairs computed).
 More ranks than cores are oversubscribed (--oversubscribe): on a 2-core machine 4 ranks share
 2 cores, so the times show overheads, not speed-up. Needs a release build with Open MPI
 (`swift build -c release --product tessera` with libopenmpi-dev installed). Writes A.npy
@@ -70,7 +72,7 @@ def main():
         with open("/proc/loadavg") as f:
             print(f"load average before: {f.read().split()[0:3]}, {os.cpu_count()} cores")
         print(f"{'method':9} {'combine':13} {'ranks':>5} {'wall s':>7} {'solve s':>7} {'exch':>5} "
-              f"{'KiB/exch':>9} {'comm %':>7}  same bits")
+              f"{'KiB/exch':>9} {'comm %':>7}  same bits  {'ring MiB':>9} {'ring wait %':>11}")
         for method in args.methods:
             reference = None
             for combine in ("deterministic", "allreduce") if args.problem == "gram" else ("deterministic",):
@@ -93,6 +95,7 @@ def main():
                         phases = [float(v) for v in re.findall(r"([0-9.]+) s", line.group(1))] if line else []
                         solve = float(m.group(1)) if m else (sum(phases) if phases else float("nan"))
                         stats = re.search(r"exchanges (\d+), bytes received (\d+) \(largest exchange \d+\), communication ([0-9.e+-]+) s", r.stderr)
+                        ring = re.search(r"ring shifts (\d+), bytes (\d+), blocked ([0-9.e+-]+) s", r.stderr)
                     exchanges = int(stats.group(1)) if stats else 0
                     received = int(stats.group(2)) if stats else 0
                     comm = float(stats.group(3)) if stats else 0.0
@@ -102,7 +105,9 @@ def main():
                     same = "yes" if bits == reference else "no"
                     per = received / exchanges / 1024 if exchanges else 0
                     print(f"{method:9} {combine:13} {p:5d} {statistics.median(walls):7.2f} {solve:7.2f} {exchanges:5d} "
-                          f"{per:9.1f} {100 * comm / solve if solve == solve and solve > 0 else 0:6.1f}%  {same}", flush=True)
+                          f"{per:9.1f} {100 * comm / solve if solve == solve and solve > 0 else 0:6.1f}%  {same:9}"
+                          f"{int(ring.group(2)) / 2**20 if ring else 0:9.1f} "
+                          f"{100 * float(ring.group(3)) / solve if ring and solve == solve and solve > 0 else 0:10.1f}%", flush=True)
         with open("/proc/loadavg") as f:
             print(f"load average after: {f.read().split()[0:3]}")
     finally:

@@ -38,12 +38,13 @@ fail() { echo "test-mpi: FAIL: $*"; failures=$((failures + 1)); }
 # compare LABEL ARGS...: the single-process x of `tessera ARGS` against 1, 2 and 4 ranks (one
 # thread each): the same exit status and x byte for byte.
 runs=0
+compare_ranks="1 2 4"
 compare() {
     local label="$1"; shift
     local want got p
     set +e; "$tessera" "$@" --output ref.npy; want=$?; set -e
     [ -f ref.npy ] || { fail "$label: the single-process solve wrote no x (exit $want)"; return; }
-    for p in 1 2 4; do
+    for p in $compare_ranks; do
         rm -f "x$p.npy"
         set +e; mpi "$p" "$@" --threads 1 --output "x$p.npy" 2>mpi-err.txt; got=$?; set -e
         runs=$((runs + 1))
@@ -103,9 +104,19 @@ att9=(solve attention --matrix att9/A.npy --rhs att9/b.npy --ridge 1e-3 --method
 compare "attention pcg, 9,000 rows in tiles of 1,000" "${att9[@]}"
 compare "attention pcg, 9,000 rows in tiles of 1,001" solve attention --matrix att9/A.npy --rhs att9/b.npy --ridge 1e-3 \
     --method pcg --memory-budget 120M --tile-rows 1001 --max-iterations 25 --quiet
-# The ring product with float32 panels (the mixed route's inner products): packets of float32 rows.
+# The kernel product's ring (K on the fly) on 3 ranks too (odd P: no tied round): pcg's own
+# choice (float32 inner products, float64 for the certificate), all float32 panels (packets of
+# float32 rows), and all float64 from a Fortran-order copy of A (tiles with leading dimension n
+# whose packet copies have leading dimension rows).
+compare_ranks="1 2 3 4"
+compare "attention pcg on the fly" solve attention --matrix att/A.npy --rhs att/b.npy --ridge 1e-3 --method pcg \
+    --memory-budget 40M --tile-rows 512 --max-iterations 25 --quiet
 compare "attention pcg --precision mixed" solve attention --matrix att/A.npy --rhs att/b.npy --ridge 1e-3 --method pcg \
     --precision mixed --memory-budget 40M --tile-rows 512 --max-iterations 25 --quiet
+python3 -c 'import numpy as np; np.save("attf.npy", np.asfortranarray(np.load("att/A.npy")))'
+compare "attention pcg, Fortran-order A" solve attention --matrix attf.npy --rhs att/b.npy --ridge 1e-3 --method pcg \
+    --precision double --memory-budget 40M --tile-rows 512 --max-iterations 25 --quiet
+compare_ranks="1 2 4"
 echo "test-mpi: $runs distributed attention solves compared byte for byte with the single-process x"
 # The ring divides the product: of the 15 tile pairs of 5 tiles (rank 0 owns tiles 0-1, rank 1
 # tiles 2-4), rank 0 of 2 computes its own 3 and the 3 cross pairs with i + j even (KernelRing).

@@ -8,6 +8,11 @@ public struct CombineStatistics: Sendable {
     /// The most bytes received in one exchange (an n-vector gathered would show here as ≈ 8n).
     public var largestExchangeBytes = 0
     public var seconds = 0.0
+    /// The kernel product's ring shifts (`ringShift`): count, bytes received, and seconds blocked in
+    /// them (posting and the final wait; not the tests made while a round computes). Also counted above.
+    public var ringShifts = 0
+    public var ringBytes = 0
+    public var ringSeconds = 0.0
     /// Whether a failure was agreed by all ranks (then no further agreement is needed).
     public var agreedFailure = false
 

@@ -67,14 +67,32 @@ public final class Scheduler: GraphExecutor {
     }
 
     public func run(_ graph: TaskGraph, trace: TraceRecorder? = nil) throws {
-        guard graph.count > 0 else { return }
+        guard let started = start(graph, trace: trace) else { return }
+        let (done, run) = started
+        done.wait()
+        if let error = run.firstError.withLock({ $0 }) { throw error }
+    }
+
+    /// Runs the graph while calling `poll` on this (waiting) thread every half millisecond until
+    /// the tasks end: how a ring shift's MPI messages progress while a round's pairs compute
+    /// (Open MPI moves a large message only inside MPI calls on this thread). Polling costs the
+    /// waiting thread's wake-ups, not a worker.
+    public func run(_ graph: TaskGraph, trace: TraceRecorder?, polling poll: () -> Void) throws {
+        guard let started = start(graph, trace: trace) else { return poll() }
+        let (done, run) = started
+        while done.wait(timeout: .now() + .microseconds(500)) == .timedOut { poll() }
+        if let error = run.firstError.withLock({ $0 }) { throw error }
+    }
+
+    /// Enqueues the graph's sources; nil for an empty graph.
+    private func start(_ graph: TaskGraph, trace: TraceRecorder?) -> (DispatchSemaphore, GraphRun)? {
+        guard graph.count > 0 else { return nil }
         let done = DispatchSemaphore(value: 0)
         let run = GraphRun(graph: graph, widths: widths) { done.signal() }
         for i in 0..<graph.count where graph.tasks[i].predecessorCount == 0 {
             enqueue(i, run: run, trace: trace)
         }
-        done.wait()
-        if let error = run.firstError.withLock({ $0 }) { throw error }
+        return (done, run)
     }
 
     /// Makes task `i` ready and starts a drain block on its domain if the domain has room.

@@ -117,8 +117,17 @@ public protocol GraphExecutor: Sendable {
     /// Runs every task, respecting the graph's edges. After the first task throws, tasks that
     /// have not started are skipped; the error is rethrown once, after all running tasks end.
     func run(_ graph: TaskGraph, trace: TraceRecorder?) throws
+    /// The same, calling `poll` on the calling thread now and then while the tasks run (a
+    /// distributed product drives its messages' progress this way; see `Scheduler`).
+    func run(_ graph: TaskGraph, trace: TraceRecorder?, polling poll: () -> Void) throws
 }
 
 extension GraphExecutor {
     public func run(_ graph: TaskGraph) throws { try run(graph, trace: nil) }
+
+    /// Runs the graph, then polls once (an executor whose tasks run on the calling thread).
+    public func run(_ graph: TaskGraph, trace: TraceRecorder?, polling poll: () -> Void) throws {
+        defer { poll() }
+        try run(graph, trace: trace)
+    }
 }

@@ -69,6 +69,14 @@ public struct Engine: Sendable {
         }
     }
 
+    /// Runs a graph while `poll` runs on this thread now and then (`GraphExecutor.run(_:trace:polling:)`).
+    public func run(_ graph: TaskGraph, polling poll: () -> Void) throws(TesseraError) {
+        do { try executor.run(graph, trace: trace, polling: poll) } catch {
+            if let e = error as? TesseraError { throw e }
+            throw .internalFailure("a task failed: \(error)")
+        }
+    }
+
     /// The tile height this engine would choose for an n×d matrix, and why. It depends on the
     /// shape, the machine's core count and caches — not on the thread count — so results have the same
     /// bits whatever the number of workers (the tiling fixes every summation order).

@@ -32,11 +32,12 @@ public protocol RowGroupExchange: Sendable {
     func agree(failure: TesseraError?) throws(TesseraError)
     /// One shift of a ring (`KernelRing`): sends the first `sendCount` doubles of `send` to process
     /// rank + 1 and receives `receiveCount` doubles from rank − 1 into `receive`, running `work`
-    /// while the messages travel. No agreement on failure: every process makes the same number of
-    /// shifts whatever its work did, and a later `exchange` or `allGather` agrees. Throws only when
-    /// the transport fails or a count exceeds MPI's 32-bit counts.
+    /// while the messages travel; `work` is handed a `progress` function to call now and then
+    /// (it moves the messages along). No agreement on failure: every process makes the same number
+    /// of shifts whatever its work did, and a later `exchange` or `allGather` agrees. Throws only
+    /// when the transport fails or a count exceeds MPI's 32-bit counts.
     func ringShift(send: SharedBlock, count sendCount: Int, receive: SharedBlock, count receiveCount: Int,
-                   during work: () -> Void) throws(TesseraError)
+                   during work: (_ progress: () -> Void) -> Void) throws(TesseraError)
     /// A personal exchange (all-to-all): process r receives `outgoing[r]` from every process, and
     /// returns what each process sent it, `incomingCounts[q]` doubles from process q (its own
     /// entry is its `outgoing[rank]`). Agrees on `failure` first.

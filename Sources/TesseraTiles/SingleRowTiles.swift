@@ -30,12 +30,16 @@ public final class SingleRowTiles: @unchecked Sendable {
             .map { KernelRing(tileCount: matrix.layout.tileCount, rank: $0.rank, size: $0.size).tiles(of: $0.rank) }
             ?? 0..<matrix.layout.tileCount
         self.held = held
-        var storages: [TileStorage] = [], pointers: [UnsafeMutablePointer<Float>] = []
-        for (t, source) in matrix.tiles.enumerated() {
-            let floats = held.contains(t) ? try Checked.multiply(layout.rowCount(ofTile: t), d, "a float32 tile") : 1
-            let storage = try TileStorage(rows: (floats + 1) / 2, cols: 1, domain: source.domain, profile: engine.profile, zeroed: false)
-            storages.append(storage)
-            pointers.append(UnsafeMutableRawPointer(storage.memory.baseAddress).bindMemory(to: Float.self, capacity: floats))
+        // Allocation failures are agreed: distributed, the others go on to the ring.
+        let lay = matrix.layout
+        let storages = try TiledMatrix.agreeingOnFailure(engine: engine) { () throws(TesseraError) in
+            try matrix.tiles.enumerated().map { (t, source) throws(TesseraError) in
+                let floats = held.contains(t) ? try Checked.multiply(lay.rowCount(ofTile: t), d, "a float32 tile") : 1
+                return try TileStorage(rows: (floats + 1) / 2, cols: 1, domain: source.domain, profile: engine.profile, zeroed: false)
+            }
+        }
+        let pointers = storages.map { storage in
+            UnsafeMutableRawPointer(storage.memory.baseAddress).bindMemory(to: Float.self, capacity: 2 * storage.rows)
         }
         self.storages = storages
         self.pointers = pointers

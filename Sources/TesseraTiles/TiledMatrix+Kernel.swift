@@ -23,7 +23,9 @@ extension TiledMatrix {
         let exchange = engine.exchange.flatMap { $0.size > 1 ? $0 : nil }
         let owned = exchange.map { KernelRing(tileCount: layout.tileCount, rank: $0.rank, size: $0.size).tiles(of: $0.rank) }
             ?? 0..<layout.tileCount
-        let maxima = try ColumnBlock(rows: layout.tileCount, cols: 1, engine: engine, rowBlock: 1)
+        let maxima = try Self.agreeingOnFailure(engine: engine) { () throws(TesseraError) in
+            try ColumnBlock(rows: layout.tileCount, cols: 1, engine: engine, rowBlock: 1)
+        }
         let graph = TaskGraph()
         for t in owned {
             let storage = tiles[t], tile = storage.tile
@@ -92,8 +94,11 @@ extension TiledMatrix {
     public func kernelMultiply(_ x: [Double], ridge lambda: Double = 0, single: SingleRowTiles? = nil,
                                engine: Engine) throws(TesseraError) -> [Double] {
         guard x.count == rows else { throw .invalidArgument("x has length \(x.count), the kernel has order \(rows)") }
-        if let single, single.layout != layout {
-            throw .internalFailure("the float32 copy of A was made for another layout")
+        let ringSize = engine.exchange.map { $0.size } ?? 1
+        let held = engine.exchange.flatMap { $0.size > 1 ? $0 : nil }
+            .map { KernelRing(tileCount: layout.tileCount, rank: $0.rank, size: $0.size).tiles(of: $0.rank) } ?? 0..<layout.tileCount
+        if let single, single.layout != layout || single.held != held {
+            throw .internalFailure("the float32 copy of A was made for another layout or another \(ringSize)-process division")
         }
         if let exchange = engine.exchange, exchange.size > 1 {
             return try ringKernelMultiply(x, ridge: lambda, single: single, engine: engine, exchange: exchange)
@@ -206,7 +211,7 @@ extension TiledMatrix {
             throw .internalFailure("kernelMultiply(block:): X and Y must have n = \(rows) rows and \(k) columns")
         }
         guard k > 0 else { return }
-        let n = rows, d = cols, panel = Swift.min(Self.kernelPanelRows, layout.tileRows)
+        let n = rows, panel = Swift.min(Self.kernelPanelRows, layout.tileRows)
         let scratch = try SharedBlock(rows: panel * panel, cols: engine.workerCount, engine: engine)
         let graph = TaskGraph()
         let storages = tiles, lay = layout, t = layout.tileCount

@@ -91,7 +91,21 @@ extension TiledMatrix {
         var xs: SharedBlock?, scratch: SharedBlock?, singlePanels: SinglePanels?, packets: [RingPacket] = []
         var own: [[SharedBlock]] = []                     // own[I − mine.lowerBound][J] = c_{I←J}
         var sendBack: [Int: SharedBlock] = [:]            // key i·t + j: c for the guest's tile of pair (i, j)
+        // sent[h][g]: the contributions host h sends guest g (every process computes the same).
+        let sent = (0..<ring.size).map { h in
+            (0..<ring.size).map { g in
+                g == h ? 0 : ring.crossPairs(host: h, guest: g).reduce(0) { $0 + lay.rowCount(ofTile: $1.guestTile) }
+            }
+        }
         do throws(TesseraError) {
+            // MPI's counts are 32-bit; checked for every process's messages before the agreement,
+            // so that no process throws alone at a ring shift or the all-to-all.
+            let limit = Int(Int32.max), packetSizes = (0..<ring.size).map(packetWords)
+            let largestSent = sent.map { $0.reduce(0, +) }.max() ?? 0
+            let largestReceived = (0..<ring.size).map { g in sent.reduce(0) { $0 + $1[g] } }.max() ?? 0
+            if let largest = (packetSizes + [largestSent, largestReceived]).max(), largest > limit {
+                throw .resourceLimit("a kernel product message of \(largest) values exceeds MPI's 32-bit counts; use more ranks")
+            }
             xs = try SharedBlock(x, engine: engine)
             scratch = try SharedBlock(rows: floats ? 1 : panel * panel, cols: engine.workerCount, engine: engine)
             singlePanels = floats ? try SinglePanels(capacity: panel * panel, engine: engine) : nil
@@ -150,11 +164,11 @@ extension TiledMatrix {
         var held = packets[0], spare = packets[1]
         for k in 0...ring.rounds {
             let graph = roundGraph(k, packet: held)
-            func work() {
+            func work(_ progress: () -> Void) {
                 guard failure == nil else { return }
-                do throws(TesseraError) { try engine.run(graph) } catch { failure = error }
+                do throws(TesseraError) { try engine.run(graph, polling: progress) } catch { failure = error }
             }
-            guard k < ring.rounds else { work(); break }
+            guard k < ring.rounds else { work {}; break }
             try exchange.ringShift(send: held.block, count: packetWords(ring.visitor(round: k)),
                                    receive: spare.block, count: packetWords(ring.visitor(round: k + 1)), during: work)
             swap(&held, &spare)
@@ -170,9 +184,7 @@ extension TiledMatrix {
             }
             return values
         }
-        let incomingCounts = (0..<ring.size).map { h in
-            h == ring.rank ? 0 : ring.crossPairs(host: h, guest: ring.rank).reduce(0) { $0 + lay.rowCount(ofTile: $1.guestTile) }
-        }
+        let incomingCounts = (0..<ring.size).map { h in sent[h][ring.rank] }
         let incoming = try exchange.exchange(outgoing: outgoing, incomingCounts: incomingCounts, failure: failure)
         for h in 0..<ring.size where h != ring.rank {
             var offset = 0

@@ -19,8 +19,10 @@ extension TiledMatrix {
     /// y = Ax for x ∈ ℝ^d.
     public func multiply(_ x: [Double], engine: Engine) throws(TesseraError) -> TiledVector {
         guard x.count == cols else { throw .invalidArgument("x has length \(x.count), A has \(cols) columns") }
-        let xs = try SharedBlock(x, engine: engine)
-        let y = try TiledVector(layout: layout, engine: engine)
+        // Allocation failures are agreed (`agreeingOnFailure`): distributed, an exchange follows.
+        let (xs, y) = try Self.agreeingOnFailure(engine: engine) { () throws(TesseraError) in
+            (try SharedBlock(x, engine: engine), try TiledVector(layout: layout, engine: engine))
+        }
         let graph = TaskGraph()
         let blockRows = layout.reductionBlockRows
         // In a distributed engine only this process's rows (those of its Aᵀu groups).
@@ -61,7 +63,7 @@ extension TiledMatrix {
     /// w = Aᵀu for u ∈ ℝ^n (tiled like A's rows).
     public func transposeMultiply(_ u: TiledVector, engine: Engine) throws(TesseraError) -> [Double] {
         guard u.layout == layout else { throw .invalidArgument("u is not tiled like A's rows") }
-        let flat = try SharedBlock(u.toArray(), engine: engine)
+        let flat = try Self.agreeingOnFailure(engine: engine) { () throws(TesseraError) in try SharedBlock(u.toArray(), engine: engine) }
         return try reducedPerBlock(engine: engine, name: "gemvT", partialCount: cols, extraReads: [flat.handle]) { block, partial, _ in
             block.view.gemv(transposed: true, x: flat.pointer + block.rows.lowerBound, beta: 1, y: partial)
         }
@@ -70,7 +72,7 @@ extension TiledMatrix {
     /// w = AᵀA·y for y ∈ ℝ^d, in one pass over A.
     public func gramMultiply(_ y: [Double], engine: Engine) throws(TesseraError) -> [Double] {
         guard y.count == cols else { throw .invalidArgument("y has length \(y.count), A has \(cols) columns") }
-        let ys = try SharedBlock(y, engine: engine)
+        let ys = try Self.agreeingOnFailure(engine: engine) { () throws(TesseraError) in try SharedBlock(y, engine: engine) }
         let d = cols, blockRows = layout.reductionBlockRows
         return try reducedPerBlock(engine: engine, name: "AtAy", partialCount: d, extraReads: [ys.handle]) { block, partial, scratch in
             let a = block.view
@@ -99,7 +101,7 @@ extension TiledMatrix {
     /// has the measurement).
     public func gramMultiply(block y: [Double], columns m: Int, engine: Engine) throws(TesseraError) -> [Double] {
         guard m > 0, y.count == cols * m else { throw .invalidArgument("Y has \(y.count) entries, expected d·m = \(cols)·\(m)") }
-        let ys = try SharedBlock(y, engine: engine)
+        let ys = try Self.agreeingOnFailure(engine: engine) { () throws(TesseraError) in try SharedBlock(y, engine: engine) }
         let d = cols, blockRows = layout.reductionBlockRows
         let fewColumns = m <= GramVectorProduct.maxBlockColumns
         return try reducedPerBlock(engine: engine, name: "AtAY", partialCount: d * m, extraReads: [ys.handle]) { block, partial, scratch in
@@ -138,7 +140,9 @@ extension TiledMatrix {
         guard m > 0, b.storage.rows * b.storage.cols == n * m, y.map({ $0.count == d * m }) ?? true else {
             throw .invalidArgument("residualGradient: B must be n×m = \(n)×\(m) and Y d×m = \(d)×\(m)")
         }
-        let ys = try y.map { (v) throws(TesseraError) in try SharedBlock(v, engine: engine) }
+        let ys = try Self.agreeingOnFailure(engine: engine) { () throws(TesseraError) in
+            try y.map { (v) throws(TesseraError) in try SharedBlock(v, engine: engine) }
+        }
         let blockRows = layout.reductionBlockRows
         let total = try reducedPerBlock(engine: engine, name: "At(B-AY)", partialCount: d * m + m,
                                         extraReads: [b.handle] + (ys.map { [$0.handle] } ?? [])) { block, partial, scratch in

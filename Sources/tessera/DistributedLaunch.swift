@@ -86,7 +86,7 @@ final class DistributedLaunch: Sendable {
         guard isRoot, ProcessEnvironment.value("TESSERA_MPI_STATS") == "1", let exchange else { return }
         let s = exchange.statistics.withLock { $0 }
         var stderr = StandardError()
-        print("tessera-mpi: ranks \(size), combine \(exchange.combine.rawValue), exchanges \(s.exchanges), bytes received \(s.bytesReceived) (largest exchange \(s.largestExchangeBytes)), communication \(Format.sci3(s.seconds)) s", to: &stderr)
+        print("tessera-mpi: ranks \(size), combine \(exchange.combine.rawValue), exchanges \(s.exchanges), bytes received \(s.bytesReceived) (largest exchange \(s.largestExchangeBytes)), communication \(Format.sci3(s.seconds)) s; ring shifts \(s.ringShifts), bytes \(s.ringBytes), blocked \(Format.sci3(s.ringSeconds)) s", to: &stderr)
         #endif
     }
 
