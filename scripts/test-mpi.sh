@@ -86,7 +86,7 @@ largest="$(sed -n 's/.*largest exchange \([0-9]*\)).*/\1/p' stats.txt)"
 [ -n "$largest" ] && [ "$largest" -lt 24000 ] || fail "lstsq on 2 ranks: an exchange received ${largest:-?} bytes (n-vector rows gathered?): $(cat stats.txt)"
 
 # attention: the kernel product's tile pairs (K on the fly, 5 tiles: 15 pairs) or stored blocks
-# (2 block rows: 3 pairs, so one of 4 ranks holds none) are divided among the ranks; 25
+# (2 block rows: 3 pairs; on 4 ranks two own no block row) are divided among the ranks; 25
 # iterations at most (the bits, not convergence, are compared; the exit status must match too).
 "$tessera" generate attention --rows 2500 --cols 16 --row-norm 0.9 --ridge 1e-3 --output-dir att >/dev/null
 runs=0
@@ -118,35 +118,31 @@ compare "attention pcg, Fortran-order A" solve attention --matrix attf.npy --rhs
     --precision double --memory-budget 40M --tile-rows 512 --max-iterations 25 --quiet
 compare_ranks="1 2 4"
 echo "test-mpi: $runs distributed attention solves compared byte for byte with the single-process x"
+# divided TASK NUM DEN MESSAGE ARGS...: rank 0 of 2 (the rank whose --trace is written) runs
+# NUM/DEN of the TASK tasks one process runs for `tessera ARGS`.
+divided() {
+    local task="$1" num="$2" den="$3" message="$4"; shift 4
+    "$tessera" "$@" --trace d1.json --output xd1.npy || true
+    mpi 2 "$@" --trace d2.json --output xd2.npy || true
+    python3 - "$task" "$num" "$den" <<'PYTHON' || fail "$message"
+import json, sys
+task, num, den = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def count(path):
+    events = json.load(open(path))
+    events = events["traceEvents"] if isinstance(events, dict) else events
+    return sum(1 for e in events if e.get("name") == task)
+one, two = count("d1.json"), count("d2.json")
+print(f"test-mpi: {task} tasks on 1 rank {one}, on rank 0 of 2 {two}")
+sys.exit(0 if one > 0 and den * two == num * one else 1)
+PYTHON
+}
 # The ring divides the product: of the 15 tile pairs of 5 tiles (rank 0 owns tiles 0-1, rank 1
 # tiles 2-4), rank 0 of 2 computes its own 3 and the 3 cross pairs with i + j even (KernelRing).
-att5=(solve attention --matrix att/A.npy --rhs att/b.npy --ridge 1e-3 --method pcg --memory-budget 40M --tile-rows 512
-      --max-iterations 5 --threads 1 --quiet)
-"$tessera" "${att5[@]}" --trace k1.json --output xk1.npy || true
-mpi 2 "${att5[@]}" --trace k2.json --output xk2.npy || true
-python3 - <<'PYTHON' || fail "attention on 2 ranks: rank 0 did not compute 6 of every 15 kernel tile pairs"
-import json, sys
-def blocks(path):
-    events = json.load(open(path))
-    events = events["traceEvents"] if isinstance(events, dict) else events
-    return sum(1 for e in events if e.get("name") == "kernel-block")
-one, two = blocks("k1.json"), blocks("k2.json")
-print(f"test-mpi: kernel-block tasks on 1 rank {one}, on rank 0 of 2 {two}")
-sys.exit(0 if one > 0 and 15 * two == 6 * one else 1)
-PYTHON
-# ... and rank 0 of 2 ran the triangular solves of its 2 blocks of 5 only (the trace is rank 0's).
-"$tessera" "${att9[@]}" --threads 1 --trace t1.json --output xt1.npy || true
-mpi 2 "${att9[@]}" --threads 1 --trace t2.json --output xt2.npy || true
-python3 - <<'PYTHON' || fail "attention on 2 ranks: the preconditioner's row blocks were not divided"
-import json, sys
-def solves(path):
-    events = json.load(open(path))
-    events = events["traceEvents"] if isinstance(events, dict) else events
-    return sum(1 for e in events if e.get("name") == "rpc-solve")
-one, two = solves("t1.json"), solves("t2.json")
-print(f"test-mpi: rpc-solve tasks on 1 rank {one}, on rank 0 of 2 {two}")
-sys.exit(0 if one > 0 and 5 * two == 2 * one else 1)
-PYTHON
+divided kernel-block 6 15 "attention on 2 ranks: rank 0 did not compute 6 of every 15 kernel tile pairs" \
+    solve attention --matrix att/A.npy --rhs att/b.npy --ridge 1e-3 --method pcg --memory-budget 40M --tile-rows 512 \
+    --max-iterations 5 --threads 1 --quiet
+# ... and the preconditioner: rank 0 of 2 runs the triangular solves of its 2 row blocks of 5 only.
+divided rpc-solve 2 5 "attention on 2 ranks: the preconditioner's row blocks were not divided" "${att9[@]}" --threads 1
 # The product is divided, not repeated: rank 0 received the other rank's tiles and contributions.
 TESSERA_MPI_STATS=1 mpi 2 solve attention --matrix att/A.npy --rhs att/b.npy --ridge 1e-3 --method pcg --memory-budget 40M \
     --tile-rows 512 --max-iterations 5 --threads 1 --quiet --output xs.npy 2>stats.txt || true

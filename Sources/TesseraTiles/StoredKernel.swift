@@ -14,16 +14,20 @@ import TesseraRuntime
 /// tile that holds its first row, and its tasks run there (first touch and every later read).
 /// Every panel is a `KernelPanel` (the same bits as the on-the-fly products' entries). Throws
 /// `invalidArgument` for a product with x of the wrong length, and allocation/graph errors.
-/// In a distributed engine each process stores and multiplies only its share of the pairs
-/// (`SymmetricBlockPairs`: memory and time divided by the process count, the same bits).
+/// In a distributed engine the block rows are owned as a `KernelRing`'s tiles are, and each
+/// process stores and multiplies only the pairs it hosts there (memory and time divided by the
+/// process count); each product sends the guests' contributions home and gathers y
+/// (`RingContributions`): the same bits for any process count.
 public final class StoredKernel: Sendable {
     public let order: Int
     public let blockRows: Int
     /// blocks[I][J - I] = K_IJ for J ≥ I (rows(I) × rows(J), column-major); nil for the pairs
-    /// another process holds (a distributed engine: `SymmetricBlockPairs`).
+    /// another process hosts (a distributed engine).
     let blocks: [[SharedBlock?]]
     /// The NUMA domain of each block row.
     let domains: [Int]
+    /// The division of the block rows among processes (nil in a single process).
+    let ring: KernelRing?
 
     public static let defaultBlockRows = 2_048
 
@@ -37,41 +41,53 @@ public final class StoredKernel: Sendable {
         let n = matrix.rows, d = matrix.cols
         let b = max(1, min(requested, n))
         let count = Checked.ceilDiv(n, b)
-        try matrix.requireAllFinite(engine: engine)
-        let a = try SharedBlock(matrix.toColumnMajorArray(), engine: engine)   // n × d
         let domains = (0..<count).map { i in matrix.tiles[min(matrix.layout.tileCount - 1, i * b / matrix.layout.tileRows)].domain }
-        let pairs = SymmetricBlockPairs(blockCount: count, exchange: engine.exchange)
+        let exchange = engine.exchange.flatMap { $0.size > 1 ? $0 : nil }
+        let ring = exchange.map { KernelRing(tileCount: count, rank: $0.rank, size: $0.size) }
+        let hosted = Set(Self.hostedPairs(ring: ring, count: count).map { $0.0 * count + $0.1 })
         var blocks: [[SharedBlock?]] = []
-        var p = 0
-        for i in 0..<count {
-            var row: [SharedBlock?] = []
-            for j in i..<count {
-                row.append(pairs.owned.contains(p) ? try SharedBlock(rows: Self.size(i, b, n), cols: Self.size(j, b, n), engine: engine, domain: domains[i], zeroed: false) : nil)
-                p += 1
+        // Distributed, the processes agree on the outcome (the blocks are most of the memory).
+        var failure: TesseraError?
+        do throws(TesseraError) {
+            try matrix.requireAllFinite(engine: engine)
+            let a = try SharedBlock(matrix.toColumnMajorArray(), engine: engine)   // n × d
+            for i in 0..<count {
+                var row: [SharedBlock?] = []
+                for j in i..<count {
+                    row.append(hosted.contains(i * count + j) ? try SharedBlock(rows: Self.size(i, b, n), cols: Self.size(j, b, n), engine: engine, domain: domains[i], zeroed: false) : nil)
+                }
+                blocks.append(row)
             }
-            blocks.append(row)
-        }
-        let graph = TaskGraph()
-        let panel = 128
-        for i in 0..<count {
-            for j in i..<count {
-                guard let block = blocks[i][j - i] else { continue }
-                let rows = Self.size(i, b, n), cols = Self.size(j, b, n), i0 = i * b, j0 = j * b
-                graph.add(name: "store-kernel-block", reads: [a.handle], writes: [block.handle], domain: domains[i], priority: count - (j - i)) { _ in
-                    for q0 in stride(from: 0, to: cols, by: panel) {
-                        let width = min(panel, cols - q0)
-                        KernelPanel.compute(a: Tile(base: a.pointer + i0, rows: rows, cols: d, ld: n),
-                                            b: Tile(base: a.pointer + j0 + q0, rows: width, cols: d, ld: n),
-                                            into: block.pointer + q0 * rows, ldc: rows)
+            let graph = TaskGraph()
+            let panel = 128
+            for i in 0..<count {
+                for j in i..<count {
+                    guard let block = blocks[i][j - i] else { continue }
+                    let rows = Self.size(i, b, n), cols = Self.size(j, b, n), i0 = i * b, j0 = j * b
+                    graph.add(name: "store-kernel-block", reads: [a.handle], writes: [block.handle], domain: domains[i], priority: count - (j - i)) { _ in
+                        for q0 in stride(from: 0, to: cols, by: panel) {
+                            let width = min(panel, cols - q0)
+                            KernelPanel.compute(a: Tile(base: a.pointer + i0, rows: rows, cols: d, ld: n),
+                                                b: Tile(base: a.pointer + j0 + q0, rows: width, cols: d, ld: n),
+                                                into: block.pointer + q0 * rows, ldc: rows)
+                        }
                     }
                 }
             }
-        }
-        try engine.run(graph)
+            try engine.run(graph)
+        } catch { failure = error }
+        if let exchange { try exchange.agree(failure: failure) } else if let failure { throw failure }
         order = n
         blockRows = b
         self.blocks = blocks
         self.domains = domains
+        self.ring = ring
+    }
+
+    /// The pairs (i ≤ j) this process stores: all of them alone, those it hosts in a ring.
+    static func hostedPairs(ring: KernelRing?, count: Int) -> [(Int, Int)] {
+        guard let ring else { return (0..<count).flatMap { i in (i..<count).map { (i, $0) } } }
+        return (0...ring.rounds).flatMap { ring.pairs(round: $0) }
     }
 
     static func size(_ i: Int, _ b: Int, _ n: Int) -> Int { min(b, n - i * b) }
@@ -80,6 +96,12 @@ public final class StoredKernel: Sendable {
     public func multiply(_ x: [Double], ridge lambda: Double, engine: Engine) throws(TesseraError) -> [Double] {
         let n = order, b = blockRows, count = blocks.count
         guard x.count == n else { throw .invalidArgument("x has length \(x.count), the kernel has order \(n)") }
+        if let ring {
+            guard let exchange = engine.exchange, exchange.size == ring.size, exchange.rank == ring.rank else {
+                throw .internalFailure("a kernel stored by \(ring.size) processes used by another division")
+            }
+            return try distributedMultiply(x, ridge: lambda, ring: ring, engine: engine, exchange: exchange)
+        }
         let xs = try SharedBlock(x, engine: engine)
         // contributions[I][J] = K_IJ·x_J (J ≥ I) or K_JIᵀ·x_J (J < I), rows(I) long.
         var contributions: [[SharedBlock]] = []
@@ -89,34 +111,59 @@ public final class StoredKernel: Sendable {
         for i in 0..<count {
             for j in i..<count {
                 guard let block = blocks[i][j - i] else { continue }
-                let cij = contributions[i][j], cji = contributions[j][i]
-                let rows = Self.size(i, b, n), cols = Self.size(j, b, n), i0 = i * b, j0 = j * b
-                let writes = i == j ? [cij.handle] : [cij.handle, cji.handle]
-                graph.add(name: "stored-kernel-block", reads: [block.handle, xs.handle], writes: writes, domain: domains[i], priority: count - (j - i)) { _ in
-                    // Zeroed by allocation; the diagonal block's transposed half would repeat its own rows.
-                    SymmetricBlockProduct.apply(block.pointer, ld: rows, rows: rows, cols: cols,
-                                                xRows: xs.pointer + i0, xCols: xs.pointer + j0,
-                                                yRows: cij.pointer, yCols: cji.pointer, transposedToo: i != j)
-                }
+                addPairTask(graph, block: block, i, j, x: xs, into: (contributions[i][j], contributions[j][i]))
             }
-        }
-        // A distributed kernel holds its pairs only; their contributions are exchanged, then every
-        // process sums all of them in the same order.
-        var sums = graph
-        if let exchange = engine.exchange {
-            try SymmetricBlockPairs(blockCount: count, exchange: exchange)
-                .runAndShare(graph, engine: engine, exchange: exchange, contributions: contributions, rowCount: { Self.size($0, b, n) })
-            sums = TaskGraph()
         }
         for i in 0..<count {
             let parts = contributions[i], i0 = i * b, rows = Self.size(i, b, n)
-            sums.add(name: "stored-kernel-sum", reads: parts.map(\.handle), writes: y.handles(rows: i0..<(i0 + rows), cols: 0..<1)) { _ in
+            graph.add(name: "stored-kernel-sum", reads: parts.map(\.handle), writes: y.handles(rows: i0..<(i0 + rows), cols: 0..<1)) { _ in
                 let out = y.base + i0
                 for k in 0..<rows { out[k] = lambda * xs.pointer[i0 + k] }
                 for part in parts { BLAS.axpy(count: rows, alpha: 1, x: part.pointer, y: out) }
             }
         }
-        try engine.run(sums)
+        try engine.run(graph)
         return y.toArray()
+    }
+
+    /// The task of stored pair (i, j): c_{i←j} = K_ij·x_j and, for i ≠ j, c_{j←i} = K_ijᵀ·x_i
+    /// (`SymmetricBlockProduct`), accumulated into the zeroed `into` vectors.
+    private func addPairTask(_ graph: TaskGraph, block: SharedBlock, _ i: Int, _ j: Int, x xs: SharedBlock,
+                             into c: (SharedBlock, SharedBlock)) {
+        let n = order, b = blockRows, count = blocks.count
+        let rows = Self.size(i, b, n), cols = Self.size(j, b, n), i0 = i * b, j0 = j * b
+        let (cij, cji) = c
+        let writes = i == j ? [cij.handle] : [cij.handle, cji.handle]
+        graph.add(name: "stored-kernel-block", reads: [block.handle, xs.handle], writes: writes, domain: domains[i], priority: count - (j - i)) { _ in
+            SymmetricBlockProduct.apply(block.pointer, ld: rows, rows: rows, cols: cols,
+                                        xRows: xs.pointer + i0, xCols: xs.pointer + j0,
+                                        yRows: cij.pointer, yCols: cji.pointer, transposedToo: i != j)
+        }
+    }
+
+    /// (K + λI)·x when this process holds the pairs it hosts in `ring`: its pairs' contributions,
+    /// then the guests' sent home and y gathered (`RingContributions`).
+    private func distributedMultiply(_ x: [Double], ridge lambda: Double, ring: KernelRing, engine: Engine,
+                                     exchange: any RowGroupExchange) throws(TesseraError) -> [Double] {
+        let n = order, b = blockRows, count = blocks.count
+        var failure: TesseraError?
+        var contributions: RingContributions?, xs: SharedBlock?
+        do throws(TesseraError) {
+            let made = try RingContributions(ring: ring, ranges: (0..<count).map { ($0 * b)..<min(n, ($0 + 1) * b) })
+            try made.allocate(hosted: Self.hostedPairs(ring: ring, count: count), engine: engine) { self.domains[$0] }
+            contributions = made
+            xs = try SharedBlock(x, engine: engine)
+        } catch { failure = error }
+        try exchange.agree(failure: failure)
+        guard let contributions, let xs else { throw .internalFailure("StoredKernel: buffers missing after agreement") }
+        let graph = TaskGraph()
+        for i in 0..<count {
+            for j in i..<count {
+                guard let block = blocks[i][j - i], let targets = contributions.targets(i, j) else { continue }
+                addPairTask(graph, block: block, i, j, x: xs, into: targets)
+            }
+        }
+        do { try engine.run(graph) } catch { failure = error }
+        return try contributions.finish(x: xs, ridge: lambda, exchange: exchange, failure: failure)
     }
 }

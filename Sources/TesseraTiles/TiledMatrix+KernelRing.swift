@@ -89,50 +89,31 @@ extension TiledMatrix {
         // is agreed on instead of leaving the others waiting in the ring.
         var failure: TesseraError?
         var xs: SharedBlock?, scratch: SharedBlock?, singlePanels: SinglePanels?, packets: [RingPacket] = []
-        var own: [[SharedBlock]] = []                     // own[I − mine.lowerBound][J] = c_{I←J}
-        var sendBack: [Int: SharedBlock] = [:]            // key i·t + j: c for the guest's tile of pair (i, j)
-        // sent[h][g]: the contributions host h sends guest g (every process computes the same).
-        let sent = (0..<ring.size).map { h in
-            (0..<ring.size).map { g in
-                g == h ? 0 : ring.crossPairs(host: h, guest: g).reduce(0) { $0 + lay.rowCount(ofTile: $1.guestTile) }
-            }
-        }
+        var contributions: RingContributions?
         do throws(TesseraError) {
-            // MPI's counts are 32-bit; checked for every process's messages before the agreement,
-            // so that no process throws alone at a ring shift or the all-to-all.
-            let limit = Int(Int32.max), packetSizes = (0..<ring.size).map(packetWords)
-            let largestSent = sent.map { $0.reduce(0, +) }.max() ?? 0
-            let largestReceived = (0..<ring.size).map { g in sent.reduce(0) { $0 + $1[g] } }.max() ?? 0
-            if let largest = (packetSizes + [largestSent, largestReceived]).max(), largest > limit {
-                throw .resourceLimit("a kernel product message of \(largest) values exceeds MPI's 32-bit counts; use more ranks")
-            }
+            // MPI's counts are 32-bit: every process's messages are checked here (the same answer
+            // everywhere), so that no process throws alone at a ring shift or the all-to-all.
+            let capacity = (0..<ring.size).map(packetWords).max() ?? 0
+            let made = try RingContributions(ring: ring, ranges: (0..<t).map { lay.rowRange(ofTile: $0) }, extraMessage: capacity)
+            try made.allocate(hosted: (0...ring.rounds).flatMap { ring.pairs(round: $0) }, engine: engine) { storages[$0].domain }
+            contributions = made
             xs = try SharedBlock(x, engine: engine)
             scratch = try SharedBlock(rows: floats ? 1 : panel * panel, cols: engine.workerCount, engine: engine)
             singlePanels = floats ? try SinglePanels(capacity: panel * panel, engine: engine) : nil
-            let capacity = (0..<ring.size).map(packetWords).max() ?? 0
             packets = [try RingPacket(capacity: capacity, floats: floats, layout: lay, engine: engine),
                        try RingPacket(capacity: capacity, floats: floats, layout: lay, engine: engine)]
-            for i in mine {
-                own.append(try (0..<t).map { _ throws(TesseraError) in
-                    try SharedBlock(rows: lay.rowCount(ofTile: i), engine: engine, domain: storages[i].domain) })
-            }
-            for k in 0...ring.rounds where k > 0 {
-                for (i, j) in ring.pairs(round: k) {
-                    sendBack[i * t + j] = try SharedBlock(rows: lay.rowCount(ofTile: mine.contains(i) ? j : i), engine: engine)
-                }
-            }
         } catch { failure = error }
         try exchange.agree(failure: failure)
-        guard let xs, let scratch, packets.count == 2 else { throw .internalFailure("ringKernelMultiply: buffers missing after agreement") }
+        guard let xs, let scratch, let contributions, packets.count == 2 else {
+            throw .internalFailure("ringKernelMultiply: buffers missing after agreement")
+        }
         packets[0].pack(mine, of: self, single: single)
 
         func roundGraph(_ k: Int, packet: RingPacket) -> TaskGraph {
             let graph = TaskGraph(), guests = ring.tiles(of: ring.visitor(round: k))
             for (i, j) in ring.pairs(round: k) {
-                let iMine = mine.contains(i), jMine = mine.contains(j)
-                let ci = iMine ? own[i - mine.lowerBound][j] : sendBack[i * t + j]
-                let cj = i == j ? ci : (jMine ? own[j - mine.lowerBound][i] : sendBack[i * t + j])
-                guard let ci, let cj else { continue }
+                guard let targets = contributions.targets(i, j) else { continue }
+                let (ci, cj) = targets
                 var reads = [xs.handle, packet.block.handle]
                 for u in [i, j] where mine.contains(u) {
                     reads.append(storages[u].handle)
@@ -143,7 +124,7 @@ extension TiledMatrix {
                     mine.contains(u) || floats ? storages[u].tile : packet.tile(u, of: guests, order: storages[u].tile.order)
                 }
                 let ai = operand(i), aj = operand(j), panels = singlePanels
-                graph.place(ci.handle, domain: storages[iMine ? i : j].domain)
+                graph.place(ci.handle, domain: storages[mine.contains(i) ? i : j].domain)
                 graph.add(name: "kernel-block", reads: reads, writes: i == j ? [ci.handle] : [ci.handle, cj.handle]) { context in
                     for u in [i, j] where mine.contains(u) { try self.requireFinite(u) }
                     let xi = xs.pointer + lay.rowRange(ofTile: i).lowerBound, xj = xs.pointer + lay.rowRange(ofTile: j).lowerBound
@@ -174,42 +155,7 @@ extension TiledMatrix {
             swap(&held, &spare)
         }
 
-        // The guests' contributions go home; the ranks agree on any failure first.
-        let outgoing: [[Double]] = (0..<ring.size).map { g in
-            guard g != ring.rank, failure == nil else { return [] }
-            var values: [Double] = []
-            for (pair, _) in ring.crossPairs(host: ring.rank, guest: g) {
-                guard let c = sendBack[pair.0 * t + pair.1] else { continue }
-                values.append(contentsOf: UnsafeBufferPointer(start: c.pointer, count: c.storage.rows))
-            }
-            return values
-        }
-        let incomingCounts = (0..<ring.size).map { h in sent[h][ring.rank] }
-        let incoming = try exchange.exchange(outgoing: outgoing, incomingCounts: incomingCounts, failure: failure)
-        for h in 0..<ring.size where h != ring.rank {
-            var offset = 0
-            for (pair, guestTile) in ring.crossPairs(host: h, guest: ring.rank) {
-                let hostTile = pair.0 == guestTile ? pair.1 : pair.0, count = lay.rowCount(ofTile: guestTile)
-                guard offset + count <= incoming[h].count else { throw .internalFailure("ringKernelMultiply: too few contributions from rank \(h)") }
-                incoming[h].withUnsafeBufferPointer { p in
-                    if let base = p.baseAddress { own[guestTile - mine.lowerBound][hostTile].pointer.update(from: base + offset, count: count) }
-                }
-                offset += count
-            }
-        }
-
-        // y_I = λx_I + Σ_J c_{I←J} in the order J = 0, 1, … for this process's tiles, then all of y.
-        let ownRows = ring.rows(of: ring.rank, layout: lay), first = ownRows.lowerBound
-        var yOwn = [Double](repeating: 0, count: ownRows.count)
-        yOwn.withUnsafeMutableBufferPointer { out in
-            guard let base = out.baseAddress else { return }
-            for (index, i) in mine.enumerated() {
-                let range = lay.rowRange(ofTile: i), y = base + (range.lowerBound - first)
-                for k in 0..<range.count { y[k] = lambda * xs.pointer[range.lowerBound + k] }
-                for part in own[index] { BLAS.axpy(count: range.count, alpha: 1, x: part.pointer, y: y) }
-            }
-        }
-        let counts = (0..<ring.size).map { ring.rows(of: $0, layout: lay).count }
-        return try exchange.allGather(owned: yOwn, counts: counts, failure: nil)
+        // The guests' contributions go home (the ranks agree on any failure first), then y.
+        return try contributions.finish(x: xs, ridge: lambda, exchange: exchange, failure: failure)
     }
 }
