@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "TesseraKernelsTests", dependencies: ["TesseraKernels", "TesseraCore", "CVectorMath", "TesseraTestSupport"]),
         .testTarget(name: "TesseraPlatformTests", dependencies: ["TesseraPlatform", "TesseraCore"]),
         .testTarget(name: "TesseraRuntimeTests", dependencies: ["TesseraRuntime", "TesseraPlatform", "TesseraCore"]),
-        .testTarget(name: "TesseraTilesTests", dependencies: ["Tessera", "TesseraTestSupport"]),
+        .testTarget(name: "TesseraTilesTests", dependencies: ["Tessera", "TesseraTiles", "TesseraTestSupport"]),
         .testTarget(name: "TesseraSketchTests", dependencies: ["TesseraSketch", "Tessera"]),
         .testTarget(name: "TesseraSolversTests", dependencies: ["Tessera", "TesseraSolvers", "TesseraIO", "TesseraTestSupport"]),
         .testTarget(name: "TesseraIOTests", dependencies: ["TesseraIO", "Tessera"]),

@@ -76,7 +76,8 @@ public final class Scheduler: GraphExecutor {
     /// Runs the graph while calling `poll` on this (waiting) thread every half millisecond until
     /// the tasks end: how a ring shift's MPI messages progress while a round's pairs compute
     /// (Open MPI moves a large message only inside MPI calls on this thread). Polling costs the
-    /// waiting thread's wake-ups, not a worker.
+    /// waiting thread's wake-ups (2,000 a second), which take a little from a worker when the
+    /// workers fill every core.
     public func run(_ graph: TaskGraph, trace: TraceRecorder?, polling poll: () -> Void) throws {
         guard let started = start(graph, trace: trace) else { return poll() }
         let (done, run) = started

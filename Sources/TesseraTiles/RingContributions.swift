@@ -9,7 +9,9 @@ import TesseraKernels
 /// pair it hosts, the guest's c (`sendBack`). `finish` sends the guests' vectors home in one
 /// all-to-all (the agreement on any failure first), sums y_I = λx_I + Σ_J c_{I←J} in the order
 /// J = 0, 1, … for its own blocks — the single-process order, so the same bits for any P — and
-/// gathers every process's rows of y (n values). Memory: ≈ T·n/P + T·n/(2P) doubles.
+/// gathers every process's rows of y (n values). Memory: ≈ T·n/P + T·n/(2P) doubles, plus the
+/// all-to-all's copies of what is sent and received (≈ T·n/P). Counting the messages is one pass
+/// over the T(T+1)/2 pairs per product.
 final class RingContributions {
     let ring: KernelRing
     /// The rows of each block.
@@ -27,11 +29,15 @@ final class RingContributions {
     init(ring: KernelRing, ranges: [Range<Int>], extraMessage: Int = 0) throws(TesseraError) {
         self.ring = ring
         self.ranges = ranges
-        sent = (0..<ring.size).map { h in
-            (0..<ring.size).map { g in
-                g == h ? 0 : ring.crossPairs(host: h, guest: g).reduce(0) { $0 + ranges[$1.guestTile].count }
+        // One pass over the T(T+1)/2 pairs: a cross pair's host sends the guest's rows.
+        var sent = [[Int]](repeating: [Int](repeating: 0, count: ring.size), count: ring.size)
+        for i in 0..<ring.tileCount {
+            for j in i..<ring.tileCount where ring.owner(ofTile: i) != ring.owner(ofTile: j) {
+                let h = ring.host(i, j).rank, guestTile = ring.owner(ofTile: i) == h ? j : i
+                sent[h][ring.owner(ofTile: guestTile)] += ranges[guestTile].count
             }
         }
+        self.sent = sent
         let largestSent = sent.map { $0.reduce(0, +) }.max() ?? 0
         let largestReceived = (0..<ring.size).map { g in sent.reduce(0) { $0 + $1[g] } }.max() ?? 0
         let largest = max(extraMessage, largestSent, largestReceived)
@@ -83,11 +89,16 @@ final class RingContributions {
         }
         let incoming = try exchange.exchange(outgoing: outgoing, incomingCounts: (0..<ring.size).map { sent[$0][ring.rank] },
                                              failure: failure)
-        for h in 0..<ring.size where h != ring.rank {
+        // A mismatch here is passed to the allgather below (every process reaches it), not thrown alone.
+        var mismatch: TesseraError?
+        for h in 0..<ring.size where h != ring.rank && mismatch == nil {
             var offset = 0
             for (pair, guestTile) in ring.crossPairs(host: h, guest: ring.rank) {
                 let hostTile = pair.0 == guestTile ? pair.1 : pair.0, count = ranges[guestTile].count
-                guard offset + count <= incoming[h].count else { throw .internalFailure("a kernel product received too few contributions from rank \(h)") }
+                guard offset + count <= incoming[h].count else {
+                    mismatch = .internalFailure("a kernel product received too few contributions from rank \(h)")
+                    break
+                }
                 incoming[h].withUnsafeBufferPointer { p in
                     if let base = p.baseAddress { own[guestTile - mine.lowerBound][hostTile].pointer.update(from: base + offset, count: count) }
                 }
@@ -105,6 +116,7 @@ final class RingContributions {
                 for part in own[index] { BLAS.axpy(count: range.count, alpha: 1, x: part.pointer, y: y) }
             }
         }
-        return try exchange.allGather(owned: yOwn, counts: (0..<ring.size).map { rows(of: $0).count }, failure: nil)
+        return try exchange.allGather(owned: mismatch == nil ? yOwn : [], counts: (0..<ring.size).map { rows(of: $0).count },
+                                      failure: mismatch)
     }
 }

@@ -40,7 +40,9 @@ public protocol RowGroupExchange: Sendable {
                    during work: (_ progress: () -> Void) -> Void) throws(TesseraError)
     /// A personal exchange (all-to-all): process r receives `outgoing[r]` from every process, and
     /// returns what each process sent it, `incomingCounts[q]` doubles from process q (its own
-    /// entry is its `outgoing[rank]`). Agrees on `failure` first.
+    /// entry is its `outgoing[rank]`). Agrees on `failure` first. Its own 32-bit count check comes
+    /// after the agreement and depends on this process's counts, so a caller must refuse messages
+    /// beyond MPI's counts for every process before (`RingContributions` does).
     func exchange(outgoing: [[Double]], incomingCounts: [Int], failure: TesseraError?) throws(TesseraError) -> [[Double]]
 }
 

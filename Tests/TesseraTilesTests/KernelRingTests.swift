@@ -1,5 +1,6 @@
 import XCTest
 import Tessera
+@testable import TesseraTiles
 
 /// The ring schedule of the distributed kernel product (`KernelRing`): every tile pair is
 /// computed exactly once, by a process holding both tiles in that round, every contribution for
@@ -38,6 +39,20 @@ final class KernelRingTests: XCTestCase {
                 }
                 XCTAssertEqual(computed.count, t * (t + 1) / 2, "T \(t) P \(p): pairs missing")
                 XCTAssertTrue(computed.values.allSatisfy { $0 == 1 }, "T \(t) P \(p): a pair computed twice")
+            }
+        }
+    }
+
+    func testTheMessageCountsAreWhatTheSendBackListsCarry() throws {
+        for (t, p) in [(5, 2), (9, 3), (17, 4), (3, 6), (40, 5)] {
+            let ranges = (0..<t).map { ($0 * 100)..<($0 * 100 + 100 - $0 % 3) }   // unequal blocks
+            let counts = try RingContributions(ring: KernelRing(tileCount: t, rank: 0, size: p), ranges: ranges).sent
+            for h in 0..<p {
+                let ring = KernelRing(tileCount: t, rank: h, size: p)
+                for g in 0..<p {
+                    let listed = g == h ? 0 : ring.crossPairs(host: h, guest: g).reduce(0) { $0 + ranges[$1.guestTile].count }
+                    XCTAssertEqual(counts[h][g], listed, "T \(t) P \(p): host \(h) → guest \(g)")
+                }
             }
         }
     }
