@@ -29,16 +29,30 @@ public struct KernelRing: Sendable {
         self.owners = owners
     }
 
+    /// The ring of a distributed engine (more than one process); nil in a single process.
+    public init?(tileCount: Int, engine: Engine) {
+        guard let exchange = engine.exchange, exchange.size > 1 else { return nil }
+        self.init(tileCount: tileCount, rank: exchange.rank, size: exchange.size)
+    }
+
+    /// The tiles this process owns: its ring's share when distributed, all of them alone.
+    public static func heldTiles(tileCount: Int, engine: Engine) -> Range<Int> {
+        KernelRing(tileCount: tileCount, engine: engine).map { $0.tiles(of: $0.rank) } ?? 0..<tileCount
+    }
+
     static func tiles(of r: Int, tileCount t: Int, size p: Int) -> Range<Int> { (r * t / p)..<((r + 1) * t / p) }
 
     /// The tiles process `r` owns.
     public func tiles(of r: Int) -> Range<Int> { Self.tiles(of: r, tileCount: tileCount, size: size) }
 
     /// The rows of the tiles process `r` owns (contiguous; empty when it owns none).
-    public func rows(of r: Int, layout: TileLayout) -> Range<Int> {
+    public func rows(of r: Int, layout: TileLayout) -> Range<Int> { rows(of: r) { layout.rowRange(ofTile: $0) } }
+
+    /// The rows of the blocks process `r` owns, block t holding `rowRange(t)` (contiguous ranges).
+    func rows(of r: Int, rowRange: (Int) -> Range<Int>) -> Range<Int> {
         let owned = tiles(of: r)
         guard let first = owned.first, let last = owned.last else { return 0..<0 }
-        return layout.rowRange(ofTile: first).lowerBound..<layout.rowRange(ofTile: last).upperBound
+        return rowRange(first).lowerBound..<rowRange(last).upperBound
     }
 
     /// The owner of tile t.

@@ -68,11 +68,7 @@ final class RingContributions {
     }
 
     /// The rows of process r's blocks.
-    func rows(of r: Int) -> Range<Int> {
-        let blocks = ring.tiles(of: r)
-        guard let first = blocks.first, let last = blocks.last else { return 0..<0 }
-        return ranges[first].lowerBound..<ranges[last].upperBound
-    }
+    func rows(of r: Int) -> Range<Int> { ring.rows(of: r) { ranges[$0] } }
 
     /// The product's end (see the type): every process calls it, passing its own failure.
     func finish(x: SharedBlock, ridge lambda: Double, exchange: any RowGroupExchange,

@@ -26,9 +26,7 @@ public final class SingleRowTiles: @unchecked Sendable {
     public init(_ matrix: TiledMatrix, engine: Engine) throws(TesseraError) {
         layout = matrix.layout
         let d = matrix.cols
-        let held = engine.exchange.flatMap { $0.size > 1 ? $0 : nil }
-            .map { KernelRing(tileCount: matrix.layout.tileCount, rank: $0.rank, size: $0.size).tiles(of: $0.rank) }
-            ?? 0..<matrix.layout.tileCount
+        let held = KernelRing.heldTiles(tileCount: matrix.layout.tileCount, engine: engine)
         self.held = held
         // Allocation failures are agreed: distributed, the others go on to the ring.
         let lay = matrix.layout

@@ -42,8 +42,7 @@ public final class StoredKernel: Sendable {
         let b = max(1, min(requested, n))
         let count = Checked.ceilDiv(n, b)
         let domains = (0..<count).map { i in matrix.tiles[min(matrix.layout.tileCount - 1, i * b / matrix.layout.tileRows)].domain }
-        let exchange = engine.exchange.flatMap { $0.size > 1 ? $0 : nil }
-        let ring = exchange.map { KernelRing(tileCount: count, rank: $0.rank, size: $0.size) }
+        let ring = KernelRing(tileCount: count, engine: engine)
         let hosted = Set(Self.hostedPairs(ring: ring, count: count).map { $0.0 * count + $0.1 })
         var blocks: [[SharedBlock?]] = []
         // Distributed, the processes agree on the outcome (the blocks are most of the memory).
@@ -76,7 +75,7 @@ public final class StoredKernel: Sendable {
             }
             try engine.run(graph)
         } catch { failure = error }
-        if let exchange { try exchange.agree(failure: failure) } else if let failure { throw failure }
+        if ring != nil, let exchange = engine.exchange { try exchange.agree(failure: failure) } else if let failure { throw failure }
         order = n
         blockRows = b
         self.blocks = blocks

@@ -21,8 +21,7 @@ extension TiledMatrix {
     /// gathered (a max is exact in any order: the same value everywhere).
     public func maxRowNormSquared(engine: Engine) throws(TesseraError) -> Double {
         let exchange = engine.exchange.flatMap { $0.size > 1 ? $0 : nil }
-        let owned = exchange.map { KernelRing(tileCount: layout.tileCount, rank: $0.rank, size: $0.size).tiles(of: $0.rank) }
-            ?? 0..<layout.tileCount
+        let owned = KernelRing.heldTiles(tileCount: layout.tileCount, engine: engine)
         let maxima = try Self.agreeingOnFailure(engine: engine) { () throws(TesseraError) in
             try ColumnBlock(rows: layout.tileCount, cols: 1, engine: engine, rowBlock: 1)
         }
@@ -56,16 +55,15 @@ extension TiledMatrix {
     /// n·d flops, one read of A. In a distributed engine each process reads only its own tiles'
     /// rows (`KernelRing`) and the n values are gathered: the same bits everywhere.
     public func kernelDiagonal(engine: Engine) throws(TesseraError) -> [Double] {
-        let exchange = engine.exchange.flatMap { $0.size > 1 ? $0 : nil }
-        let ring = exchange.map { KernelRing(tileCount: layout.tileCount, rank: $0.rank, size: $0.size) }
+        let ring = KernelRing(tileCount: layout.tileCount, engine: engine)
         let owned = ring.map { $0.rows(of: $0.rank, layout: layout) } ?? 0..<rows
         let values = owned.map { i in
             var s = 0.0
             for j in 0..<cols { let v = self[i, j]; s += v * v }
             return VectorExp.exp(s)
         }
-        guard let exchange, let ring else { return values }
-        return try exchange.allGather(owned: values, counts: (0..<exchange.size).map { ring.rows(of: $0, layout: layout).count }, failure: nil)
+        guard let ring, let exchange = engine.exchange else { return values }
+        return try exchange.allGather(owned: values, counts: (0..<ring.size).map { ring.rows(of: $0, layout: layout).count }, failure: nil)
     }
 
     /// Refuses A when exp(⟨aᵢ, a_k⟩) could overflow float64 (⟨aᵢ,a_k⟩ ≤ max‖aᵢ‖² > 709.78).
@@ -94,11 +92,8 @@ extension TiledMatrix {
     public func kernelMultiply(_ x: [Double], ridge lambda: Double = 0, single: SingleRowTiles? = nil,
                                engine: Engine) throws(TesseraError) -> [Double] {
         guard x.count == rows else { throw .invalidArgument("x has length \(x.count), the kernel has order \(rows)") }
-        let ringSize = engine.exchange.map { $0.size } ?? 1
-        let held = engine.exchange.flatMap { $0.size > 1 ? $0 : nil }
-            .map { KernelRing(tileCount: layout.tileCount, rank: $0.rank, size: $0.size).tiles(of: $0.rank) } ?? 0..<layout.tileCount
-        if let single, single.layout != layout || single.held != held {
-            throw .internalFailure("the float32 copy of A was made for another layout or another \(ringSize)-process division")
+        if let single, single.layout != layout || single.held != KernelRing.heldTiles(tileCount: layout.tileCount, engine: engine) {
+            throw .internalFailure("the float32 copy of A was made for another layout or another division among processes")
         }
         if let exchange = engine.exchange, exchange.size > 1 {
             return try ringKernelMultiply(x, ridge: lambda, single: single, engine: engine, exchange: exchange)
