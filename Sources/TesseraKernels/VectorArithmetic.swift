@@ -1,5 +1,5 @@
 /// Level-1 BLAS on plain arrays of doubles (the vectors the solvers iterate on): the Euclidean
-/// norm (dnrm2, overflow-safe), the dot product (ddot), self + α·x (daxpy) and scaling. Each costs
+/// norm (dnrm2, overflow-safe), the dot product (ddot), self + α·x (a loop) and scaling. Each costs
 /// O(count) flops and, except `dot` and `norm2`, one new array; none throws. The operands of
 /// `dot` and `plus` must have the same length as `self` (the shorter length is used otherwise).
 extension Array where Element == Double {
@@ -21,13 +21,15 @@ extension Array where Element == Double {
         }
     }
 
-    /// self + α·x (BLAS daxpy).
+    /// self + α·x, each entry yᵢ + (α·xᵢ) with two roundings — a loop, not BLAS daxpy, whose
+    /// vector body and scalar tail may round differently — so an entry's bits do not depend on
+    /// its place in the array (a slice held by one process gives what the whole vector gives).
     public func plus(_ alpha: Double, _ x: [Double]) -> [Double] {
         var y = self
+        let count = Swift.min(y.count, x.count)
         y.withUnsafeMutableBufferPointer { yb in
             x.withUnsafeBufferPointer { xb in
-                guard let out = yb.baseAddress, let input = xb.baseAddress else { return }
-                BLAS.axpy(count: Swift.min(yb.count, xb.count), alpha: alpha, x: input, y: out)
+                for i in 0..<count { yb[i] = yb[i] + alpha * xb[i] }
             }
         }
         return y

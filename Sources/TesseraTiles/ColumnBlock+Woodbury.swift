@@ -98,3 +98,67 @@ extension ColumnBlock {
         return y
     }
 }
+
+/// The same products for vectors divided by rows (`RowPartition`): F is whole on every process,
+/// the vectors hold this process's rows, and the work runs by A's tiles — one task per tile, the
+/// same BLAS call for a tile wherever it runs, on a 64-byte-aligned copy of the tile's rows of v —
+/// so the results have the same bits for any number of processes.
+extension ColumnBlock {
+    /// Tile t's rows of `v` (a slice) in a block of their own, for each of this process's tiles.
+    private static func tileCopies(_ v: [Double], partition: RowPartition, engine: Engine) throws(TesseraError) -> [SharedBlock] {
+        try partition.tiles.map { (t) throws(TesseraError) in
+            try SharedBlock(Array(v[partition.localRange(ofTile: t)]), engine: engine)
+        }
+    }
+
+    /// The partials F[rows of t, 0..<k]ᵀ·v_t for this process's tiles t (k values each, tile order;
+    /// `RowPartition.combine` sums them). One GEMV (2·rows·k flops) per tile.
+    public func transposedTimes(rows v: [Double], partition: RowPartition, columns k: Int,
+                                engine: Engine) throws(TesseraError) -> [Double] {
+        guard v.count == partition.rows.count, partition.order == rows, k <= cols else {
+            throw .internalFailure("transposedTimes(rows:): a slice of \(v.count) for a \(rows) × \(cols) block")
+        }
+        let tiles = partition.tiles, layout = partition.layout
+        guard k > 0, !tiles.isEmpty else { return [] }
+        let vs = try Self.tileCopies(v, partition: partition, engine: engine)
+        let partials = try ColumnBlock(rows: k * tiles.count, cols: 1, engine: engine, rowBlock: k)
+        let f = self, n = rows
+        let graph = TaskGraph()
+        for (index, t) in tiles.enumerated() {
+            let global = layout.rowRange(ofTile: t), part = vs[index]
+            graph.add(name: "woodbury-project", reads: allHandles + [part.handle],
+                      writes: partials.handles(rows: (index * k)..<((index + 1) * k), cols: 0..<1)) { _ in
+                BLAS.gemv(.transpose, m: global.count, n: k, alpha: 1, a: f.base + global.lowerBound, lda: n,
+                          x: part.pointer, beta: 0, y: partials.base + index * k)
+            }
+        }
+        try engine.run(graph)
+        return partials.toArray()
+    }
+
+    /// This process's rows of (v − F[:, 0..<k]·t)·scale from its rows of v: one GEMV per tile.
+    public func expand(rows v: [Double], minus t: [Double], partition: RowPartition, columns k: Int, scale: Double,
+                       engine: Engine) throws(TesseraError) -> [Double] {
+        guard v.count == partition.rows.count, partition.order == rows, t.count >= k, k <= cols, k > 0 else {
+            throw .internalFailure("expand(rows:): a slice of \(v.count), t of \(t.count) for a \(rows) × \(cols) block")
+        }
+        let tiles = partition.tiles, layout = partition.layout
+        guard !tiles.isEmpty else { return [] }
+        let ws = try Self.tileCopies(v, partition: partition, engine: engine)
+        let ts = try SharedBlock(t, engine: engine)
+        let f = self, n = rows
+        let graph = TaskGraph()
+        for (index, tile) in tiles.enumerated() {
+            let global = layout.rowRange(ofTile: tile), part = ws[index]
+            graph.add(name: "woodbury-expand", reads: allHandles + [ts.handle], writes: [part.handle]) { _ in
+                BLAS.gemv(.none, m: global.count, n: k, alpha: -1, a: f.base + global.lowerBound, lda: n, x: ts.pointer, beta: 1, y: part.pointer)
+                for i in 0..<global.count { part.pointer[i] *= scale }
+            }
+        }
+        try engine.run(graph)
+        var w = [Double]()
+        w.reserveCapacity(v.count)
+        for part in ws { w.append(contentsOf: UnsafeBufferPointer(start: part.pointer, count: part.storage.rows)) }
+        return w
+    }
+}

@@ -9,7 +9,7 @@ import TesseraKernels
 /// pair it hosts, the guest's c (`sendBack`). `finish` sends the guests' vectors home in one
 /// all-to-all (the agreement on any failure first), sums y_I = λx_I + Σ_J c_{I←J} in the order
 /// J = 0, 1, … for its own blocks — the single-process order, so the same bits for any P — and
-/// gathers every process's rows of y (n values). Memory: ≈ T·n/P + T·n/(2P) doubles, plus the
+/// returns those rows of y. Memory: ≈ T·n/P + T·n/(2P) doubles, plus the
 /// all-to-all's copies of what is sent and received (≈ T·n/P). Counting the messages is one pass
 /// over the T(T+1)/2 pairs per product.
 final class RingContributions {
@@ -70,8 +70,9 @@ final class RingContributions {
     /// The rows of process r's blocks.
     func rows(of r: Int) -> Range<Int> { ring.rows(of: r) { ranges[$0] } }
 
-    /// The product's end (see the type): every process calls it, passing its own failure.
-    func finish(x: SharedBlock, ridge lambda: Double, exchange: any RowGroupExchange,
+    /// The product's end (see the type): every process calls it, passing its own failure; `x`
+    /// points at x's first row of this process's blocks. Returns this process's rows of y.
+    func finish(x: UnsafePointer<Double>, ridge lambda: Double, exchange: any RowGroupExchange,
                 failure: TesseraError?) throws(TesseraError) -> [Double] {
         let mine = ring.tiles(of: ring.rank), t = ring.tileCount
         let outgoing: [[Double]] = (0..<ring.size).map { g in
@@ -85,7 +86,7 @@ final class RingContributions {
         }
         let incoming = try exchange.exchange(outgoing: outgoing, incomingCounts: (0..<ring.size).map { sent[$0][ring.rank] },
                                              failure: failure)
-        // A mismatch here is passed to the allgather below (every process reaches it), not thrown alone.
+        // A mismatch here is passed to the agreement below (every process reaches it), not thrown alone.
         var mismatch: TesseraError?
         for h in 0..<ring.size where h != ring.rank && mismatch == nil {
             var offset = 0
@@ -101,18 +102,18 @@ final class RingContributions {
                 offset += count
             }
         }
-        // y_I = λx_I + Σ_J c_{I←J} in the order J = 0, 1, … for this process's blocks, then all of y.
+        // y_I = λx_I + Σ_J c_{I←J} in the order J = 0, 1, … for this process's blocks.
         let ownRows = rows(of: ring.rank)
         var yOwn = [Double](repeating: 0, count: ownRows.count)
         yOwn.withUnsafeMutableBufferPointer { out in
             guard let base = out.baseAddress else { return }
             for (index, i) in mine.enumerated() {
-                let range = ranges[i], y = base + (range.lowerBound - ownRows.lowerBound)
-                for k in 0..<range.count { y[k] = lambda * x.pointer[range.lowerBound + k] }
-                for part in own[index] { BLAS.axpy(count: range.count, alpha: 1, x: part.pointer, y: y) }
+                let local = ranges[i].lowerBound - ownRows.lowerBound, count = ranges[i].count, y = base + local
+                for k in 0..<count { y[k] = lambda * x[local + k] }
+                for part in own[index] { BLAS.axpy(count: count, alpha: 1, x: part.pointer, y: y) }
             }
         }
-        return try exchange.allGather(owned: mismatch == nil ? yOwn : [], counts: (0..<ring.size).map { rows(of: $0).count },
-                                      failure: mismatch)
+        try exchange.agree(failure: mismatch)
+        return yOwn
     }
 }

@@ -16,6 +16,19 @@ import TesseraRuntime
 /// tiles and the pairs are computed around a ring (`KernelRing`, `ringKernelMultiply`): the same
 /// bits for any process count.
 extension TiledMatrix {
+    /// This process's rows of (K + λI)·x from its rows of x (`RowPartition(layout:engine:)`): the
+    /// ring product distributed (no n-vector held), the whole product in a single process.
+    public func kernelMultiply(rows x: [Double], ridge lambda: Double = 0, single: SingleRowTiles? = nil,
+                               engine: Engine) throws(TesseraError) -> [Double] {
+        if let exchange = engine.exchange, exchange.size > 1 {
+            if let single, single.layout != layout || single.held != KernelRing.heldTiles(tileCount: layout.tileCount, engine: engine) {
+                throw .internalFailure("the float32 copy of A was made for another layout or another division among processes")
+            }
+            return try ringKernelMultiply(rows: x, ridge: lambda, single: single, engine: engine, exchange: exchange)
+        }
+        return try kernelMultiply(x, ridge: lambda, single: single, engine: engine)
+    }
+
     /// The largest squared row norm max‖aᵢ‖² (one task per tile, then a max); ⟨aᵢ, a_k⟩ ≤ it. In a
     /// distributed engine each process reads only its own tiles (`KernelRing`) and the maxima are
     /// gathered (a max is exact in any order: the same value everywhere).
@@ -96,7 +109,9 @@ extension TiledMatrix {
             throw .internalFailure("the float32 copy of A was made for another layout or another division among processes")
         }
         if let exchange = engine.exchange, exchange.size > 1 {
-            return try ringKernelMultiply(x, ridge: lambda, single: single, engine: engine, exchange: exchange)
+            let partition = RowPartition(layout: layout, engine: engine)
+            let y = try ringKernelMultiply(rows: partition.slice(x), ridge: lambda, single: single, engine: engine, exchange: exchange)
+            return try partition.gather(y)
         }
         let t = layout.tileCount, panel = Swift.min(Self.kernelPanelRows, layout.tileRows)
         let xs = try SharedBlock(x, engine: engine)

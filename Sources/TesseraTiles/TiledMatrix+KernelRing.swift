@@ -5,7 +5,8 @@ import TesseraRuntime
 /// One process's tiles of A packed for the ring of a distributed kernel product (`KernelRing`):
 /// each tile's entries in its own storage order (row-major with leading dimension d, column-major
 /// with leading dimension rows), or — for float32 panels — its rounded rows (row-major floats,
-/// each tile padded to whole 8-byte words), one tile after the other in tile order.
+/// each tile padded to whole 8-byte words), one tile after the other in tile order; then, from
+/// the next 64-byte boundary, the tiles' rows of x (the vector travels with its rows of A).
 ///
 /// Invariant (why `@unchecked Sendable` is sound): the memory is owned by `block`; in the float32
 /// form it is bound to Float once, here, and only MPI (C) sees it as 8-byte words. It is written
@@ -29,13 +30,31 @@ final class RingPacket: @unchecked Sendable {
         return floats ? (values + 1) / 2 : values
     }
 
-    /// The words of a packet holding `tiles`.
-    static func words(of tiles: Range<Int>, layout: TileLayout, floats: Bool) -> Int {
+    /// The words of `tiles`' entries of A.
+    static func matrixWords(of tiles: Range<Int>, layout: TileLayout, floats: Bool) -> Int {
         tiles.reduce(0) { $0 + words(ofTile: $1, layout: layout, floats: floats) }
     }
 
+    /// The word where x's rows start: after A's, rounded up to 8 words (64 bytes), so that x's
+    /// rows sit at the same alignment as in a whole vector.
+    static func vectorOffset(of tiles: Range<Int>, layout: TileLayout, floats: Bool) -> Int {
+        (matrixWords(of: tiles, layout: layout, floats: floats) + 7) / 8 * 8
+    }
+
+    /// The words of a packet holding `tiles` and their rows of x.
+    static func words(of tiles: Range<Int>, layout: TileLayout, floats: Bool) -> Int {
+        vectorOffset(of: tiles, layout: layout, floats: floats) + tiles.reduce(0) { $0 + layout.rowCount(ofTile: $1) }
+    }
+
     private func offset(of t: Int, in tiles: Range<Int>) -> Int {
-        Self.words(of: tiles.lowerBound..<t, layout: layout, floats: floats)
+        Self.matrixWords(of: tiles.lowerBound..<t, layout: layout, floats: floats)
+    }
+
+    /// Tile t's rows of x (t one of `tiles`).
+    func vector(_ t: Int, of tiles: Range<Int>) -> UnsafePointer<Double> {
+        let first = tiles.first.map { layout.rowRange(ofTile: $0).lowerBound } ?? 0
+        return UnsafePointer(block.pointer + Self.vectorOffset(of: tiles, layout: layout, floats: floats)
+                             + layout.rowRange(ofTile: t).lowerBound - first)
     }
 
     /// Tile t (one of `tiles`, what the packet holds) as a view, in `order` (float64 form).
@@ -50,8 +69,11 @@ final class RingPacket: @unchecked Sendable {
         UnsafePointer(UnsafeMutableRawPointer(block.pointer + offset(of: t, in: tiles)).assumingMemoryBound(to: Float.self))
     }
 
-    /// Packs `tiles` of A (or, with `single`, their float32 rows).
-    func pack(_ tiles: Range<Int>, of matrix: TiledMatrix, single: SingleRowTiles?) {
+    /// Packs `tiles` of A (or, with `single`, their float32 rows) and their rows of x (`x`: the
+    /// tiles' rows, in order).
+    func pack(_ tiles: Range<Int>, of matrix: TiledMatrix, single: SingleRowTiles?, x: UnsafePointer<Double>) {
+        let rowCount = tiles.reduce(0) { $0 + layout.rowCount(ofTile: $1) }
+        (block.pointer + Self.vectorOffset(of: tiles, layout: layout, floats: floats)).update(from: x, count: rowCount)
         for t in tiles {
             let at = offset(of: t, in: tiles)
             if let single {
@@ -67,22 +89,25 @@ final class RingPacket: @unchecked Sendable {
 }
 
 extension TiledMatrix {
-    /// (K + λI)·x on a distributed engine, around a ring (`KernelRing`): process r reads only the
-    /// rows of its own tiles, computes its pairs of them, then in ⌊P/2⌋ ring shifts receives the
-    /// tiles of the processes before it (float32 rows when `single`), computing the pairs it
-    /// hosts with each while the next packet travels; the contributions it made for a guest's rows
-    /// go back to their owner in one all-to-all, and each owner sums c_{I←J} over J = 0, 1, … as a
-    /// single process does (`pairContributions`: the same operations per pair) — the same bits for
-    /// any P. An allgather of every process's rows of y then gives every process all of y (n values;
-    /// x, b and the iteration's vectors are kept whole on every process). Per process and product:
-    /// ≈ n²d/P flops and n²/(2P) exps, ⌊P/2⌋ packets of n·d/P values received, ≈ T·n/(2P)
-    /// contributions sent and received, n·(P − 1)/P values of y. Throws the agreed failure of any
-    /// process (a non-finite entry in its tiles, an interruption, an allocation), on every process.
-    func ringKernelMultiply(_ x: [Double], ridge lambda: Double, single: SingleRowTiles?, engine: Engine,
+    /// This process's rows of (K + λI)·x on a distributed engine, from its rows of x
+    /// (`RowPartition`), around a ring (`KernelRing`): process r reads only the rows of its own
+    /// tiles, computes its pairs of them, then in ⌊P/2⌋ ring shifts receives the tiles of the
+    /// processes before it (float32 rows when `single`) with their rows of x, computing the pairs
+    /// it hosts with each while the next packet travels; the contributions it made for a guest's
+    /// rows go back to their owner in one all-to-all, and each owner sums c_{I←J} over J = 0, 1, …
+    /// as a single process does (`pairContributions`: the same operations per pair) — the same
+    /// bits for any P. No n-vector is held. Per process and product: ≈ n²d/P flops and n²/(2P)
+    /// exps, ⌊P/2⌋ packets of n·(d + 1)/P values received, ≈ T·n/(2P) contributions sent and
+    /// received. Throws the agreed failure of any process (a non-finite entry in its tiles, an
+    /// interruption, an allocation), on every process.
+    func ringKernelMultiply(rows x: [Double], ridge lambda: Double, single: SingleRowTiles?, engine: Engine,
                             exchange: any RowGroupExchange) throws(TesseraError) -> [Double] {
         let t = layout.tileCount, panel = Swift.min(Self.kernelPanelRows, layout.tileRows), lay = layout, storages = tiles
         let ring = KernelRing(tileCount: t, rank: exchange.rank, size: exchange.size)
-        let mine = ring.tiles(of: ring.rank), floats = single != nil
+        let mine = ring.tiles(of: ring.rank), floats = single != nil, ownRows = ring.rows(of: ring.rank, layout: lay)
+        guard x.count == ownRows.count else {
+            throw .internalFailure("ringKernelMultiply: \(x.count) values of x for this process's \(ownRows.count) rows")
+        }
         func packetWords(_ r: Int) -> Int { RingPacket.words(of: ring.tiles(of: r), layout: lay, floats: floats) }
 
         // Everything this product allocates, before any exchange, so that a process failing here
@@ -107,7 +132,7 @@ extension TiledMatrix {
         guard let xs, let scratch, let contributions, packets.count == 2 else {
             throw .internalFailure("ringKernelMultiply: buffers missing after agreement")
         }
-        packets[0].pack(mine, of: self, single: single)
+        packets[0].pack(mine, of: self, single: single, x: xs.pointer)
 
         func roundGraph(_ k: Int, packet: RingPacket) -> TaskGraph {
             let graph = TaskGraph(), guests = ring.tiles(of: ring.visitor(round: k))
@@ -127,7 +152,11 @@ extension TiledMatrix {
                 graph.place(ci.handle, domain: storages[mine.contains(i) ? i : j].domain)
                 graph.add(name: "kernel-block", reads: reads, writes: i == j ? [ci.handle] : [ci.handle, cj.handle]) { context in
                     for u in [i, j] where mine.contains(u) { try self.requireFinite(u) }
-                    let xi = xs.pointer + lay.rowRange(ofTile: i).lowerBound, xj = xs.pointer + lay.rowRange(ofTile: j).lowerBound
+                    func vector(_ u: Int) -> UnsafePointer<Double> {
+                        mine.contains(u) ? UnsafePointer(xs.pointer + lay.rowRange(ofTile: u).lowerBound - ownRows.lowerBound)
+                            : packet.vector(u, of: guests)
+                    }
+                    let xi = vector(i), xj = vector(j)
                     let rows = single.map { single in
                         (mine.contains(i) ? single.pointer(i) : packet.singleRows(i, of: guests),
                          mine.contains(j) ? single.pointer(j) : packet.singleRows(j, of: guests))
@@ -135,7 +164,7 @@ extension TiledMatrix {
                     Self.pairContributions(ai, aj, single: rows, panel: panel,
                                            scratch: scratch.pointer + context.worker * panel * panel,
                                            singleScratch: panels?.panel(worker: context.worker),
-                                           x: (UnsafePointer(xi), UnsafePointer(xj)), y: (ci.pointer, cj.pointer), diagonal: i == j)
+                                           x: (xi, xj), y: (ci.pointer, cj.pointer), diagonal: i == j)
                 }
             }
             return graph
@@ -155,7 +184,7 @@ extension TiledMatrix {
             swap(&held, &spare)
         }
 
-        // The guests' contributions go home (the ranks agree on any failure first), then y.
-        return try contributions.finish(x: xs, ridge: lambda, exchange: exchange, failure: failure)
+        // The guests' contributions go home (the ranks agree on any failure first).
+        return try contributions.finish(x: xs.pointer, ridge: lambda, exchange: exchange, failure: failure)
     }
 }

@@ -31,22 +31,25 @@ extension AttentionSolver {
     /// x += δ; it stops when ‖r‖ ≤ target. When a step does not halve the exact residual (K̃ too far
     /// from K for this system), x keeps its best value and float64 PCG finishes from it with the
     /// remaining budget. Iterations counted: inner and float64 ones (the exact residual products,
-    /// one per step, are not). Returns the result and what ran.
-    func mixedRefinement(_ b: [Double], start: [Double]?, inner: some LinearOperator, preconditioner: WoodburyPreconditioner,
+    /// one per step, are not). b, `start` and the returned x are this process's rows
+    /// (`KernelOperator.partition`; `bNorm` is ‖b‖ of the whole b). Returns the result and what ran.
+    func mixedRefinement(_ b: [Double], bNorm: Double, start: [Double]?, inner: KernelOperator, preconditioner: WoodburyPreconditioner,
                          target: @escaping ([Double]) -> Double) throws(TesseraError) -> (IterationResult, String) {
-        let maxIterations = plan.options.maxIterations, bNorm = b.norm2
+        let maxIterations = plan.options.maxIterations, partition = kernel.partition
+        let exact = KernelRowsOperator(kernel), rowsPreconditioner = WoodburyRowsPreconditioner(preconditioner, partition: partition)
         var x = start ?? [Double](repeating: 0, count: b.count)
-        var r = start == nil ? b : b.plus(-1, try kernel.apply(x))
-        var rNorm = r.norm2, used = 0, steps: [Double] = [rNorm / max(bNorm, .leastNormalMagnitude)]
+        var r = start == nil ? b : b.plus(-1, try exact.apply(x))
+        var rNorm = try partition.norm2(r), used = 0, steps: [Double] = [rNorm / max(bNorm, .leastNormalMagnitude)]
         var stalled = false
         while rNorm > target(x) && used < maxIterations && rNorm.isFinite {
             var cg = ConjugateGradients.forKernel(maxIterations: maxIterations - used)
+            cg.products = partition
             cg.reportedResidualFactor = rNorm / max(bNorm, .leastNormalMagnitude)
             let goal = max(Self.mixedInnerReduction * rNorm, 0.5 * target(x))
-            let correction = try cg.solve(inner, rhs: r, preconditioner: preconditioner, target: { _ in goal })
+            let correction = try cg.solve(KernelRowsOperator(inner), rhs: r, preconditioner: rowsPreconditioner, target: { _ in goal })
             used += correction.iterations
             let candidate = x.plus(1, correction.solution)
-            let next = b.plus(-1, try kernel.apply(candidate)), nextNorm = next.norm2
+            let next = b.plus(-1, try exact.apply(candidate)), nextNorm = try partition.norm2(next)
             steps.append(nextNorm / max(bNorm, .leastNormalMagnitude))
             if !(nextNorm < 0.5 * rNorm) {
                 if nextNorm < rNorm { x = candidate; r = next; rNorm = nextNorm }
@@ -63,8 +66,9 @@ extension AttentionSolver {
         guard stalled, used < maxIterations else {
             return (IterationResult(solution: x, iterations: used, status: rNorm.isFinite ? .iterationCap : .breakdown), summary)
         }
-        let finish = try ConjugateGradients.forKernel(maxIterations: maxIterations - used)
-            .solve(kernel, rhs: b, start: x, preconditioner: preconditioner, target: target)
+        var finishing = ConjugateGradients.forKernel(maxIterations: maxIterations - used)
+        finishing.products = partition
+        let finish = try finishing.solve(exact, rhs: b, start: x, preconditioner: rowsPreconditioner, target: target)
         let result = IterationResult(solution: finish.solution, iterations: used + finish.iterations, status: finish.status)
         return (result, summary + "; a step did not halve the exact residual, so float64 PCG finished (\(finish.iterations) iterations)")
     }

@@ -195,15 +195,26 @@ public final class AttentionSolver: Sendable {
             (result, report.iteration) = try paperIteration(b, start: start, preconditioner: faithful, target: target)
         } else if method == .paper, let preconditioner {
             (result, report.iteration) = try paperIteration(b, start: start, preconditioner: preconditioner, target: target)
-        } else if let singleKernel, let preconditioner {
-            (result, report.iteration) = try mixedRefinement(b, start: start, inner: singleKernel, preconditioner: preconditioner, target: target)
         } else {
-            let cg = ConjugateGradients.forKernel(maxIterations: maxIterations)
-            if let preconditioner {
-                result = try cg.solve(kernel, rhs: b, start: start, preconditioner: preconditioner, target: target)
+            // pcg: x, b and the iteration's vectors hold this process's rows only (`RowPartition`;
+            // all rows in a single process); x is gathered at the end.
+            let partition = kernel.partition
+            let bRows = try partition.slice(b), startRows = try start.map { (s) throws(TesseraError) in try partition.slice(s) }
+            if let singleKernel, let preconditioner {
+                (result, report.iteration) = try mixedRefinement(bRows, bNorm: bNorm, start: startRows, inner: singleKernel,
+                                                                 preconditioner: preconditioner, target: target)
             } else {
-                result = try cg.solve(kernel, rhs: b, start: start, preconditioner: IdentityPreconditioner(), target: target)
+                var cg = ConjugateGradients.forKernel(maxIterations: maxIterations)
+                cg.products = partition
+                if let preconditioner {
+                    result = try cg.solve(KernelRowsOperator(kernel), rhs: bRows, start: startRows,
+                                          preconditioner: WoodburyRowsPreconditioner(preconditioner, partition: partition), target: target)
+                } else {
+                    result = try cg.solve(KernelRowsOperator(kernel), rhs: bRows, start: startRows, preconditioner: IdentityPreconditioner(), target: target)
+                }
             }
+            result.solution = try partition.gather(result.solution)
+            result.finalProduct = nil
         }
         report.seconds.iterate = clock.lap()
         report.kernelProducts = ProductLedger.difference(kernel.ledger.snapshot(), productsBefore)

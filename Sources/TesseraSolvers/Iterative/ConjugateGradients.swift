@@ -48,6 +48,9 @@ public struct ConjugateGradients {
     /// an inner solve for a correction reports them relative to the outer right-hand side
     /// (factor ‖c‖/‖b‖), so the history reads as one solve.
     public var reportedResidualFactor = 1.0
+    /// The inner product of the iteration's vectors: Euclidean on whole vectors, or
+    /// `RowPartition` when each process holds its rows of them (the attention solver's `pcg`).
+    public var products: any InnerProducts = EuclideanProducts()
 
     public init(maxIterations: Int, stagnationWindow: Int) {
         self.maxIterations = maxIterations
@@ -67,7 +70,7 @@ public struct ConjugateGradients {
     /// Solves from zero until ‖c − My‖ ≤ tolerance·‖c‖ (a relative residual).
     public func solve(_ m: some LinearOperator, rhs c: [Double], preconditioner: some Preconditioner,
                       relativeTolerance tolerance: Double) throws(TesseraError) -> IterationResult {
-        let cNorm = c.norm2
+        let cNorm = try products.norm2(c)
         return try solve(m, rhs: c, preconditioner: preconditioner, target: { _ in tolerance * cNorm })
     }
 
@@ -78,7 +81,7 @@ public struct ConjugateGradients {
     /// ‖A‖ = 1e90 and ‖c‖ = 1e-90 they would underflow to zero (1e-360) and break the iteration.
     public func solve(_ m: some LinearOperator, rhs c: [Double], start: [Double]? = nil, preconditioner: some Preconditioner,
                       target: ([Double]) -> Double) throws(TesseraError) -> IterationResult {
-        let sigma = Self.unitScale(c.norm2)
+        let sigma = try Self.unitScale(products.norm2(c))
         guard sigma != 1 else { return try solveScaled(m, rhs: c, start: start, preconditioner: preconditioner, target: target) }
         var result = try solveScaled(m, rhs: c.map { $0 * sigma }, start: start?.map { $0 * sigma }, preconditioner: preconditioner,
                                      target: { y in sigma * target(y.map { $0 / sigma }) })
@@ -96,11 +99,11 @@ public struct ConjugateGradients {
     /// `solve` on a right-hand side already brought to unit scale.
     private func solveScaled(_ m: some LinearOperator, rhs c: [Double], start: [Double]?, preconditioner: some Preconditioner,
                              target: ([Double]) -> Double) throws(TesseraError) -> IterationResult {
-        var state = State(y: start ?? [Double](repeating: 0, count: c.count), rhsNorm: c.norm2)
+        var state = State(y: start ?? [Double](repeating: 0, count: c.count), rhsNorm: try products.norm2(c))
         for sweep in 0..<maxSweeps {
             let product: [Double]? = (sweep == 0 && start == nil) ? nil : try m.apply(state.y)
             let r = product.map { c.plus(-1, $0) } ?? c
-            let trueNorm = r.norm2
+            let trueNorm = try products.norm2(r)
             guard trueNorm.isFinite else { return state.result(.breakdown) }
             let bestTrueBefore = state.bestTrue
             state.offerTrue(trueNorm)
@@ -113,7 +116,7 @@ public struct ConjugateGradients {
             if !confirmAtCap && state.total >= maxIterations { return state.result(.iterationCap) }
         }
         let product = try m.apply(state.y)
-        let norm = c.plus(-1, product).norm2
+        let norm = try products.norm2(c.plus(-1, product))
         state.offerTrue(norm)
         let status: IterationStatus = norm <= target(state.y) ? .converged : (state.total >= maxIterations ? .iterationCap : .stagnated)
         return state.result(status, withCondition: true, product: product)
@@ -127,7 +130,7 @@ public struct ConjugateGradients {
         run.maxIterations = steps
         run.coefficientLimit = steps
         run.stagnationWindow = Int.max
-        var state = State(y: [Double](repeating: 0, count: c.count), rhsNorm: c.norm2)
+        var state = State(y: [Double](repeating: 0, count: c.count), rhsNorm: try products.norm2(c))
         state.recording = true
         _ = try run.sweepFrom(&state, residual: c, m, preconditioner, target: { _ in 0 })
         return state.coefficients
@@ -180,19 +183,19 @@ public struct ConjugateGradients {
         var r = residual
         state.recurrenceConverged = false
         var z = try p.apply(r)
-        var direction = z, rz = r.dot(z)
+        var direction = z, rz = try products.dot(r, z)
         guard rz > 0, rz.isFinite else { return .breakdown }
-        var sweepSinceBest = 0, recurrenceBest = r.norm2
+        var sweepSinceBest = 0, recurrenceBest = try products.norm2(r)
         while state.total < maxIterations {
             try Interruption.check()
             let q = try m.apply(direction)
-            let curvature = direction.dot(q)
+            let curvature = try products.dot(direction, q)
             state.total += 1
             guard curvature > 0, curvature.isFinite else { return .breakdown }
             let alpha = rz / curvature
             state.y = state.y.plus(alpha, direction)
             r = r.plus(-alpha, q)
-            let norm = r.norm2
+            let norm = try products.norm2(r)
             guard norm.isFinite else { return .breakdown }
             try Interruption.checkpoint(iteration: state.total, residual: reportedResidualFactor * norm / max(state.rhsNorm, .leastNormalMagnitude))
             let stalled: Bool
@@ -210,7 +213,7 @@ public struct ConjugateGradients {
             }
             if stalled { return nil }
             z = try p.apply(r)
-            let rzNew = r.dot(z)
+            let rzNew = try products.dot(r, z)
             guard rzNew > 0, rzNew.isFinite else { return .breakdown }
             if state.recording && state.coefficients.count < coefficientLimit {
                 state.coefficients.append(RitzValues.Coefficient(alpha: alpha, beta: rzNew / rz))

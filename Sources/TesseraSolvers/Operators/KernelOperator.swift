@@ -75,6 +75,23 @@ public struct KernelOperator: Sendable {
         return y
     }
 
+    /// How this operator's `applyRows` divides vectors among processes (by A's tiles, as the
+    /// ring does; every row in a single process).
+    public var partition: RowPartition { RowPartition(layout: matrix.layout, engine: engine) }
+
+    /// This process's rows of (K + λI)·x from its rows of x (`partition`): on the fly, the ring
+    /// product (`TiledMatrix.kernelMultiply(rows:)`, no n-vector held); a stored K gathers x
+    /// first (n values) and keeps its rows of y. In a single process the same as `apply`.
+    public func applyRows(_ x: [Double]) throws(TesseraError) -> [Double] {
+        let partition = partition
+        if partition.isWhole { return try apply(x) }
+        if stored != nil { return try partition.slice(apply(partition.gather(x))) }
+        var clock = Stopwatch()
+        let y = try matrix.kernelMultiply(rows: x, ridge: ridge, single: single, engine: engine)
+        ledger.record(single != nil ? .singlePanels : .onTheFly, seconds: clock.lap())
+        return y
+    }
+
     /// diag(K) = exp(‖aᵢ‖²) (without the ridge); distributed, each process reads its own rows
     /// (`TiledMatrix.kernelDiagonal`).
     public func diagonal() throws(TesseraError) -> [Double] { try matrix.kernelDiagonal(engine: engine) }

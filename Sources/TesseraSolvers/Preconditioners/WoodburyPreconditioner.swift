@@ -62,6 +62,24 @@ public struct WoodburyPreconditioner: Sendable {
         rowScale = scale
     }
 
+    /// This process's rows of P⁻¹v from its rows of v (`RowPartition`; F stays whole): Fᵀv as
+    /// per-tile partials summed by the partition's fixed tree (`RowPartition.combine`: the same
+    /// bits for any number of processes), the k × k solve on every process, then its rows of the
+    /// expansion. Every process calls it. Throws the agreed failure of any process.
+    public func applyRows(_ v: [Double], partition: RowPartition) throws(TesseraError) -> [Double] {
+        guard partition.order == n, v.count == partition.rows.count else {
+            throw .invalidArgument("a slice of \(v.count) values for \(partition.rows.count) rows of order \(partition.order), the preconditioner has order \(n)")
+        }
+        let scale = try rowScale.map { (s) throws(TesseraError) in try partition.slice(s) }
+        let w = scale.map { zip(v, $0).map { $0 * $1 } } ?? v
+        guard k > 0 else { return scale.map { zip(w, $0).map { $0 * $1 } } ?? w.map { $0 / mu } }
+        var partials: [Double] = [], failure: TesseraError?
+        do { partials = try f.transposedTimes(rows: w, partition: partition, columns: k, engine: engine) } catch { failure = error }
+        let t = try core.solveUpperNormal(partition.combine(partials, count: k, failure: failure), order: k)
+        let u = try f.expand(rows: w, minus: t, partition: partition, columns: k, scale: scale == nil ? 1 / mu : 1, engine: engine)
+        return scale.map { zip(u, $0).map { $0 * $1 } } ?? u
+    }
+
     public func apply(_ v: [Double]) throws(TesseraError) -> [Double] {
         guard v.count == n else { throw .invalidArgument("v has length \(v.count), the preconditioner has order \(n)") }
         if let rowScale {
