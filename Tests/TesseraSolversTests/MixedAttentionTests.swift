@@ -97,7 +97,7 @@ final class MixedAttentionTests: XCTestCase {
         let preconditioner = try XCTUnwrap(solver.preconditioner)
         let wrong = FunctionOperator(dimension: n) { x throws(TesseraError) in try solver.kernel.apply(x).map { 3 * $0 } }
         let b = Reference.randomVector(count: n, seed: 65), bNorm = b.norm2
-        let (result, summary) = try solver.mixedRefinement(b, start: nil, inner: wrong, preconditioner: preconditioner, target: { _ in 1e-10 * bNorm })
+        let (result, summary) = try solver.mixedRefinement(b, bNorm: bNorm, start: nil, inner: wrong, preconditioner: preconditioner, target: { _ in 1e-10 * bNorm })
         XCTAssertEqual(result.status, .converged, summary)
         XCTAssertTrue(summary.contains("float64 PCG finished"), summary)
         XCTAssertLessThanOrEqual(try solver.kernel.apply(result.solution).plus(-1, b).norm2, 1e-10 * bNorm)

@@ -27,13 +27,13 @@ extension AttentionSolver {
 
     /// Mixed-precision `pcg`: iterative refinement on (K + λI)x = b. Each step takes the exact
     /// residual r = b − (K + λI)x (one float64 product), solves (K̃ + λI)δ = r by PCG with the same
-    /// preconditioner and float32-panel products (`inner`) to `mixedInnerReduction`·‖r‖, and sets
+    /// preconditioner and float32-panel products (`inner`, on this process's rows: `KernelRowsOperator`) to `mixedInnerReduction`·‖r‖, and sets
     /// x += δ; it stops when ‖r‖ ≤ target. When a step does not halve the exact residual (K̃ too far
     /// from K for this system), x keeps its best value and float64 PCG finishes from it with the
     /// remaining budget. Iterations counted: inner and float64 ones (the exact residual products,
     /// one per step, are not). b, `start` and the returned x are this process's rows
     /// (`KernelOperator.partition`; `bNorm` is ‖b‖ of the whole b). Returns the result and what ran.
-    func mixedRefinement(_ b: [Double], bNorm: Double, start: [Double]?, inner: KernelOperator, preconditioner: WoodburyPreconditioner,
+    func mixedRefinement(_ b: [Double], bNorm: Double, start: [Double]?, inner: some LinearOperator, preconditioner: WoodburyPreconditioner,
                          target: @escaping ([Double]) -> Double) throws(TesseraError) -> (IterationResult, String) {
         let maxIterations = plan.options.maxIterations, partition = kernel.partition
         let exact = KernelRowsOperator(kernel), rowsPreconditioner = WoodburyRowsPreconditioner(preconditioner, partition: partition)
@@ -46,7 +46,7 @@ extension AttentionSolver {
             cg.products = partition
             cg.reportedResidualFactor = rNorm / max(bNorm, .leastNormalMagnitude)
             let goal = max(Self.mixedInnerReduction * rNorm, 0.5 * target(x))
-            let correction = try cg.solve(KernelRowsOperator(inner), rhs: r, preconditioner: rowsPreconditioner, target: { _ in goal })
+            let correction = try cg.solve(inner, rhs: r, preconditioner: rowsPreconditioner, target: { _ in goal })
             used += correction.iterations
             let candidate = x.plus(1, correction.solution)
             let next = b.plus(-1, try exact.apply(candidate)), nextNorm = try partition.norm2(next)

@@ -201,7 +201,7 @@ public final class AttentionSolver: Sendable {
             let partition = kernel.partition
             let bRows = try partition.slice(b), startRows = try start.map { (s) throws(TesseraError) in try partition.slice(s) }
             if let singleKernel, let preconditioner {
-                (result, report.iteration) = try mixedRefinement(bRows, bNorm: bNorm, start: startRows, inner: singleKernel,
+                (result, report.iteration) = try mixedRefinement(bRows, bNorm: bNorm, start: startRows, inner: KernelRowsOperator(singleKernel),
                                                                  preconditioner: preconditioner, target: target)
             } else {
                 var cg = ConjugateGradients.forKernel(maxIterations: maxIterations)
