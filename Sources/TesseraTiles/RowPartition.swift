@@ -104,34 +104,44 @@ public struct RowPartition: Sendable {
     /// tiles' partials in tile order, count values each; see the type). Every process calls it,
     /// passing its own failure; all return the same bits or throw the agreed failure.
     public func combine(_ own: [Double], count m: Int, failure: TesseraError? = nil) throws(TesseraError) -> [Double] {
-        let t = layout.tileCount
         guard failure != nil || own.count == tiles.count * m else {
             throw .internalFailure("RowPartition.combine: \(own.count) values for \(tiles.count) tiles of \(m)")
         }
-        var slots = [[Double]](repeating: [], count: t)
-        if failure == nil { for (k, tile) in tiles.enumerated() { slots[tile] = Array(own[(k * m)..<((k + 1) * m)]) } }
-        let me = ring?.rank ?? 0
-        func owner(_ tile: Int) -> Int { ring?.owner(ofTile: tile) ?? 0 }
-        func inside(_ lo: Int, _ hi: Int) -> Bool { owner(lo) == owner(hi - 1) }
-        func add(_ into: Int, _ from: Int) {
-            slots[from].withUnsafeBufferPointer { source in
-                slots[into].withUnsafeMutableBufferPointer { target in
-                    for k in 0..<Swift.min(source.count, target.count) { target[k] = target[k] + source[k] }
-                }
-            }
-        }
-        let pairs = TaskGraph.treeReductionPairs(count: t)
-        // The additions inside this process's tiles, in the tree's order.
-        if failure == nil {
-            for (i, j) in pairs where owner(i) == me && inside(i, Swift.min(i + 2 * (j - i), t)) { add(i, j) }
-        }
+        let tree = TileTree(owners: (0..<layout.tileCount).map { ring?.owner(ofTile: $0) ?? 0 })
+        var slots = tree.slots(own: failure == nil ? own : [], tiles: tiles, count: m)
+        if failure == nil { tree.addInside(&slots, process: ring?.rank ?? 0) }
         guard let ring, let exchange else {
             if let failure { throw failure }
-            return t == 0 ? [Double](repeating: 0, count: m) : slots[0]
+            return tree.root(slots, count: m)
         }
-        // The roots of the subtrees inside one process that meet another's (or the whole tree's root).
-        var boundary: [Int] = []
-        var crossing: [(Int, Int)] = []
+        let sent = failure == nil ? tree.boundaryValues(slots, process: ring.rank) : []
+        let all = try exchange.allGather(owned: sent, counts: (0..<ring.size).map { tree.boundaryCount(process: $0) * m }, failure: failure)
+        return tree.finish(&slots, gathered: all, processes: ring.size, count: m)
+    }
+}
+
+/// The fixed binary tree over T per-tile partials (`TaskGraph.treeReductionPairs`: at stride s,
+/// partial i absorbs i + s, so after it partial i covers tiles [i, min(i + 2s, T))) when tile t's
+/// partial lives at process owners[t] (contiguous ranges). An addition whose tiles all lie at one
+/// process is made there (`addInside`); the roots of those subtrees that meet another process's
+/// tiles (and the whole tree's root, if one process owns every tile) are the boundary, gathered
+/// in process order (`boundaryValues`); the remaining additions — the crossing ones — are made
+/// by every process in the tree's order (`finish`). Pure index arithmetic, O(T) pairs.
+struct TileTree {
+    let owners: [Int]
+    /// The tree's additions (into, from), in order.
+    let pairs: [(into: Int, from: Int)]
+    /// The additions whose tiles span processes, in order.
+    let crossing: [(into: Int, from: Int)]
+    /// The slots holding boundary subtree roots, in tree order.
+    let boundary: [Int]
+
+    init(owners: [Int]) {
+        self.owners = owners
+        let t = owners.count
+        func inside(_ lo: Int, _ hi: Int) -> Bool { owners[lo] == owners[hi - 1] }
+        pairs = TaskGraph.treeReductionPairs(count: t)
+        var crossing: [(into: Int, from: Int)] = [], boundary: [Int] = []
         for (i, j) in pairs where !inside(i, Swift.min(i + 2 * (j - i), t)) {
             crossing.append((i, j))
             let s = j - i
@@ -139,18 +149,56 @@ public struct RowPartition: Sendable {
             if inside(j, Swift.min(j + s, t)) { boundary.append(j) }
         }
         if t > 0 && inside(0, t) { boundary.append(0) }
-        var sent: [Double] = []
-        if failure == nil { for slot in boundary where owner(slot) == me { sent += slots[slot] } }
-        let counts = (0..<ring.size).map { r in boundary.filter { owner($0) == r }.count * m }
-        let all = try exchange.allGather(owned: sent, counts: counts, failure: failure)
+        self.crossing = crossing
+        self.boundary = boundary
+    }
+
+    /// One slot per tile, this process's tiles holding their partials (`own`, tile order).
+    func slots(own: [Double], tiles: Range<Int>, count m: Int) -> [[Double]] {
+        var slots = [[Double]](repeating: [], count: owners.count)
+        guard own.count == tiles.count * m else { return slots }
+        for (k, tile) in tiles.enumerated() { slots[tile] = Array(own[(k * m)..<((k + 1) * m)]) }
+        return slots
+    }
+
+    private static func add(_ slots: inout [[Double]], _ into: Int, _ from: Int) {
+        let source = slots[from]
+        slots[into].withUnsafeMutableBufferPointer { target in
+            for k in 0..<Swift.min(source.count, target.count) { target[k] = target[k] + source[k] }
+        }
+    }
+
+    /// The additions among process p's own tiles, in the tree's order.
+    func addInside(_ slots: inout [[Double]], process p: Int) {
+        let t = owners.count
+        for (i, j) in pairs where owners[i] == p && owners[Swift.min(i + 2 * (j - i), t) - 1] == p { Self.add(&slots, i, j) }
+    }
+
+    /// How many boundary roots process p holds.
+    func boundaryCount(process p: Int) -> Int { boundary.filter { owners[$0] == p }.count }
+
+    /// Process p's boundary roots' values, in tree order.
+    func boundaryValues(_ slots: [[Double]], process p: Int) -> [Double] {
+        boundary.filter { owners[$0] == p }.flatMap { slots[$0] }
+    }
+
+    /// Places every process's boundary roots (`gathered`: process 0's, then 1's, …), makes the
+    /// crossing additions in order and returns the sum.
+    func finish(_ slots: inout [[Double]], gathered: [Double], processes: Int, count m: Int) -> [Double] {
         var offset = 0
-        for r in 0..<ring.size {
-            for slot in boundary where owner(slot) == r {
-                slots[slot] = Array(all[offset..<(offset + m)])
+        for r in 0..<processes {
+            for slot in boundary where owners[slot] == r {
+                guard offset + m <= gathered.count else { return root(slots, count: m) }
+                slots[slot] = Array(gathered[offset..<(offset + m)])
                 offset += m
             }
         }
-        for (i, j) in crossing { add(i, j) }
-        return t == 0 ? [Double](repeating: 0, count: m) : slots[0]
+        for (i, j) in crossing { Self.add(&slots, i, j) }
+        return root(slots, count: m)
+    }
+
+    /// Slot 0 (the whole tree's sum once the additions are made); zeros for no tiles.
+    func root(_ slots: [[Double]], count m: Int) -> [Double] {
+        slots.first.flatMap { $0.count == m ? $0 : nil } ?? [Double](repeating: 0, count: m)
     }
 }
