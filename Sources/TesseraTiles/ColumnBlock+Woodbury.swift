@@ -11,20 +11,52 @@ import TesseraRuntime
 extension ColumnBlock {
     /// C = FᵀF (k × k, in a block of max(1, k)², column blocks of `ColumnBlock.columnBlock`), of
     /// which the upper triangle is formed: task J makes C[0 ..< j0 + width, J] = F[:, 0 ..< j0 + width]ᵀ·F[:, J].
+    /// Distributed (F the same on every process), process r makes the column blocks J ≡ r (mod P)
+    /// and an allgather gives every process all of them (k(k + 256)/2 values): each block is made
+    /// by the same GEMM wherever it runs, so C has the same bits for any P, and the n·k² flops are
+    /// divided by P. Throws the agreed failure of any process.
     public func gramUpperByColumnBlocks(columns k: Int, engine: Engine) throws(TesseraError) -> ColumnBlock {
         guard k <= cols else { throw .internalFailure("gramUpperByColumnBlocks: \(k) columns of a block with \(cols)") }
-        let c = try ColumnBlock(rows: max(1, k), cols: max(1, k), engine: engine, columnBlock: Self.columnBlock)
+        let exchange = engine.exchange.flatMap { $0.size > 1 ? $0 : nil }
+        let c = try TiledMatrix.agreeingOnFailure(engine: engine) { () throws(TesseraError) in
+            try ColumnBlock(rows: max(1, k), cols: max(1, k), engine: engine, columnBlock: Self.columnBlock)
+        }
         guard k > 0 else { return c }
+        let starts = Array(stride(from: 0, to: k, by: Self.columnBlock))
+        func width(_ j0: Int) -> Int { min(Self.columnBlock, k - j0) }
+        func maker(_ index: Int) -> Int { exchange.map { index % $0.size } ?? 0 }
         let f = self, n = rows, reads = allHandles
         let graph = TaskGraph()
-        for j0 in stride(from: 0, to: k, by: Self.columnBlock) {
-            let width = min(Self.columnBlock, k - j0)
-            graph.add(name: "woodbury-gram", reads: reads, writes: c.handles(rows: 0..<k, cols: j0..<(j0 + width))) { _ in
-                BLAS.gemm(.transpose, .none, m: j0 + width, n: width, k: n, alpha: 1, a: f.base, lda: n,
+        for (index, j0) in starts.enumerated() where maker(index) == (exchange?.rank ?? 0) {
+            let w = width(j0)
+            graph.add(name: "woodbury-gram", reads: reads, writes: c.handles(rows: 0..<k, cols: j0..<(j0 + w))) { _ in
+                BLAS.gemm(.transpose, .none, m: j0 + w, n: w, k: n, alpha: 1, a: f.base, lda: n,
                           b: f.base + j0 * n, ldb: n, beta: 0, c: c.base + j0 * k, ldc: k)
             }
         }
-        try engine.run(graph)
+        guard let exchange else {
+            try engine.run(graph)
+            return c
+        }
+        var failure: TesseraError?
+        do { try engine.run(graph) } catch { failure = error }
+        // Block J's upper part, C[0 ..< j0 + width, J], column by column; process 0's blocks first.
+        func parts(of r: Int) -> [(column: Int, rows: Int)] {
+            starts.enumerated().filter { maker($0.offset) == r }.flatMap { (_, j0) in (j0..<(j0 + width(j0))).map { ($0, j0 + width(j0)) } }
+        }
+        var own: [Double] = []
+        if failure == nil { for part in parts(of: exchange.rank) { own += UnsafeBufferPointer(start: c.base + part.column * k, count: part.rows) } }
+        let all = try exchange.allGather(owned: own, counts: (0..<exchange.size).map { parts(of: $0).reduce(0) { $0 + $1.rows } }, failure: failure)
+        var offset = 0
+        all.withUnsafeBufferPointer { source in
+            guard let base = source.baseAddress else { return }
+            for r in 0..<exchange.size {
+                for part in parts(of: r) {
+                    (c.base + part.column * k).update(from: base + offset, count: part.rows)
+                    offset += part.rows
+                }
+            }
+        }
         return c
     }
 
