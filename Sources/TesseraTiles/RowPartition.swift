@@ -61,6 +61,12 @@ public struct RowPartition: Sendable {
         return try exchange.allGather(owned: failure == nil ? local : [], counts: counts, failure: failure)
     }
 
+    /// Agrees on an outcome (every process calls it): throws the lowest-numbered failing
+    /// process's error everywhere when any passed one; in a single process throws `failure`.
+    public func agree(failure: TesseraError?) throws(TesseraError) {
+        if let exchange { try exchange.agree(failure: failure) } else if let failure { throw failure }
+    }
+
     /// ⟨a, b⟩ for two slices (see the type). Every process calls it.
     public func dot(_ a: [Double], _ b: [Double]) throws(TesseraError) -> Double {
         guard a.count == rows.count, b.count == rows.count else {
@@ -116,7 +122,11 @@ public struct RowPartition: Sendable {
         }
         let sent = failure == nil ? tree.boundaryValues(slots, process: ring.rank) : []
         let all = try exchange.allGather(owned: sent, counts: (0..<ring.size).map { tree.boundaryCount(process: $0) * m }, failure: failure)
-        return tree.finish(&slots, gathered: all, processes: ring.size, count: m)
+        // Every process received the same values: a short gather fails all of them alike.
+        guard let sum = tree.finish(&slots, gathered: all, processes: ring.size, count: m) else {
+            throw .internalFailure("RowPartition.combine: \(all.count) values gathered for \(tree.boundary.count) roots of \(m)")
+        }
+        return sum
     }
 }
 
@@ -183,12 +193,12 @@ struct TileTree {
     }
 
     /// Places every process's boundary roots (`gathered`: process 0's, then 1's, …), makes the
-    /// crossing additions in order and returns the sum.
-    func finish(_ slots: inout [[Double]], gathered: [Double], processes: Int, count m: Int) -> [Double] {
+    /// crossing additions in order and returns the sum (nil when `gathered` is too short).
+    func finish(_ slots: inout [[Double]], gathered: [Double], processes: Int, count m: Int) -> [Double]? {
         var offset = 0
         for r in 0..<processes {
             for slot in boundary where owners[slot] == r {
-                guard offset + m <= gathered.count else { return root(slots, count: m) }
+                guard offset + m <= gathered.count else { return nil }
                 slots[slot] = Array(gathered[offset..<(offset + m)])
                 offset += m
             }

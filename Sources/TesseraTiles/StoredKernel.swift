@@ -16,11 +16,15 @@ import TesseraRuntime
 /// `invalidArgument` for a product with x of the wrong length, and allocation/graph errors.
 /// In a distributed engine the block rows are owned as a `KernelRing`'s tiles are, and each
 /// process stores and multiplies only the pairs it hosts there (memory and time divided by the
-/// process count); each product sends the guests' contributions home and gathers y
-/// (`RingContributions`): the same bits for any process count.
+/// process count); each product sends the guests' contributions home (`RingContributions`) and
+/// gathers y, or — on rows (`multiply(rows:)`) — gathers x first and keeps this process's rows
+/// of y: the same bits for any process count.
 public final class StoredKernel: Sendable {
     public let order: Int
     public let blockRows: Int
+    /// The block rows as a layout (n rows in blocks of `blockRows`): how vectors are divided
+    /// among processes for this kernel's products on rows (`multiply(rows:)`, `RowPartition`).
+    public let layout: TileLayout
     /// blocks[I][J - I] = K_IJ for J ≥ I (rows(I) × rows(J), column-major); nil for the pairs
     /// another process hosts (a distributed engine).
     let blocks: [[SharedBlock?]]
@@ -41,6 +45,7 @@ public final class StoredKernel: Sendable {
         let n = matrix.rows, d = matrix.cols
         let b = max(1, min(requested, n))
         let count = Checked.ceilDiv(n, b)
+        layout = try TileLayout(rows: n, cols: d, tileRows: b)
         let domains = (0..<count).map { i in matrix.tiles[min(matrix.layout.tileCount - 1, i * b / matrix.layout.tileRows)].domain }
         let ring = KernelRing(tileCount: count, engine: engine)
         let hosted = Set(Self.hostedPairs(ring: ring, count: count).map { $0.0 * count + $0.1 })
@@ -99,7 +104,8 @@ public final class StoredKernel: Sendable {
             guard let exchange = engine.exchange, exchange.size == ring.size, exchange.rank == ring.rank else {
                 throw .internalFailure("a kernel stored by \(ring.size) processes used by another division")
             }
-            return try distributedMultiply(x, ridge: lambda, ring: ring, engine: engine, exchange: exchange)
+            let rows = try distributedRows(x, ridge: lambda, ring: ring, engine: engine, exchange: exchange)
+            return try RowPartition(layout: layout, engine: engine).gather(rows)
         }
         let xs = try SharedBlock(x, engine: engine)
         // contributions[I][J] = K_IJ·x_J (J ≥ I) or K_JIᵀ·x_J (J < I), rows(I) long.
@@ -140,10 +146,23 @@ public final class StoredKernel: Sendable {
         }
     }
 
-    /// (K + λI)·x when this process holds the pairs it hosts in `ring`: its pairs' contributions,
-    /// then the guests' sent home and y gathered (`RingContributions`).
-    private func distributedMultiply(_ x: [Double], ridge lambda: Double, ring: KernelRing, engine: Engine,
-                                     exchange: any RowGroupExchange) throws(TesseraError) -> [Double] {
+    /// This process's rows of (K + λI)·x from its rows of x, divided by `layout`'s blocks
+    /// (`RowPartition(layout:engine:)`): distributed, x is gathered (n values: the blocks this
+    /// process hosts need x at other processes' rows) and only its rows of y are made; in a single
+    /// process `multiply(_:ridge:engine:)`.
+    public func multiply(rows x: [Double], ridge lambda: Double, engine: Engine) throws(TesseraError) -> [Double] {
+        guard let ring else { return try multiply(x, ridge: lambda, engine: engine) }
+        guard let exchange = engine.exchange, exchange.size == ring.size, exchange.rank == ring.rank else {
+            throw .internalFailure("a kernel stored by \(ring.size) processes used by another division")
+        }
+        let whole = try RowPartition(layout: layout, engine: engine).gather(x)
+        return try distributedRows(whole, ridge: lambda, ring: ring, engine: engine, exchange: exchange)
+    }
+
+    /// This process's rows of (K + λI)·x when it holds the pairs it hosts in `ring`: its pairs'
+    /// contributions, then the guests' sent home (`RingContributions`).
+    private func distributedRows(_ x: [Double], ridge lambda: Double, ring: KernelRing, engine: Engine,
+                                 exchange: any RowGroupExchange) throws(TesseraError) -> [Double] {
         let n = order, b = blockRows, count = blocks.count
         var failure: TesseraError?
         var contributions: RingContributions?, xs: SharedBlock?
@@ -164,7 +183,6 @@ public final class StoredKernel: Sendable {
         }
         do { try engine.run(graph) } catch { failure = error }
         let mine = contributions.rows(of: ring.rank)
-        let yOwn = try contributions.finish(x: xs.pointer + mine.lowerBound, ridge: lambda, exchange: exchange, failure: failure)
-        return try exchange.allGather(owned: yOwn, counts: (0..<ring.size).map { contributions.rows(of: $0).count }, failure: nil)
+        return try contributions.finish(x: xs.pointer + mine.lowerBound, ridge: lambda, exchange: exchange, failure: failure)
     }
 }

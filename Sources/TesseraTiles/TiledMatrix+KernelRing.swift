@@ -35,8 +35,10 @@ final class RingPacket: @unchecked Sendable {
         tiles.reduce(0) { $0 + words(ofTile: $1, layout: layout, floats: floats) }
     }
 
-    /// The word where x's rows start: after A's, rounded up to 8 words (64 bytes), so that x's
-    /// rows sit at the same alignment as in a whole vector.
+    /// The word where x's rows start: after A's, rounded up to 8 words (64 bytes). (The pair
+    /// products' GEMVs read a tile's x at whatever alignment its rows fall; with tiles of a
+    /// multiple of 8 rows it is the same everywhere, and the same bits were checked on 1–7
+    /// processes with tiles of 37, 333 and 833 rows too.)
     static func vectorOffset(of tiles: Range<Int>, layout: TileLayout, floats: Bool) -> Int {
         (matrixWords(of: tiles, layout: layout, floats: floats) + 7) / 8 * 8
     }

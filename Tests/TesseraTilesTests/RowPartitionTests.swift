@@ -15,14 +15,14 @@ final class RowPartitionTests: XCTestCase {
         }
     }
 
-    func testSimulatedProcessesGiveTheSingleProcessBitsWithALogarithmicBoundary() {
+    func testSimulatedProcessesGiveTheSingleProcessBitsWithALogarithmicBoundary() throws {
         let m = 3
         for t in [1, 2, 3, 5, 8, 13, 20, 64, 100] {
             let values = partials(tiles: t, count: m, seed: UInt64(t))
             let single = TileTree(owners: [Int](repeating: 0, count: t))
             var whole = single.slots(own: values, tiles: 0..<t, count: m)
             single.addInside(&whole, process: 0)
-            let expected = single.finish(&whole, gathered: single.boundaryValues(whole, process: 0), processes: 1, count: m)
+            let expected = try XCTUnwrap(single.finish(&whole, gathered: single.boundaryValues(whole, process: 0), processes: 1, count: m))
             // The tree's additions made one by one in order give the same.
             var sequential = (0..<t).map { Array(values[($0 * m)..<(($0 + 1) * m)]) }
             for (i, j) in TaskGraph.treeReductionPairs(count: t) { for k in 0..<m { sequential[i][k] = sequential[i][k] + sequential[j][k] } }
@@ -44,6 +44,8 @@ final class RowPartitionTests: XCTestCase {
                     var slots = slotsOf[r]
                     XCTAssertEqual(tree.finish(&slots, gathered: gathered, processes: p, count: m), expected, "T \(t) P \(p) rank \(r)")
                 }
+                var short = slotsOf[0]
+                if !tree.boundary.isEmpty { XCTAssertNil(tree.finish(&short, gathered: Array(gathered.dropLast()), processes: p, count: m)) }
             }
         }
     }

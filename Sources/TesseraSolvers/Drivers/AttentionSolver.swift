@@ -201,6 +201,9 @@ public final class AttentionSolver: Sendable {
             let partition = kernel.partition
             let bRows = try partition.slice(b), startRows = try start.map { (s) throws(TesseraError) in try partition.slice(s) }
             if let singleKernel, let preconditioner {
+                guard singleKernel.partition.layout == partition.layout else {
+                    throw .internalFailure("mixed precision with a stored kernel: the float32 and float64 products divide rows differently")
+                }
                 (result, report.iteration) = try mixedRefinement(bRows, bNorm: bNorm, start: startRows, inner: KernelRowsOperator(singleKernel),
                                                                  preconditioner: preconditioner, target: target)
             } else {

@@ -75,20 +75,21 @@ public struct KernelOperator: Sendable {
         return y
     }
 
-    /// How this operator's `applyRows` divides vectors among processes (by A's tiles, as the
-    /// ring does; every row in a single process).
-    public var partition: RowPartition { RowPartition(layout: matrix.layout, engine: engine) }
+    /// How this operator's `applyRows` divides vectors among processes: by A's tiles, as the ring
+    /// does, or by a stored K's block rows (every row in a single process).
+    public var partition: RowPartition { RowPartition(layout: stored?.layout ?? matrix.layout, engine: engine) }
 
     /// This process's rows of (K + λI)·x from its rows of x (`partition`): on the fly, the ring
     /// product (`TiledMatrix.kernelMultiply(rows:)`, no n-vector held); a stored K gathers x
-    /// first (n values) and keeps its rows of y. In a single process the same as `apply`.
+    /// (n values) and makes its rows of y (`StoredKernel.multiply(rows:)`). In a single process
+    /// the same as `apply`.
     public func applyRows(_ x: [Double]) throws(TesseraError) -> [Double] {
-        let partition = partition
-        if partition.isWhole { return try apply(x) }
-        if stored != nil { return try partition.slice(apply(partition.gather(x))) }
         var clock = Stopwatch()
-        let y = try matrix.kernelMultiply(rows: x, ridge: ridge, single: single, engine: engine)
-        ledger.record(single != nil ? .singlePanels : .onTheFly, seconds: clock.lap())
+        let y: [Double]
+        if let stored { y = try stored.multiply(rows: x, ridge: ridge, engine: engine) } else {
+            y = try matrix.kernelMultiply(rows: x, ridge: ridge, single: single, engine: engine)
+        }
+        ledger.record(stored != nil ? .stored : single != nil ? .singlePanels : .onTheFly, seconds: clock.lap())
         return y
     }
 

@@ -76,7 +76,10 @@ public struct WoodburyPreconditioner: Sendable {
         var partials: [Double] = [], failure: TesseraError?
         do { partials = try f.transposedTimes(rows: w, partition: partition, columns: k, engine: engine) } catch { failure = error }
         let t = try core.solveUpperNormal(partition.combine(partials, count: k, failure: failure), order: k)
-        let u = try f.expand(rows: w, minus: t, partition: partition, columns: k, scale: scale == nil ? 1 / mu : 1, engine: engine)
+        // A failure here (an allocation, an interruption) is agreed on, not thrown alone.
+        var u: [Double] = []
+        do { u = try f.expand(rows: w, minus: t, partition: partition, columns: k, scale: scale == nil ? 1 / mu : 1, engine: engine) } catch { failure = error }
+        try partition.agree(failure: failure)
         return scale.map { zip(u, $0).map { $0 * $1 } } ?? u
     }
 
